@@ -1,0 +1,71 @@
+import { Body, Controller, HttpCode, Post, UseFilters } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuthService } from '../../auth/auth.service';
+import { AuthContext, ClientInfo, SessionsService } from '../../auth/sessions.service';
+import { Authenticated, ClientMeta, CurrentAuth, Public } from '../../common/auth.decorators';
+import { RateLimited } from '../../common/ip-throttler.guard';
+import { UsersService } from '../../users/users.service';
+import { LoginDto, LoginResponseDto, RefreshDto, RegisterDto, TokenPairDto } from './dto/auth.dto';
+import { ApiProblems } from './dto/problem.dto';
+import { UserDto } from './dto/user.dto';
+import { ProblemDetailsFilter } from './problem-details.filter';
+import { presentTokens, presentUser } from './v1.presenter';
+
+@ApiTags('v1 auth')
+@Controller('v1/auth')
+@UseFilters(ProblemDetailsFilter)
+export class V1AuthController {
+  constructor(
+    private readonly users: UsersService,
+    private readonly auth: AuthService,
+    private readonly sessions: SessionsService,
+  ) {}
+
+  @Post('register')
+  @Public()
+  @RateLimited()
+  @ApiOperation({ operationId: 'register', summary: 'Create an account (e-mail, username or phone, and a password)' })
+  @ApiCreatedResponse({ type: UserDto })
+  @ApiProblems(400, 409)
+  async register(@Body() body: RegisterDto): Promise<UserDto> {
+    return presentUser(await this.users.register(body));
+  }
+
+  @Post('login')
+  @Public()
+  @RateLimited()
+  @HttpCode(200)
+  @ApiOperation({ operationId: 'login', summary: 'Sign in with e-mail, username or phone and password' })
+  @ApiOkResponse({ type: LoginResponseDto })
+  @ApiProblems(400, 401, 403, 429)
+  async login(@Body() body: LoginDto, @ClientMeta() client: ClientInfo): Promise<LoginResponseDto> {
+    const signedIn = await this.auth.signIn({ identifier: body.login, password: body.password, remember: body.rememberMe, ...client });
+    return { ...presentTokens(signedIn), user: presentUser(signedIn.user) };
+  }
+
+  @Post('refresh')
+  @Public()
+  @RateLimited()
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'refresh',
+    summary: 'Exchange a refresh token for a new pair',
+    description:
+      'The refresh token rotates on every use. Presenting an already-used token revokes the whole session, except a retry within 5 seconds of its rotation, which gets a fresh pair.',
+  })
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiProblems(400, 401, 403, 429)
+  async refresh(@Body() body: RefreshDto): Promise<TokenPairDto> {
+    return presentTokens(await this.sessions.refresh(body.refreshToken));
+  }
+
+  @Post('logout')
+  @Authenticated()
+  @HttpCode(204)
+  @ApiOperation({ operationId: 'logout', summary: 'End this session: its access and refresh tokens stop working at once' })
+  @ApiNoContentResponse({ description: 'Signed out.' })
+  @ApiProblems(401)
+  async logout(@CurrentAuth() auth: AuthContext): Promise<void> {
+    await this.auth.signOut(auth.user, auth.sessionId);
+  }
+}

@@ -1,0 +1,28 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { USER_ROLES, USER_STATUSES, UserRole, UserStatus } from '../../../users/user.entity';
+
+export const MAX_PAGE_SIZE = 100;
+
+export class ListUsersQuery {
+  @ApiPropertyOptional({ description: 'Matches e-mail, username, phone, name, surname or full name (case-insensitive substring).' })
+  @IsOptional() @IsString() @MaxLength(100)
+  search?: string;
+
+  @ApiPropertyOptional({ enum: USER_ROLES }) @IsOptional() @IsIn(USER_ROLES) role?: UserRole;
+  @ApiPropertyOptional({ enum: USER_STATUSES }) @IsOptional() @IsIn(USER_STATUSES) status?: UserStatus;
+
+  @ApiPropertyOptional({ default: 1, minimum: 1 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) page: number = 1;
+
+  @ApiPropertyOptional({ default: 20, minimum: 1, maximum: MAX_PAGE_SIZE })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PAGE_SIZE)
+  limit: number = 20;
+}
+
+export class AdminUpdateUserDto {
+  @ApiPropertyOptional({ enum: USER_ROLES }) @IsOptional() @IsIn(USER_ROLES) role?: UserRole;
+  @ApiPropertyOptional({ enum: USER_STATUSES, description: '`blocked` also ends every session of the user.' })
+  @IsOptional() @IsIn(USER_STATUSES)
+  status?: UserStatus;
+}

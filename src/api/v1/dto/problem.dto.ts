@@ -1,0 +1,39 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+
+export class FieldErrorDto {
+  @ApiProperty({ example: 'email' }) field: string;
+  @ApiProperty({ example: 'email must be an email' }) message: string;
+}
+
+export class ProblemDto {
+  @ApiProperty({ example: 'urn:problem:identity:invalid-credentials' }) type: string;
+  @ApiProperty({ example: 'Invalid credentials' }) title: string;
+  @ApiProperty({ example: 401 }) status: number;
+  @ApiProperty({ example: 'wrong login or password' }) detail: string;
+  @ApiProperty({ example: 'InvalidCredentials', description: 'Machine-readable error kind.' }) code: string;
+  @ApiPropertyOptional({ example: '/v1/auth/login' }) instance?: string;
+  @ApiPropertyOptional({ type: [FieldErrorDto], description: 'Per-field problems of a 400.' }) errors?: FieldErrorDto[];
+}
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid input (validation, malformed JSON, password policy).',
+  401: 'Missing, invalid or revoked credentials.',
+  403: 'Not allowed (role, blocked account, wrong current password).',
+  404: 'Not found.',
+  409: 'E-mail, username or phone already in use.',
+  429: 'Too many attempts; the Retry-After header says when to try again.',
+};
+
+/** Documents the RFC 9457 problem responses an operation can return. */
+export const ApiProblems = (...statuses: number[]) =>
+  applyDecorators(
+    ApiExtraModels(ProblemDto),
+    ...statuses.map((status) =>
+      ApiResponse({
+        status,
+        description: DESCRIPTIONS[status] ?? 'Error.',
+        content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } } },
+      }),
+    ),
+  );

@@ -1,0 +1,57 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { DataSource } from 'typeorm';
+import { V1Module } from './api/v1/v1.module';
+import { AuthModule } from './auth/auth.module';
+import { JwtAuthGuard } from './auth/jwt-auth.guard';
+import { RequestBodyGuard } from './common/json-body';
+import { loggerParams } from './common/logging';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { dataSourceOptions } from './database/data-source';
+import { runMigrations } from './database/migrate';
+import { HealthModule } from './health/health.module';
+import { UsersModule } from './users/users.module';
+
+export interface AppModuleOptions {
+  /** Where JSON log lines go (tests capture them); stdout by default. */
+  logStream?: DestinationStream;
+}
+
+@Module({})
+export class AppModule {
+  /** `config.databaseUrl` must be resolved (embedded PostgreSQL already started) before this. */
+  static forRoot(config: AppConfig, options: AppModuleOptions = {}): DynamicModule {
+    if (!config.databaseUrl) throw new Error('AppModule needs a database URL');
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot(loggerParams(config.logLevel, options.logStream)),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => dataSourceOptions(config.databaseUrl!),
+          // Migrations run before any module reads a table; the advisory lock makes parallel start-ups safe.
+          dataSourceFactory: async (dataSourceOptions) => {
+            const dataSource = await new DataSource(dataSourceOptions!).initialize();
+            await runMigrations(dataSource);
+            return dataSource;
+          },
+        }),
+        ThrottlerModule.forRoot([{ name: 'default', ttl: 60_000, limit: config.authRateLimitPerMinute }]),
+        UsersModule,
+        AuthModule,
+        HealthModule,
+        V1Module,
+      ],
+      providers: [
+        // Order matters: a body that is not JSON is refused before authentication is attempted.
+        { provide: APP_GUARD, useClass: RequestBodyGuard },
+        { provide: APP_GUARD, useExisting: JwtAuthGuard },
+      ],
+    };
+  }
+}

@@ -1,0 +1,77 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, IsNull, MoreThan, Not } from 'typeorm';
+import { User } from '../users/user.entity';
+import { RefreshToken } from './refresh-token.entity';
+import { Session } from './session.entity';
+
+@Injectable()
+export class SessionsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Creates the session and its first refresh token in one transaction. */
+  async create(session: Partial<Session>, tokenHash: Buffer): Promise<Session> {
+    return this.dataSource.transaction(async (manager) => {
+      const saved = await manager.save(Session, manager.create(Session, session));
+      await manager.insert(RefreshToken, { tokenHash, sessionId: saved.id, generation: saved.refreshGeneration });
+      return saved;
+    });
+  }
+
+  /**
+   * The token check's single read: the live session joined with its user, by primary key.
+   * Null when the session is unknown, revoked, expired or belongs to someone else.
+   */
+  findLiveSessionUser(sessionId: string, userId: string): Promise<User | null> {
+    return this.dataSource
+      .getRepository(User)
+      .createQueryBuilder('u')
+      .innerJoin(Session, 's', 's.user_id = u.id')
+      .where('s.id = :sessionId AND u.id = :userId', { sessionId, userId })
+      .andWhere('s.revoked_at IS NULL AND s.expires_at > now()')
+      .getOne();
+  }
+
+  /** Runs `work` with the token's session row locked, so concurrent refreshes are serialised. */
+  async withLockedSessionOfToken<T>(
+    tokenHash: Buffer,
+    work: (found: { token: RefreshToken; session: Session } | null, manager: EntityManager) => Promise<T>,
+  ): Promise<T> {
+    return this.dataSource.transaction(async (manager) => {
+      const token = await manager.findOneBy(RefreshToken, { tokenHash });
+      const session = token
+        ? await manager.getRepository(Session).createQueryBuilder('s').setLock('pessimistic_write').where('s.id = :id', { id: token.sessionId }).getOne()
+        : null;
+      return work(token && session ? { token, session } : null, manager);
+    });
+  }
+
+  async addRefreshToken(manager: EntityManager, sessionId: string, generation: number, tokenHash: Buffer): Promise<void> {
+    await manager.insert(RefreshToken, { tokenHash, sessionId, generation });
+  }
+
+  listLive(userId: string): Promise<Session[]> {
+    return this.dataSource.getRepository(Session).find({
+      where: { userId, revokedAt: IsNull(), expiresAt: MoreThan(new Date()) },
+      order: { lastUsedAt: 'DESC' },
+    });
+  }
+
+  /** Revokes one live session of the user; false when there was none. */
+  async revoke(userId: string, sessionId: string, reason: string): Promise<boolean> {
+    const result = await this.dataSource
+      .getRepository(Session)
+      .update({ id: sessionId, userId, revokedAt: IsNull() }, { revokedAt: () => 'now()', revokedReason: reason });
+    return (result.affected ?? 0) > 0;
+  }
+
+  async revokeAll(userId: string, reason: string, exceptSessionId?: string): Promise<number> {
+    const result = await this.dataSource
+      .getRepository(Session)
+      .update(
+        { userId, revokedAt: IsNull(), ...(exceptSessionId ? { id: Not(exceptSessionId) } : {}) },
+        { revokedAt: () => 'now()', revokedReason: reason },
+      );
+    return result.affected ?? 0;
+  }
+}

@@ -1,0 +1,143 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { DomainError } from '../common/domain-error';
+import { User } from '../users/user.entity';
+import { UsersRepository } from '../users/users.repository';
+import { Session } from './session.entity';
+import { SessionsRepository } from './sessions.repository';
+import { IssuedAccessToken, TokenService } from './token.service';
+
+export interface ClientInfo {
+  userAgent?: string | null;
+  ip?: string | null;
+}
+
+export interface SessionTokens {
+  session: Session;
+  access: IssuedAccessToken;
+  refreshToken: string;
+}
+
+export interface SessionOptions extends ClientInfo {
+  remember?: boolean;
+  /**
+   * Access tokens of surfaces without refresh live as long as the session (SPEC §5);
+   * the others get ACCESS_TOKEN_TTL.
+   */
+  accessLivesAsLongAsSession?: boolean;
+}
+
+/** The authenticated caller that the guard puts on the request. */
+export interface AuthContext {
+  user: User;
+  sessionId: string;
+}
+
+/** Sessions and refresh-token rotation with reuse detection (SPEC §5). */
+@Injectable()
+export class SessionsService {
+  constructor(
+    private readonly sessions: SessionsRepository,
+    private readonly users: UsersRepository,
+    private readonly tokens: TokenService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async start(user: User, options: SessionOptions = {}): Promise<SessionTokens> {
+    const now = new Date();
+    const refreshToken = this.tokens.newRefreshToken();
+    const session = await this.sessions.create(
+      {
+        userId: user.id,
+        remember: !!options.remember,
+        userAgent: options.userAgent?.slice(0, 512) ?? null,
+        ip: options.ip?.slice(0, 64) ?? null,
+        lastUsedAt: now,
+        expiresAt: this.expiryFrom(now, !!options.remember),
+      },
+      this.tokens.hashRefreshToken(refreshToken),
+    );
+    const ttl = options.accessLivesAsLongAsSession ? this.lifetime(session.remember) : this.config.accessTokenTtl;
+    return { session, refreshToken, access: this.accessFor(user, session, ttl) };
+  }
+
+  /**
+   * Exchanges a refresh token for a new pair. The presented token's generation decides:
+   * current → rotate; the previous one within the grace window → a fresh pair of the current
+   * generation (parallel tabs); anything else → theft: the whole session is revoked.
+   */
+  async refresh(refreshToken: string): Promise<SessionTokens> {
+    const nextToken = this.tokens.newRefreshToken();
+    const outcome = await this.sessions.withLockedSessionOfToken(this.tokens.hashRefreshToken(refreshToken), async (found, manager) => {
+      if (!found) return { error: 'unknown' as const };
+      const { token, session } = found;
+      const now = new Date();
+      if (session.revokedAt || session.expiresAt <= now) return { error: 'unknown' as const };
+
+      const current = token.generation === session.refreshGeneration;
+      const graceMs = this.config.refreshReuseGraceSeconds * 1000;
+      const retryInGrace =
+        token.generation === session.refreshGeneration - 1 && !!session.rotatedAt && now.getTime() - session.rotatedAt.getTime() <= graceMs;
+      if (!current && !retryInGrace) {
+        await manager.update(Session, { id: session.id }, { revokedAt: now, revokedReason: 'refresh_token_reuse' });
+        return { error: 'reuse' as const };
+      }
+      if (current) {
+        session.refreshGeneration += 1;
+        session.rotatedAt = now;
+        session.expiresAt = this.expiryFrom(now, session.remember); // sliding: active sessions stay signed in
+      }
+      session.lastUsedAt = now;
+      await manager.update(Session, { id: session.id }, {
+        refreshGeneration: session.refreshGeneration,
+        rotatedAt: session.rotatedAt,
+        expiresAt: session.expiresAt,
+        lastUsedAt: now,
+      });
+      await this.sessions.addRefreshToken(manager, session.id, session.refreshGeneration, this.tokens.hashRefreshToken(nextToken));
+      return { session };
+    });
+
+    if ('error' in outcome) {
+      throw new DomainError('InvalidRefreshToken', outcome.error === 'reuse' ? 'refresh token was already used; the session is revoked' : 'refresh token is invalid or expired');
+    }
+    const user = await this.users.findById(outcome.session.userId);
+    if (!user) throw new DomainError('InvalidRefreshToken', 'refresh token is invalid or expired');
+    if (user.status === 'blocked') throw new DomainError('AccountBlocked', 'this account is blocked');
+    return { session: outcome.session, refreshToken: nextToken, access: this.accessFor(user, outcome.session, this.config.accessTokenTtl) };
+  }
+
+  /** The hot path: one indexed read that proves the session is live and loads its user. */
+  async authenticate(sessionId: string, userId: string): Promise<AuthContext> {
+    const user = await this.sessions.findLiveSessionUser(sessionId, userId);
+    if (!user) throw new DomainError('SessionRevoked', 'the session has ended; sign in again');
+    if (user.status === 'blocked') throw new DomainError('AccountBlocked', 'this account is blocked');
+    return { user, sessionId };
+  }
+
+  list(userId: string): Promise<Session[]> {
+    return this.sessions.listLive(userId);
+  }
+
+  async revoke(userId: string, sessionId: string, reason = 'logout'): Promise<void> {
+    if (!(await this.sessions.revoke(userId, sessionId, reason))) {
+      throw new DomainError('NotFound', 'no such session');
+    }
+  }
+
+  revokeOthers(userId: string, keepSessionId: string | undefined, reason: string): Promise<number> {
+    return this.sessions.revokeAll(userId, reason, keepSessionId);
+  }
+
+  private accessFor(user: User, session: Session, ttlSeconds: number): IssuedAccessToken {
+    return this.tokens.signAccessToken({ userId: user.id, role: user.role, sessionId: session.id }, ttlSeconds, session.expiresAt);
+  }
+
+  private lifetime(remember: boolean): number {
+    return remember ? this.config.rememberMeTtl : this.config.refreshTokenTtl;
+  }
+
+  private expiryFrom(now: Date, remember: boolean): Date {
+    return new Date(now.getTime() + this.lifetime(remember) * 1000);
+  }
+}

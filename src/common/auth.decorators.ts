@@ -1,0 +1,26 @@
+import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { ApiBearerAuth } from '@nestjs/swagger';
+import { UserRole } from '../users/user.entity';
+
+export const IS_PUBLIC = 'auth:public';
+export const AUTH_OPTIONAL = 'auth:optional';
+export const REQUIRED_ROLES = 'auth:roles';
+
+/** Opens a route to anonymous callers (the global guard denies by default). */
+export const Public = () => SetMetadata(IS_PUBLIC, true);
+
+/** Anonymous callers pass; a caller who sends credentials must send valid ones. */
+export const OptionalAuth = () => applyDecorators(SetMetadata(AUTH_OPTIONAL, true), ApiBearerAuth());
+
+/** Requires a valid access token (and one of `roles`, when given); documents it in Swagger. */
+export const Authenticated = (...roles: UserRole[]) =>
+  applyDecorators(...(roles.length ? [SetMetadata(REQUIRED_ROLES, roles)] : []), ApiBearerAuth());
+
+/** The `AuthContext` ({ user, sessionId }) the guard attached, or undefined on an anonymous request. */
+export const CurrentAuth = createParamDecorator((_: unknown, context: ExecutionContext) => context.switchToHttp().getRequest().user);
+
+/** Who is calling from where, for the sessions list: `{ ip, userAgent }`. */
+export const ClientMeta = createParamDecorator((_: unknown, context: ExecutionContext) => {
+  const request = context.switchToHttp().getRequest<{ ip?: string; headers: Record<string, string | undefined> }>();
+  return { ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null };
+});

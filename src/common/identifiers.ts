@@ -1,0 +1,46 @@
+import { CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
+
+/** E.164 for a phone typed in any common way; numbers without `+` are read in `region`. Null when not a valid number. */
+export function toE164(raw: string | number, region: CountryCode): string | null {
+  const text = String(raw).trim();
+  if (!/^[+\d][\d\s()\-.]{3,30}$/.test(text)) return null;
+  const digits = text.replace(/\D/g, '');
+  // Russian habit: 8XXXXXXXXXX is the trunk-prefixed form of +7XXXXXXXXXX.
+  const candidate = !text.startsWith('+') && region === 'RU' && digits.length === 11 && digits.startsWith('8') ? `+7${digits.slice(1)}` : text;
+  const phone = parsePhoneNumberFromString(candidate, region);
+  return phone?.isValid() ? phone.number : null;
+}
+
+export function normalizeEmail(raw: string): string {
+  return raw.trim().toLowerCase();
+}
+
+/** Letters, digits, `_`, `.`, `-`; starts with a letter so it can never be read as a phone number. */
+export const USERNAME_PATTERN = /^[\p{L}][\p{L}\p{N}_.-]{1,63}$/u;
+
+/** Names that would let someone impersonate the service. */
+const RESERVED_USERNAMES = new Set([
+  'root', 'system', 'sysadmin', 'support', 'security', 'postmaster', 'hostmaster', 'webmaster', 'abuse',
+  'noreply', 'no-reply', 'mailer-daemon', 'null', 'undefined', 'anonymous', 'me', 'api', 'staff', 'moderator',
+]);
+
+export function usernameProblem(username: string): string | null {
+  if (!USERNAME_PATTERN.test(username)) {
+    return 'username must be 2–64 letters, digits, "_", "." or "-", starting with a letter';
+  }
+  if (RESERVED_USERNAMES.has(username.toLowerCase())) return 'username is reserved';
+  return null;
+}
+
+export type LoginIdentifier = { kind: 'email' | 'phone' | 'username'; value: string };
+
+/** Reads one "e-mail, username or phone" field the way every sign-in form means it. */
+export function classifyIdentifier(raw: string, region: CountryCode): LoginIdentifier {
+  const text = raw.trim();
+  if (text.includes('@')) return { kind: 'email', value: normalizeEmail(text) };
+  if (/^[+\d]/.test(text)) {
+    const phone = toE164(text, region);
+    if (phone) return { kind: 'phone', value: phone };
+  }
+  return { kind: 'username', value: text };
+}

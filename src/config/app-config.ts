@@ -1,0 +1,139 @@
+import { createPrivateKey } from 'node:crypto';
+import { isIP } from 'node:net';
+import { CountryCode, getCountries } from 'libphonenumber-js';
+
+/** The validated environment (SPEC §3): one typed object, built once at boot. */
+export interface AppConfig {
+  port: number;
+  host: string;
+  /** Unset: the embedded PostgreSQL under `.data/` is started (see database/embedded-postgres.ts). */
+  databaseUrl?: string;
+  smtpUrl?: string;
+  mailFrom: string;
+  smsWebhookUrl?: string;
+  publicUrl: string;
+  jwtPrivateKey?: string;
+  accessTokenTtl: number;
+  refreshTokenTtl: number;
+  rememberMeTtl: number;
+  passwordMinLength: number;
+  defaultPhoneRegion: CountryCode;
+  logLevel: string;
+  rateLimitAllowlist: string[];
+  trustProxy: boolean | string | number;
+  /** Seconds during which an already-rotated refresh token may be retried (SPEC §5). */
+  refreshReuseGraceSeconds: number;
+  /** Per-IP request budget per minute on the sign-in style endpoints. */
+  authRateLimitPerMinute: number;
+}
+
+export type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, reason: string) {
+    super(`Invalid configuration: ${variable} ${reason}`);
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === '' ? undefined : value;
+  };
+  const int = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      throw new ConfigError(name, `must be a whole number from ${min} to ${max} (got "${raw}")`);
+    }
+    return Number(raw);
+  };
+  const url = (name: string, protocols: string[]): string | undefined => {
+    const raw = read(name);
+    if (raw === undefined) return undefined;
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      throw new ConfigError(name, 'must be a URL');
+    }
+    if (!protocols.includes(parsed.protocol)) {
+      throw new ConfigError(name, `must use ${protocols.join(' or ')}`);
+    }
+    return raw;
+  };
+
+  const port = int('PORT', 3000, 0, 65535);
+  const host = read('HOST') ?? '0.0.0.0';
+
+  const region = (read('DEFAULT_PHONE_REGION') ?? 'RU').toUpperCase();
+  if (!(getCountries() as string[]).includes(region)) {
+    throw new ConfigError('DEFAULT_PHONE_REGION', `must be an ISO 3166-1 alpha-2 region such as RU or US (got "${region}")`);
+  }
+
+  const logLevel = (read('LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+
+  const jwtPrivateKey = read('JWT_PRIVATE_KEY')?.replace(/\\n/g, '\n');
+  if (jwtPrivateKey !== undefined) {
+    let key: ReturnType<typeof createPrivateKey>;
+    try {
+      key = createPrivateKey(jwtPrivateKey);
+    } catch {
+      throw new ConfigError('JWT_PRIVATE_KEY', 'must be a PEM private key');
+    }
+    const isP256 = key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+    if (!isP256 && key.asymmetricKeyType !== 'rsa') {
+      throw new ConfigError('JWT_PRIVATE_KEY', 'must be an EC P-256 (ES256) or RSA (RS256) key');
+    }
+  }
+
+  const rateLimitAllowlist = (read('RATE_LIMIT_ALLOWLIST') ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const entry of rateLimitAllowlist) {
+    const [address, bits] = entry.split('/');
+    const family = isIP(address);
+    const maxBits = family === 6 ? 128 : 32;
+    if (!family || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= maxBits))) {
+      throw new ConfigError('RATE_LIMIT_ALLOWLIST', `has an entry that is not an IP or CIDR: "${entry}"`);
+    }
+  }
+
+  return {
+    port,
+    host,
+    databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    smtpUrl: url('SMTP_URL', ['smtp:', 'smtps:']),
+    mailFrom: read('MAIL_FROM') ?? 'no-reply@localhost',
+    smsWebhookUrl: url('SMS_WEBHOOK_URL', ['http:', 'https:']),
+    publicUrl: (url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    jwtPrivateKey,
+    accessTokenTtl: int('ACCESS_TOKEN_TTL', 900, 1),
+    refreshTokenTtl: int('REFRESH_TOKEN_TTL', 86400, 1),
+    rememberMeTtl: int('REMEMBER_ME_TTL', 2592000, 1),
+    passwordMinLength: int('PASSWORD_MIN_LENGTH', 8, 1, 128),
+    defaultPhoneRegion: region as CountryCode,
+    logLevel,
+    rateLimitAllowlist,
+    trustProxy: parseTrustProxy(read('TRUST_PROXY')),
+    refreshReuseGraceSeconds: int('REFRESH_REUSE_GRACE_SECONDS', 5, 0, 60),
+    authRateLimitPerMinute: int('AUTH_RATE_LIMIT_PER_MINUTE', 30, 1),
+  };
+}
+
+/** Fastify's `trustProxy` syntax: true/false, a hop count, or a comma-separated list of IPs/CIDRs. */
+function parseTrustProxy(raw: string | undefined): boolean | string | number {
+  if (raw === undefined || raw === 'false' || raw === 'off') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw;
+}
+
+/** Injection token for the validated configuration. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

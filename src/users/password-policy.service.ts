@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { DomainError } from '../common/domain-error';
+
+/** Longest password accepted; checked before hashing so nobody can make us hash megabytes. */
+export const PASSWORD_MAX_LENGTH = 128;
+
+function loadCommonPasswords(): Set<string> {
+  const text = readFileSync(join(__dirname, 'common-passwords.txt'), 'utf8');
+  return new Set(text.split('\n').filter((line) => line && !line.startsWith('#')).map((line) => line.toLowerCase()));
+}
+
+/** The one password policy of every surface. */
+@Injectable()
+export class PasswordPolicy {
+  private static common?: Set<string>;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'passwordMinLength'>) {}
+
+  /** Throws `WeakPassword` with the reason the user can act on. */
+  check(password: unknown, identity: { email?: string | null; username?: string | null; phone?: string | null } = {}): asserts password is string {
+    if (typeof password !== 'string' || password.length === 0) {
+      throw new DomainError('WeakPassword', 'password is required');
+    }
+    if (password.length > PASSWORD_MAX_LENGTH) {
+      throw new DomainError('WeakPassword', `password must be at most ${PASSWORD_MAX_LENGTH} characters long`);
+    }
+    if ([...password].length < this.config.passwordMinLength) {
+      throw new DomainError('WeakPassword', `password must be at least ${this.config.passwordMinLength} characters long`);
+    }
+    const lowered = password.toLowerCase();
+    PasswordPolicy.common ??= loadCommonPasswords();
+    if (PasswordPolicy.common.has(lowered)) {
+      throw new DomainError('WeakPassword', 'password is too common');
+    }
+    const identifiers = [identity.email, identity.email?.split('@')[0], identity.username, identity.phone]
+      .filter((value): value is string => !!value)
+      .map((value) => value.toLowerCase());
+    if (identifiers.includes(lowered)) {
+      throw new DomainError('WeakPassword', 'password must not be the same as the e-mail, username or phone');
+    }
+  }
+}
