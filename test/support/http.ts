@@ -1,0 +1,50 @@
+export interface HttpResponse<T = any> {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON when the response is JSON, else the text (undefined when empty). */
+  body: T;
+  text: string;
+}
+
+export interface RequestOptions {
+  token?: string;
+  /** Authorization scheme for `token`. */
+  scheme?: 'Bearer' | 'Token';
+  headers?: Record<string, string>;
+  /** A raw body sent as is (for malformed-JSON tests). */
+  raw?: string;
+}
+
+/** A tiny client over real HTTP (Node's fetch), so every e2e test crosses the network stack. */
+export class HttpClient {
+  constructor(readonly baseUrl: string) {}
+
+  get<T = any>(path: string, options?: RequestOptions) {
+    return this.request<T>('GET', path, undefined, options);
+  }
+  post<T = any>(path: string, body?: unknown, options?: RequestOptions) {
+    return this.request<T>('POST', path, body, options);
+  }
+  put<T = any>(path: string, body?: unknown, options?: RequestOptions) {
+    return this.request<T>('PUT', path, body, options);
+  }
+  patch<T = any>(path: string, body?: unknown, options?: RequestOptions) {
+    return this.request<T>('PATCH', path, body, options);
+  }
+  delete<T = any>(path: string, body?: unknown, options?: RequestOptions) {
+    return this.request<T>('DELETE', path, body, options);
+  }
+
+  async request<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<HttpResponse<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `${options.scheme ?? 'Bearer'} ${options.token}`;
+    let payload: string | undefined = options.raw;
+    if (payload === undefined && body !== undefined) payload = JSON.stringify(body);
+    if (payload !== undefined) headers['content-type'] ??= 'application/json';
+    const response = await fetch(this.baseUrl + path, { method, headers, body: payload });
+    const text = await response.text();
+    const type = response.headers.get('content-type') ?? '';
+    const parsed = text && type.includes('json') ? JSON.parse(text) : text || undefined;
+    return { status: response.status, headers: response.headers, body: parsed as T, text };
+  }
+}
