@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 export const USER_ROLES = ['user', 'executor', 'administrator'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
@@ -12,6 +12,9 @@ export type UserStatus = (typeof USER_STATUSES)[number];
 @Index('UQ_users_email_lower', { synchronize: false })
 @Index('UQ_users_phone', { synchronize: false })
 @Index('IDX_users_role_created', { synchronize: false })
+@Check('CHK_users_identifier', `"username" IS NOT NULL OR "email" IS NOT NULL OR "phone" IS NOT NULL`)
+@Check('CHK_users_role', `"role" IN ('user', 'executor', 'administrator')`)
+@Check('CHK_users_status', `"status" IN ('active', 'blocked')`)
 export class User {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_users' })
   id: string;

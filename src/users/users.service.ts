@@ -49,6 +49,20 @@ export class UsersService {
     return this.users.create({ ...fields, role: role ?? 'user', passwordHash: await this.hasher.hash(password) });
   }
 
+  /**
+   * Bootstrap for the first administrator (`npm run cli -- create-admin`): promotes the account with
+   * this e-mail when there is one, else creates it with the password.
+   */
+  async ensureAdministrator(input: { email: string; username?: string; password?: string }): Promise<{ user: User; created: boolean }> {
+    const existing = await this.users.findByIdentifier({ kind: 'email', value: normalizeEmail(input.email) });
+    if (existing) {
+      return { user: await this.setRoleAndStatus(existing.id, { role: 'administrator', status: 'active' }), created: false };
+    }
+    if (!input.password) throw new DomainError('WeakPassword', 'a password is required to create a new account');
+    const user = await this.register({ email: input.email, username: input.username, password: input.password, role: 'administrator' });
+    return { user, created: true };
+  }
+
   async get(id: string): Promise<User> {
     const user = await this.users.findById(id);
     if (!user) throw new DomainError('UserNotFound', 'no such user');
