@@ -29,11 +29,20 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
         'Access tokens are accepted as `Authorization: Bearer <token>` or `Authorization: Token <token>`.',
     )
     .setVersion('1.0.0')
+    .setLicense('UNLICENSED', 'https://spdx.org/licenses/')
+    .addServer('/', 'This server')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
-  return SwaggerModule.createDocument(app, config, {
+  const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (controllerKey, methodKey) => `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
   });
+  // Routes without a bearer requirement are public: say so explicitly (`security: []`).
+  for (const item of Object.values(document.paths)) {
+    for (const operation of Object.values(item)) {
+      if (operation && typeof operation === 'object' && 'responses' in operation) operation.security ??= [];
+    }
+  }
+  return document;
 }
 
 /** Creates the app (not listening) with every cross-cutting concern: shared by main, the tests and scripts. */

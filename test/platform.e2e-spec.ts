@@ -68,7 +68,9 @@ describe('platform: keys, health, docs, logs, headers', () => {
       expect({ path, method, documented: !!operation }).toEqual({ path, method, documented: true });
       expect(operation.operationId).toEqual(expect.any(String));
       expect(operation.tags.length).toBeGreaterThan(0);
+      expect(operation.security).toBeDefined(); // public routes say `security: []`
     }
+    expect(doc.body.servers).toEqual([expect.objectContaining({ url: '/' })]);
     // Errors are documented as problem+json.
     const login = doc.body.paths['/v1/auth/login'].post;
     expect(Object.keys(login.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '429']));
