@@ -182,3 +182,24 @@ describe('first administrator (npm run cli -- create-admin)', () => {
     expect(me.body.role).toBe('administrator');
   });
 });
+
+describe('platform: hostile bodies', () => {
+  let t: TestApp;
+  beforeAll(async () => (t = await startApp()));
+  afterAll(() => t.close());
+
+  it('refuses prototype-poisoning JSON with a 400, like a malformed body', async () => {
+    const res = await t.http.post('/v1/auth/login', undefined, {
+      raw: '{"__proto__":{"role":"administrator"},"login":"a@example.com","password":"x"}',
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('MalformedBody');
+  });
+
+  it.each(['null', '[]', '123', '"text"'])('answers a JSON %s body with a 400 problem, not a 500', async (raw) => {
+    const res = await t.http.post('/v1/auth/login', undefined, { raw });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(res.body.code).toBe('ValidationFailed');
+  });
+});

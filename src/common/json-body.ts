@@ -1,5 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
+import * as secureJson from 'secure-json-parse';
 import { DomainError } from './domain-error';
 
 /** Stands in for a body that is not valid JSON, so the surface's own filter can answer (e.g. 004 → 21003). */
@@ -16,7 +17,8 @@ export function registerLenientBodyParsers(fastify: FastifyInstance): void {
     const text = body.toString();
     if (text.trim() === '') return done(null, undefined);
     try {
-      done(null, JSON.parse(text));
+      // Like Fastify's own parser: `__proto__` / `constructor.prototype` keys are refused (prototype poisoning).
+      done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
     } catch {
       done(null, UNPARSEABLE_BODY);
     }
