@@ -1,11 +1,10 @@
 import 'reflect-metadata';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { DomainError } from './common/domain-error';
 import { ConfigError, loadConfig } from './config/app-config';
-import { startEmbeddedPostgres } from './database/embedded-postgres';
+import { openDatabase } from './database/embedded-postgres';
 import { UsersService } from './users/users.service';
 
 const USAGE = `Usage:
@@ -24,8 +23,8 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig(process.env);
-  const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres({ dir: resolve(process.cwd(), '.data', 'postgres') });
-  config.databaseUrl ??= embedded!.url;
+  const database = await openDatabase(config.databaseUrl);
+  config.databaseUrl = database.url;
   config.logLevel = 'warn';
   const context = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger: ['error'] });
   try {
@@ -38,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } finally {
     await context.close();
-    await embedded?.stop();
+    await database.stop();
   }
 }
 

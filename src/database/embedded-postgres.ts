@@ -19,6 +19,15 @@ interface Options {
   log?: (line: string) => void;
 }
 
+/** Where `npm start`, the CLI and the migration scripts keep the embedded cluster. */
+export const DEFAULT_CLUSTER_DIR = resolve(process.cwd(), '.data', 'postgres');
+
+/** `url` when given (an external server), else the embedded PostgreSQL under `.data/`. */
+export async function openDatabase(url: string | undefined, log?: (line: string) => void): Promise<EmbeddedDatabase> {
+  if (url) return { url, stop: async () => undefined };
+  return startEmbeddedPostgres({ dir: DEFAULT_CLUSTER_DIR, log });
+}
+
 const USER = 'postgres';
 const DATABASE = 'identity';
 
