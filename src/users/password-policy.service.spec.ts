@@ -2,7 +2,7 @@ import { DomainError } from '../common/domain-error';
 import { PASSWORD_MAX_LENGTH, PasswordPolicy } from './password-policy.service';
 
 describe('PasswordPolicy', () => {
-  const policy = new PasswordPolicy({ passwordMinLength: 8 });
+  const policy: PasswordPolicy = new PasswordPolicy({ passwordMinLength: 8 });
   const goodPassphrase = 'correct horse battery staple';
 
   /** Runs the check and returns the DomainError it threw (fails the test when it threw nothing else). */
@@ -102,5 +102,17 @@ describe('PasswordPolicy', () => {
     it('ignores identifiers the account does not have', () => {
       expect(() => policy.check('nikolai.petrov', { email: null, username: undefined, phone: null })).not.toThrow();
     });
+  });
+});
+
+describe('PasswordPolicy counts characters, not UTF-16 units', () => {
+  const policy: PasswordPolicy = new PasswordPolicy({ passwordMinLength: 8 });
+
+  it('accepts 128 emoji (256 UTF-16 units)', () => {
+    expect(() => policy.check('😀'.repeat(128))).not.toThrow();
+  });
+
+  it('refuses 129 emoji', () => {
+    expect(() => policy.check('😀'.repeat(129))).toThrow(DomainError);
   });
 });

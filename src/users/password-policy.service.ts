@@ -24,10 +24,12 @@ export class PasswordPolicy {
     if (typeof password !== 'string' || password.length === 0) {
       throw new DomainError('WeakPassword', 'password is required');
     }
-    if (password.length > PASSWORD_MAX_LENGTH) {
+    // Characters, not UTF-16 units, on both ends (an emoji is one character).
+    const length = password.length > PASSWORD_MAX_LENGTH * 2 ? password.length : [...password].length;
+    if (length > PASSWORD_MAX_LENGTH) {
       throw new DomainError('WeakPassword', `password must be at most ${PASSWORD_MAX_LENGTH} characters long`);
     }
-    if ([...password].length < this.config.passwordMinLength) {
+    if (length < this.config.passwordMinLength) {
       throw new DomainError('WeakPassword', `password must be at least ${this.config.passwordMinLength} characters long`);
     }
     const lowered = password.toLowerCase();

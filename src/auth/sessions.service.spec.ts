@@ -1,0 +1,343 @@
+import { EntityManager } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { DomainError, DomainErrorKind } from '../common/domain-error';
+import { User } from '../users/user.entity';
+import { UsersRepository } from '../users/users.repository';
+import { RefreshToken } from './refresh-token.entity';
+import { Session } from './session.entity';
+import { SessionsRepository } from './sessions.repository';
+import { SessionsService } from './sessions.service';
+import { IssuedAccessToken, TokenService } from './token.service';
+
+const CONFIG = { accessTokenTtl: 900, refreshTokenTtl: 86400, rememberMeTtl: 2592000, refreshReuseGraceSeconds: 5 } as AppConfig;
+const T0 = new Date('2030-01-01T00:00:00.000Z');
+
+/**
+ * SessionsRepository over Maps. Like the database, `withLockedSessionOfToken` hands the work a
+ * copy of the session row: only what goes through `manager.update` is stored.
+ */
+class InMemorySessionsRepository {
+  readonly sessions = new Map<string, Session>();
+  readonly tokens = new Map<string, RefreshToken>();
+  readonly updates: Array<{ id: string; values: Partial<Session> }> = [];
+  readonly findLiveSessionUser = jest.fn(async (_sessionId: string, _userId: string): Promise<User | null> => null);
+  private nextId = 1;
+
+  readonly manager = {
+    update: async (entity: unknown, criteria: { id: string }, values: Partial<Session>) => {
+      if (entity !== Session) throw new Error('the fake manager only updates sessions');
+      const stored = this.sessions.get(criteria.id);
+      if (!stored) throw new Error(`no session ${criteria.id}`);
+      this.updates.push({ id: criteria.id, values });
+      Object.assign(stored, values);
+      return { affected: 1 };
+    },
+  };
+
+  async create(data: Partial<Session>, tokenHash: Buffer): Promise<Session> {
+    const session = {
+      id: `session-${this.nextId++}`,
+      refreshGeneration: 0,
+      rotatedAt: null,
+      revokedAt: null,
+      revokedReason: null,
+      createdAt: new Date(),
+      ...data,
+    } as Session;
+    this.sessions.set(session.id, session);
+    this.tokens.set(tokenHash.toString('hex'), { tokenHash, sessionId: session.id, generation: 0 } as RefreshToken);
+    return { ...session };
+  }
+
+  async withLockedSessionOfToken<T>(
+    tokenHash: Buffer,
+    work: (found: { token: RefreshToken; session: Session } | null, manager: EntityManager) => Promise<T>,
+  ): Promise<T> {
+    const token = this.tokens.get(tokenHash.toString('hex'));
+    const session = token && this.sessions.get(token.sessionId);
+    const found = token && session ? { token: { ...token }, session: { ...session } } : null;
+    return work(found, this.manager as unknown as EntityManager);
+  }
+
+  async addRefreshToken(manager: unknown, sessionId: string, generation: number, tokenHash: Buffer): Promise<void> {
+    if (manager !== this.manager) throw new Error('refresh token written outside the transaction');
+    this.tokens.set(tokenHash.toString('hex'), { tokenHash, sessionId, generation } as RefreshToken);
+  }
+
+  /** The stored row (what the database holds). */
+  row(id: string): Session {
+    const session = this.sessions.get(id);
+    if (!session) throw new Error(`no session ${id}`);
+    return session;
+  }
+}
+
+class FakeTokenService {
+  private counter = 0;
+  readonly signed: Array<{ subject: { userId: string; role: string; sessionId: string }; ttlSeconds: number; notAfter?: Date }> = [];
+
+  newRefreshToken(): string {
+    return `refresh-${++this.counter}`;
+  }
+
+  hashRefreshToken(token: string): Buffer {
+    return Buffer.from(token);
+  }
+
+  signAccessToken(subject: { userId: string; role: string; sessionId: string }, ttlSeconds: number, notAfter?: Date): IssuedAccessToken {
+    this.signed.push({ subject, ttlSeconds, notAfter });
+    return { token: 'a', expiresIn: 1, expiresAt: new Date() };
+  }
+}
+
+function makeUser(overrides: Partial<User> = {}): User {
+  return { id: 'user-1', role: 'user', status: 'active', ...overrides } as User;
+}
+
+async function rejectionKind(promise: Promise<unknown>): Promise<DomainErrorKind> {
+  const error = await promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(DomainError);
+  return (error as DomainError).kind;
+}
+
+describe('SessionsService', () => {
+  let repo: InMemorySessionsRepository;
+  let tokens: FakeTokenService;
+  let users: Map<string, User>;
+  let service: SessionsService;
+
+  beforeEach(() => {
+    jest.useFakeTimers({ now: T0 });
+    repo = new InMemorySessionsRepository();
+    tokens = new FakeTokenService();
+    users = new Map([['user-1', makeUser()]]);
+    const usersRepo = { findById: async (id: string) => users.get(id) ?? null };
+    service = new SessionsService(
+      repo as unknown as SessionsRepository,
+      usersRepo as unknown as UsersRepository,
+      tokens as unknown as TokenService,
+      CONFIG,
+    );
+  });
+
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  const advance = (ms: number) => jest.setSystemTime(Date.now() + ms);
+
+  /** Signs user-1 in and returns the session id and its first refresh token. */
+  async function signIn(remember = false): Promise<{ sessionId: string; token0: string }> {
+    const started = await service.start(makeUser(), { remember });
+    return { sessionId: started.session.id, token0: started.refreshToken };
+  }
+
+  describe('start', () => {
+    it('stores only the hash of the refresh token it returns, as generation 0', async () => {
+      const { sessionId, token0 } = await signIn();
+      expect(repo.tokens.get(Buffer.from(token0).toString('hex'))).toMatchObject({ sessionId, generation: 0 });
+    });
+
+    it('makes the session last REFRESH_TOKEN_TTL, or REMEMBER_ME_TTL when remember is set', async () => {
+      const normal = await signIn(false);
+      const remembered = await signIn(true);
+      expect(repo.row(normal.sessionId).expiresAt).toEqual(new Date(T0.getTime() + 86400_000));
+      expect(repo.row(remembered.sessionId).expiresAt).toEqual(new Date(T0.getTime() + 2592000_000));
+    });
+
+    it('gives the access token ACCESS_TOKEN_TTL, or the session lifetime for surfaces without refresh', async () => {
+      await service.start(makeUser());
+      await service.start(makeUser(), { accessLivesAsLongAsSession: true });
+      await service.start(makeUser(), { accessLivesAsLongAsSession: true, remember: true });
+      expect(tokens.signed.map((call) => call.ttlSeconds)).toEqual([900, 86400, 2592000]);
+    });
+  });
+
+  describe('refresh with the current token', () => {
+    it('rotates: a new refresh token, generation + 1, rotatedAt now', async () => {
+      const { sessionId, token0 } = await signIn();
+      advance(1000);
+
+      const result = await service.refresh(token0);
+
+      expect(result.refreshToken).not.toBe(token0);
+      expect(result.session.refreshGeneration).toBe(1);
+      expect(repo.row(sessionId)).toMatchObject({ refreshGeneration: 1, rotatedAt: new Date(T0.getTime() + 1000), revokedAt: null });
+      expect(repo.tokens.get(Buffer.from(result.refreshToken).toString('hex'))).toMatchObject({ sessionId, generation: 1 });
+    });
+
+    it('issues an access token for the session with ACCESS_TOKEN_TTL', async () => {
+      const { sessionId, token0 } = await signIn();
+      tokens.signed.length = 0;
+
+      const result = await service.refresh(token0);
+
+      expect(result.access.token).toBe('a');
+      expect(tokens.signed).toEqual([
+        { subject: { userId: 'user-1', role: 'user', sessionId }, ttlSeconds: 900, notAfter: repo.row(sessionId).expiresAt },
+      ]);
+    });
+
+    it('slides the session expiry forward', async () => {
+      const { sessionId, token0 } = await signIn();
+      advance(3600_000);
+
+      await service.refresh(token0);
+
+      expect(repo.row(sessionId).expiresAt).toEqual(new Date(T0.getTime() + 3600_000 + 86400_000));
+    });
+
+    it('lets the new token rotate again', async () => {
+      const { sessionId, token0 } = await signIn();
+      const first = await service.refresh(token0);
+      advance(10_000);
+
+      const second = await service.refresh(first.refreshToken);
+
+      expect(second.session.refreshGeneration).toBe(2);
+      expect(repo.row(sessionId).refreshGeneration).toBe(2);
+    });
+  });
+
+  describe('reuse of the previous token', () => {
+    it('within 5 s of the rotation gets a fresh pair of the current generation without rotating again', async () => {
+      const { sessionId, token0 } = await signIn();
+      const rotated = await service.refresh(token0);
+      advance(2000);
+
+      const retry = await service.refresh(token0);
+
+      expect(retry.refreshToken).not.toBe(token0);
+      expect(retry.refreshToken).not.toBe(rotated.refreshToken);
+      expect(retry.session.refreshGeneration).toBe(1);
+      expect(repo.row(sessionId)).toMatchObject({ refreshGeneration: 1, rotatedAt: T0, revokedAt: null });
+      expect(repo.tokens.get(Buffer.from(retry.refreshToken).toString('hex'))).toMatchObject({ sessionId, generation: 1 });
+    });
+
+    it('within the grace window hands out a token that rotates like the current one', async () => {
+      const { token0 } = await signIn();
+      await service.refresh(token0);
+      const retry = await service.refresh(token0);
+
+      await expect(service.refresh(retry.refreshToken)).resolves.toMatchObject({ session: { refreshGeneration: 2 } });
+    });
+
+    it('within the grace window leaves the token of the rotation current', async () => {
+      const { token0 } = await signIn();
+      const rotated = await service.refresh(token0);
+      await service.refresh(token0);
+
+      await expect(service.refresh(rotated.refreshToken)).resolves.toMatchObject({ session: { refreshGeneration: 2 } });
+    });
+
+    it('after 5 s revokes the session for token reuse and throws InvalidRefreshToken', async () => {
+      const { sessionId, token0 } = await signIn();
+      await service.refresh(token0);
+      advance(5001);
+
+      expect(await rejectionKind(service.refresh(token0))).toBe('InvalidRefreshToken');
+      expect(repo.row(sessionId).revokedAt).toEqual(new Date(T0.getTime() + 5001));
+      expect(repo.row(sessionId).revokedReason).toBe('refresh_token_reuse');
+    });
+
+    it('after the revocation, the current token no longer works either', async () => {
+      const { token0 } = await signIn();
+      const rotated = await service.refresh(token0);
+      advance(6000);
+      await rejectionKind(service.refresh(token0));
+
+      expect(await rejectionKind(service.refresh(rotated.refreshToken))).toBe('InvalidRefreshToken');
+    });
+
+    it('does not get a longer window by retrying within it', async () => {
+      const { sessionId, token0 } = await signIn();
+      await service.refresh(token0);
+      advance(4000);
+      await service.refresh(token0); // in grace
+      advance(4000); // 8 s after the rotation
+
+      expect(await rejectionKind(service.refresh(token0))).toBe('InvalidRefreshToken');
+      expect(repo.row(sessionId).revokedReason).toBe('refresh_token_reuse');
+    });
+  });
+
+  it('revokes the session when a token two generations old is reused, even inside the grace window', async () => {
+    const { sessionId, token0 } = await signIn();
+    const first = await service.refresh(token0);
+    advance(500);
+    await service.refresh(first.refreshToken);
+    advance(500);
+
+    expect(await rejectionKind(service.refresh(token0))).toBe('InvalidRefreshToken');
+    expect(repo.row(sessionId).revokedReason).toBe('refresh_token_reuse');
+    expect(repo.row(sessionId).revokedAt).not.toBeNull();
+  });
+
+  it('rejects an unknown token with InvalidRefreshToken and touches no session', async () => {
+    const { sessionId } = await signIn();
+
+    expect(await rejectionKind(service.refresh('never-issued'))).toBe('InvalidRefreshToken');
+    expect(repo.updates).toEqual([]);
+    expect(repo.row(sessionId)).toMatchObject({ revokedAt: null, refreshGeneration: 0 });
+  });
+
+  it('rejects the token of a revoked session without rotating or re-revoking', async () => {
+    const { sessionId, token0 } = await signIn();
+    const revokedAt = new Date(T0.getTime() - 1000);
+    Object.assign(repo.row(sessionId), { revokedAt, revokedReason: 'logout' });
+    const tokensBefore = repo.tokens.size;
+
+    expect(await rejectionKind(service.refresh(token0))).toBe('InvalidRefreshToken');
+    expect(repo.row(sessionId)).toMatchObject({ revokedAt, revokedReason: 'logout', refreshGeneration: 0 });
+    expect(repo.tokens.size).toBe(tokensBefore);
+  });
+
+  it('rejects the token of an expired session', async () => {
+    const { sessionId, token0 } = await signIn();
+    advance(86400_000);
+
+    expect(await rejectionKind(service.refresh(token0))).toBe('InvalidRefreshToken');
+    expect(repo.row(sessionId).refreshGeneration).toBe(0);
+  });
+
+  it('rejects a blocked user with AccountBlocked', async () => {
+    const { token0 } = await signIn();
+    users.set('user-1', makeUser({ status: 'blocked' }));
+
+    expect(await rejectionKind(service.refresh(token0))).toBe('AccountBlocked');
+  });
+
+  it('rejects the token of a deleted user with InvalidRefreshToken', async () => {
+    const { token0 } = await signIn();
+    users.delete('user-1');
+
+    expect(await rejectionKind(service.refresh(token0))).toBe('InvalidRefreshToken');
+  });
+
+  describe('authenticate', () => {
+    it('returns the user and session of a live session', async () => {
+      const user = makeUser();
+      repo.findLiveSessionUser.mockResolvedValue(user);
+
+      await expect(service.authenticate('session-1', 'user-1')).resolves.toEqual({ user, sessionId: 'session-1' });
+      expect(repo.findLiveSessionUser).toHaveBeenCalledWith('session-1', 'user-1');
+    });
+
+    it('throws SessionRevoked when the repository finds no live session', async () => {
+      repo.findLiveSessionUser.mockResolvedValue(null);
+
+      expect(await rejectionKind(service.authenticate('session-1', 'user-1'))).toBe('SessionRevoked');
+    });
+
+    it('throws AccountBlocked for a blocked user', async () => {
+      repo.findLiveSessionUser.mockResolvedValue(makeUser({ status: 'blocked' }));
+
+      expect(await rejectionKind(service.authenticate('session-1', 'user-1'))).toBe('AccountBlocked');
+    });
+  });
+});

@@ -1,0 +1,180 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { ConfigError, Env, loadConfig } from './app-config';
+
+function ecKeyPem(namedCurve: string): string {
+  return generateKeyPairSync('ec', { namedCurve }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
+/** The ConfigError that loading `env` throws (fails the test when it loads or throws something else). */
+function configError(env: Env): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be rejected`);
+}
+
+describe('loadConfig', () => {
+  describe('defaults (SPEC §3)', () => {
+    const config = loadConfig({});
+
+    it.each([
+      ['port', 3000],
+      ['host', '0.0.0.0'],
+      ['accessTokenTtl', 900],
+      ['refreshTokenTtl', 86400],
+      ['rememberMeTtl', 2592000],
+      ['passwordMinLength', 8],
+      ['defaultPhoneRegion', 'RU'],
+      ['logLevel', 'info'],
+      ['mailFrom', 'no-reply@localhost'],
+      ['publicUrl', 'http://localhost:3000'],
+      ['rateLimitAllowlist', []],
+      ['trustProxy', false],
+      ['refreshReuseGraceSeconds', 5],
+    ] as const)('%s defaults to %p', (key, expected) => {
+      expect(config[key]).toEqual(expected);
+    });
+
+    it.each(['databaseUrl', 'smtpUrl', 'smsWebhookUrl', 'jwtPrivateKey'] as const)('%s is unset', (key) => {
+      expect(config[key]).toBeUndefined();
+    });
+
+    it('derives PUBLIC_URL from PORT', () => {
+      expect(loadConfig({ PORT: '8080' }).publicUrl).toBe('http://localhost:8080');
+    });
+
+    it('treats empty and blank variables as unset', () => {
+      expect(loadConfig({ PORT: '', HOST: '   ', LOG_LEVEL: '' })).toMatchObject({ port: 3000, host: '0.0.0.0', logLevel: 'info' });
+    });
+  });
+
+  describe('explicit values', () => {
+    it('reads numbers, URLs and names', () => {
+      expect(
+        loadConfig({
+          PORT: '8080',
+          HOST: '127.0.0.1',
+          DATABASE_URL: 'postgres://u:p@db:5432/identity',
+          SMTP_URL: 'smtp://user:pass@mail:587',
+          SMS_WEBHOOK_URL: 'https://sms.example.com/send',
+          MAIL_FROM: 'accounts@example.com',
+          ACCESS_TOKEN_TTL: '60',
+          REFRESH_TOKEN_TTL: '3600',
+          REMEMBER_ME_TTL: '7200',
+          PASSWORD_MIN_LENGTH: '12',
+          DEFAULT_PHONE_REGION: 'us',
+          LOG_LEVEL: 'DEBUG',
+        }),
+      ).toMatchObject({
+        port: 8080,
+        host: '127.0.0.1',
+        databaseUrl: 'postgres://u:p@db:5432/identity',
+        smtpUrl: 'smtp://user:pass@mail:587',
+        smsWebhookUrl: 'https://sms.example.com/send',
+        mailFrom: 'accounts@example.com',
+        accessTokenTtl: 60,
+        refreshTokenTtl: 3600,
+        rememberMeTtl: 7200,
+        passwordMinLength: 12,
+        defaultPhoneRegion: 'US',
+        logLevel: 'debug',
+      });
+    });
+
+    it('strips trailing slashes from PUBLIC_URL', () => {
+      expect(loadConfig({ PUBLIC_URL: 'https://id.example.com/' }).publicUrl).toBe('https://id.example.com');
+    });
+
+    it('accepts a postgresql:// DATABASE_URL', () => {
+      expect(loadConfig({ DATABASE_URL: 'postgresql://db/identity' }).databaseUrl).toBe('postgresql://db/identity');
+    });
+
+    it('accepts IPs and CIDRs of both families in RATE_LIMIT_ALLOWLIST', () => {
+      expect(loadConfig({ RATE_LIMIT_ALLOWLIST: '127.0.0.1, 10.0.0.0/8,::1, fd00::/8' }).rateLimitAllowlist).toEqual([
+        '127.0.0.1',
+        '10.0.0.0/8',
+        '::1',
+        'fd00::/8',
+      ]);
+    });
+  });
+
+  describe('invalid values fail with a ConfigError naming the variable', () => {
+    it.each([
+      ['PORT', 'abc'],
+      ['PORT', '70000'],
+      ['PORT', '-1'],
+      ['ACCESS_TOKEN_TTL', '0'],
+      ['ACCESS_TOKEN_TTL', '1.5'],
+      ['REFRESH_TOKEN_TTL', '0'],
+      ['REMEMBER_ME_TTL', 'forever'],
+      ['PASSWORD_MIN_LENGTH', '0'],
+      ['PASSWORD_MIN_LENGTH', '129'],
+      ['DATABASE_URL', 'mysql://x'],
+      ['DATABASE_URL', 'not a url'],
+      ['DEFAULT_PHONE_REGION', 'XX'],
+      ['DEFAULT_PHONE_REGION', 'Russia'],
+      ['LOG_LEVEL', 'loud'],
+      ['JWT_PRIVATE_KEY', 'garbage'],
+      ['RATE_LIMIT_ALLOWLIST', '127.0.0.1,not-an-ip'],
+      ['RATE_LIMIT_ALLOWLIST', '10.0.0.0/33'],
+      ['RATE_LIMIT_ALLOWLIST', '10.0.0.0/'],
+      ['RATE_LIMIT_ALLOWLIST', '::1/129'],
+      ['SMTP_URL', 'http://x'],
+      ['SMS_WEBHOOK_URL', 'ftp://x'],
+      ['PUBLIC_URL', 'localhost:3000'],
+    ])('%s=%s', (variable, value) => {
+      const error = configError({ [variable]: value });
+      expect(error.variable).toBe(variable);
+      expect(error.message).toContain(variable);
+    });
+
+    it('gives one line', () => {
+      expect(configError({ PORT: 'abc' }).message).not.toContain('\n');
+    });
+  });
+
+  describe('JWT_PRIVATE_KEY', () => {
+    it('rejects an EC key on a curve other than P-256', () => {
+      const error = configError({ JWT_PRIVATE_KEY: ecKeyPem('secp384r1') });
+      expect(error.variable).toBe('JWT_PRIVATE_KEY');
+      expect(error.message).toContain('JWT_PRIVATE_KEY');
+    });
+
+    it('accepts a P-256 key', () => {
+      const pem = ecKeyPem('prime256v1');
+      expect(loadConfig({ JWT_PRIVATE_KEY: pem }).jwtPrivateKey).toBe(pem.trim());
+    });
+
+    it('accepts an RSA key', () => {
+      const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+      expect(loadConfig({ JWT_PRIVATE_KEY: pem }).jwtPrivateKey).toBe(pem.trim());
+    });
+
+    it('rejects an Ed25519 key', () => {
+      const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      expect(configError({ JWT_PRIVATE_KEY: pem }).variable).toBe('JWT_PRIVATE_KEY');
+    });
+
+    it('accepts a key whose newlines are written as "\\n" (one-line environment files)', () => {
+      const pem = ecKeyPem('prime256v1').trim();
+      expect(loadConfig({ JWT_PRIVATE_KEY: pem.replace(/\n/g, '\\n') }).jwtPrivateKey).toBe(pem);
+    });
+  });
+
+  describe('TRUST_PROXY', () => {
+    it.each([
+      [undefined, false],
+      ['false', false],
+      ['true', true],
+      ['2', 2],
+      ['10.0.0.0/8', '10.0.0.0/8'],
+      ['127.0.0.1,10.0.0.0/8', '127.0.0.1,10.0.0.0/8'],
+    ])('%p → %p', (raw, expected) => {
+      expect(loadConfig({ TRUST_PROXY: raw }).trustProxy).toStrictEqual(expected);
+    });
+  });
+});
