@@ -1,16 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { startApp, TestApp, unique } from './support/app';
-import { HttpResponse } from './support/http';
 import { jwtPayload, promoteToAdmin, registerAndLogin, SignedInUser } from './support/users';
-
-function expectProblem(res: HttpResponse, status: number, code?: string): void {
-  expect(res.status).toBe(status);
-  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect(res.body.status).toBe(status);
-  if (code) expect(res.body.code).toBe(code);
-}
-
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+import { ISO_DATE, expectProblem } from './support/expect';
 
 describe('/v1/admin/users', () => {
   let t: TestApp;

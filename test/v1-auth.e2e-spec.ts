@@ -1,6 +1,7 @@
 import { GOOD_PASSWORD, startApp, TestApp, unique, uniquePhone } from './support/app';
 import { HttpResponse } from './support/http';
 import { jwtPayload, registerAndLogin } from './support/users';
+import { allKeys, expectProblem } from './support/expect';
 
 /** /v1 register, login, logout, refresh, lockout and per-IP limits (SPEC §3–§7), over real HTTP. */
 
@@ -26,29 +27,9 @@ function jwtHeader(token: string): Record<string, any> {
   return JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8'));
 }
 
-/** Every key of a JSON value, at any depth. */
-function allKeys(value: unknown): string[] {
-  if (Array.isArray(value)) return value.flatMap(allKeys);
-  if (value && typeof value === 'object') return Object.entries(value).flatMap(([key, inner]) => [key, ...allKeys(inner)]);
-  return [];
-}
-
 function expectJson(res: HttpResponse, status: number): void {
   expect({ status: res.status, body: res.body }).toMatchObject({ status });
   expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-}
-
-/** An RFC 9457 problem with our machine-readable `code`. */
-function expectProblem(res: HttpResponse, status: number, code: string): void {
-  expect({ status: res.status, body: res.body }).toMatchObject({ status, body: { code } });
-  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect(res.body).toMatchObject({
-    type: expect.any(String),
-    title: expect.any(String),
-    status,
-    detail: expect.any(String),
-    code,
-  });
 }
 
 /** The distinct fields a ValidationFailed problem names, sorted. */

@@ -1,28 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GOOD_PASSWORD, startApp, TestApp, unique, uniquePhone } from './support/app';
-import { HttpResponse } from './support/http';
 import { registerAndLogin } from './support/users';
-
-/** An RFC 9457 answer of the /v1 surface with this status and machine-readable code. */
-function expectProblem(res: HttpResponse, status: number, code: string): void {
-  expect(res.status).toBe(status);
-  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect(res.body).toMatchObject({ status, code });
-  expect(typeof res.body.type).toBe('string');
-  expect(typeof res.body.title).toBe('string');
-  expect(typeof res.body.detail).toBe('string');
-}
-
-/** Every key of a JSON value, at any depth. */
-function allKeys(value: unknown): string[] {
-  if (Array.isArray(value)) return value.flatMap(allKeys);
-  if (value && typeof value === 'object') {
-    return Object.entries(value).flatMap(([key, child]) => [key, ...allKeys(child)]);
-  }
-  return [];
-}
-
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+import { ISO_DATE, allKeys, expectProblem } from './support/expect';
 
 /** Russian national format of an E.164 +7 number: "8 (9XX) XXX-XX-XX". */
 function nationalFormat(e164: string): string {

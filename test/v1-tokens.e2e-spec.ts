@@ -2,6 +2,7 @@ import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, Key
 import { startApp, TestApp } from './support/app';
 import { HttpResponse } from './support/http';
 import { jwtPayload, registerAndLogin, SignedInUser } from './support/users';
+import { expectProblem } from './support/expect';
 
 /** The access-token check (SPEC §5): schemes, forgeries, expiry, blocked users, several instances. */
 
@@ -21,12 +22,6 @@ function signEs256(header: Record<string, unknown>, claims: Record<string, unkno
 function signHs256(header: Record<string, unknown>, claims: Record<string, unknown>, secret: string): string {
   const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
   return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
-}
-
-function expectProblem(res: HttpResponse, status: number, code: string): void {
-  expect({ status: res.status, body: res.body }).toMatchObject({ status, body: { code } });
-  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect(res.body).toMatchObject({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String), code });
 }
 
 function expectMe(res: HttpResponse, user: SignedInUser): void {
