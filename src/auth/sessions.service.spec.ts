@@ -305,11 +305,13 @@ describe('SessionsService', () => {
     expect(repo.row(sessionId).refreshGeneration).toBe(0);
   });
 
-  it('rejects a blocked user with AccountBlocked', async () => {
+  it('rejects a blocked user with AccountBlocked, without rotating', async () => {
     const { token0 } = await signIn();
     users.set('user-1', makeUser({ status: 'blocked' }));
 
     expect(await rejectionKind(service.refresh(token0))).toBe('AccountBlocked');
+    expect(repo.updates).toEqual([]);
+    expect(repo.tokens.size).toBe(1);
   });
 
   it('rejects the token of a deleted user with InvalidRefreshToken', async () => {

@@ -73,6 +73,10 @@ export class SessionsService {
       const { token, session } = found;
       const now = new Date();
       if (session.revokedAt || session.expiresAt <= now) return { error: 'unknown' as const };
+      // Checked before rotating, so a refused refresh changes nothing.
+      const user = await this.users.findById(session.userId);
+      if (!user) return { error: 'unknown' as const };
+      if (user.status === 'blocked') return { error: 'blocked' as const };
 
       const current = token.generation === session.refreshGeneration;
       const graceMs = this.config.refreshReuseGraceSeconds * 1000;
@@ -95,16 +99,14 @@ export class SessionsService {
         lastUsedAt: now,
       });
       await this.sessions.addRefreshToken(manager, session.id, session.refreshGeneration, this.tokens.hashRefreshToken(nextToken));
-      return { session };
+      return { session, user };
     });
 
     if ('error' in outcome) {
+      if (outcome.error === 'blocked') throw new DomainError('AccountBlocked', 'this account is blocked');
       throw new DomainError('InvalidRefreshToken', outcome.error === 'reuse' ? 'refresh token was already used; the session is revoked' : 'refresh token is invalid or expired');
     }
-    const user = await this.users.findById(outcome.session.userId);
-    if (!user) throw new DomainError('InvalidRefreshToken', 'refresh token is invalid or expired');
-    if (user.status === 'blocked') throw new DomainError('AccountBlocked', 'this account is blocked');
-    return { session: outcome.session, refreshToken: nextToken, access: this.accessFor(user, outcome.session, this.config.accessTokenTtl) };
+    return { session: outcome.session, refreshToken: nextToken, access: this.accessFor(outcome.user, outcome.session, this.config.accessTokenTtl) };
   }
 
   /** The hot path: one indexed read that proves the session is live and loads its user. */
