@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { NotificationsModule } from '../notifications/notifications.module';
 import { UsersModule } from '../users/users.module';
 import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
@@ -16,7 +17,7 @@ import { TokenService } from './token.service';
 import { WellKnownController } from './well-known.controller';
 
 @Module({
-  imports: [UsersModule, PassportModule, JwtModule.register({}), TypeOrmModule.forFeature([Session, RefreshToken, SigningKey])],
+  imports: [UsersModule, NotificationsModule, PassportModule, JwtModule.register({}), TypeOrmModule.forFeature([Session, RefreshToken, SigningKey])],
   controllers: [WellKnownController],
   providers: [AuthService, SessionsService, SessionsRepository, SigningKeysService, TokenService, JwtStrategy, JwtAuthGuard],
   exports: [AuthService, SessionsService, TokenService, JwtAuthGuard],

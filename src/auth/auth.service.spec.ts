@@ -1,5 +1,6 @@
 import { AppConfig } from '../config/app-config';
 import { DomainError } from '../common/domain-error';
+import { NotificationsService } from '../notifications/notifications.service';
 import { PasswordHasher } from '../users/password-hasher.service';
 import { User } from '../users/user.entity';
 import { UsersRepository } from '../users/users.repository';
@@ -54,6 +55,7 @@ describe('AuthService', () => {
   let usersService: { setPassword: jest.Mock };
   let sessions: { start: jest.Mock; revoke: jest.Mock; revokeOthers: jest.Mock };
   let hasher: ReturnType<typeof fakeHasher>;
+  let notifications: { send: jest.Mock };
   let service: AuthService;
 
   /** The user findByIdentifier returns. */
@@ -74,11 +76,13 @@ describe('AuthService', () => {
       revokeOthers: jest.fn().mockResolvedValue(0),
     };
     hasher = fakeHasher();
+    notifications = { send: jest.fn().mockResolvedValue(undefined) };
     service = new AuthService(
       users as unknown as UsersRepository,
       usersService as unknown as UsersService,
       hasher as unknown as PasswordHasher,
       sessions as unknown as SessionsService,
+      notifications as unknown as NotificationsService,
       { defaultPhoneRegion: 'RU' } as AppConfig,
     );
   });
@@ -298,6 +302,23 @@ describe('AuthService', () => {
       expect(sessions.revokeOthers).toHaveBeenCalledWith('user-1', 'session-current', 'password_changed');
     });
 
+    it('e-mails a security notice in the user\'s language, else the request\'s', async () => {
+      await service.changePassword(makeUser({ locale: null }), 'session-current', PASSWORD, 'a brand new passphrase', 'ru');
+      await service.changePassword(makeUser({ locale: 'en' }), 'session-current', PASSWORD, 'a brand new passphrase', 'ru');
+
+      expect(notifications.send.mock.calls.map(([message]) => [message.to, message.template, message.locale])).toEqual([
+        ['alice@example.com', 'password-changed', 'ru'],
+        ['alice@example.com', 'password-changed', 'en'],
+      ]);
+    });
+
+    it('sends no notice to an account without an e-mail, and none when the change is refused', async () => {
+      await service.changePassword(makeUser({ email: null }), 'session-current', PASSWORD, 'a brand new passphrase');
+      await caught(service.changePassword(makeUser(), 'session-current', 'wrong password', 'a brand new passphrase'));
+
+      expect(notifications.send).not.toHaveBeenCalled();
+    });
+
     it('revokes no session when the new password is refused', async () => {
       usersService.setPassword.mockRejectedValue(new DomainError('WeakPassword', 'password is too common'));
 
@@ -314,6 +335,13 @@ describe('AuthService', () => {
 
       expect(usersService.setPassword).toHaveBeenCalledWith(user, 'a brand new passphrase');
       expect(sessions.revokeOthers).toHaveBeenCalledWith('user-1', undefined, 'password_reset');
+      expect(notifications.send).toHaveBeenCalledWith(expect.objectContaining({ template: 'password-reset-done', to: 'alice@example.com' }));
+    });
+
+    it('lifts a lockout: the code or link proved the owner', async () => {
+      await service.resetPassword(makeUser({ failedLoginCount: 12, lockedUntil: new Date(NOW.getTime() + 60_000) }), 'a brand new passphrase');
+
+      expect(users.resetFailedSignIns).toHaveBeenCalledWith('user-1');
     });
   });
 });

@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DomainError } from '../common/domain-error';
 import { classifyIdentifier, LoginIdentifier } from '../common/identifiers';
+import { Locale, resolveLocale } from '../common/locale';
+import { NotificationsService } from '../notifications/notifications.service';
 import { User, UserRole, UserStatus } from '../users/user.entity';
 import { UsersRepository } from '../users/users.repository';
 import { UsersService } from '../users/users.service';
@@ -28,6 +30,7 @@ export class AuthService {
     private readonly usersService: UsersService,
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionsService,
+    private readonly notifications: NotificationsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -59,18 +62,36 @@ export class AuthService {
   }
 
   /** Changes the password after proving the current one; every other session of the user ends. */
-  async changePassword(user: User, currentSessionId: string | undefined, currentPassword: string, newPassword: string): Promise<void> {
+  async changePassword(user: User, currentSessionId: string | undefined, currentPassword: string, newPassword: string, locale?: Locale): Promise<void> {
     if (!(await this.hasher.verify(user.passwordHash, currentPassword))) {
       throw new DomainError('WrongPassword', 'the current password is wrong');
     }
-    await this.usersService.setPassword(user, newPassword);
-    await this.sessions.revokeOthers(user.id, currentSessionId, 'password_changed');
+    await this.replacePassword(user, newPassword, { keepSessionId: currentSessionId, locale });
   }
 
-  /** Sets a new password without the old one (recovery flows): every session of the user ends. */
-  async resetPassword(user: User, newPassword: string): Promise<void> {
+  /** Recovery (a code or link proved control of the account): every session of the user ends. */
+  resetPassword(user: User, newPassword: string, locale?: Locale): Promise<void> {
+    return this.replacePassword(user, newPassword, { locale });
+  }
+
+  /**
+   * Sets a new password once the caller proved control some other way (a code or link): every
+   * session of the user ends (except `keepSessionId`), the lockout is lifted, and the user is told by e-mail.
+   */
+  async replacePassword(user: User, newPassword: string, options: { keepSessionId?: string; locale?: Locale } = {}): Promise<void> {
     await this.usersService.setPassword(user, newPassword);
-    await this.sessions.revokeOthers(user.id, undefined, 'password_reset');
+    const reset = options.keepSessionId === undefined;
+    await this.sessions.revokeOthers(user.id, options.keepSessionId, reset ? 'password_reset' : 'password_changed');
+    if (user.failedLoginCount > 0 || user.lockedUntil) await this.users.resetFailedSignIns(user.id);
+    if (user.email) {
+      await this.notifications.send({
+        userId: user.id,
+        channel: 'email',
+        to: user.email,
+        template: reset ? 'password-reset-done' : 'password-changed',
+        locale: resolveLocale(user.locale, options.locale),
+      });
+    }
   }
 
   /** Administration: blocking also ends every session, so refresh tokens die with the access tokens. */

@@ -24,6 +24,14 @@ export type DomainErrorKind =
   | 'WrongPassword'
   | 'IdentifierRequired'
   | 'RateLimited'
+  /** A verification code or link token that is wrong, expired, used or voided (one message for all: no oracle). */
+  | 'InvalidCode'
+  /** A new code for this target and purpose was sent too recently; `details.retryAfterSeconds` says when. */
+  | 'ResendTooSoon'
+  /** The e-mail or phone to verify is already verified. */
+  | 'AlreadyVerified'
+  /** The account has no e-mail or phone to send a code to. */
+  | 'ContactMissing'
   /** A framework-level 4xx (unknown route, wrong method, body too large…); `details.status` keeps its code. */
   | 'HttpError';
 

@@ -44,3 +44,15 @@ export function classifyIdentifier(raw: string, region: CountryCode): LoginIdent
   }
   return { kind: 'username', value: text };
 }
+
+/** `anna.petrova@example.com` → `a*a@example.com`: enough to recognise, not to harvest (also 003's documented mask). */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  const local = email.slice(0, at);
+  return `${local[0] ?? ''}*${local.length > 1 ? local[local.length - 1] : ''}${email.slice(at)}`;
+}
+
+/** `+79991234567` → `+7*******67`. */
+export function maskPhone(phone: string): string {
+  return phone.length <= 5 ? '*'.repeat(phone.length) : `${phone.slice(0, 2)}${'*'.repeat(phone.length - 4)}${phone.slice(-2)}`;
+}

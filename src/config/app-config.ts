@@ -25,6 +25,28 @@ export interface AppConfig {
   refreshReuseGraceSeconds: number;
   /** Per-IP request budget per minute on the sign-in style endpoints. */
   authRateLimitPerMinute: number;
+  verification: VerificationConfig;
+  outbox: OutboxConfig;
+}
+
+/** One-time secrets (SPEC §6); every duration in seconds. */
+export interface VerificationConfig {
+  codeTtl: number;
+  emailLinkTtl: number;
+  passwordResetLinkTtl: number;
+  maxAttempts: number;
+  smsResendCooldown: number;
+  emailResendCooldown: number;
+}
+
+/** The durable outbox dispatcher. */
+export interface OutboxConfig {
+  /** Off: this instance only writes messages; another instance delivers them. */
+  dispatch: boolean;
+  pollIntervalMs: number;
+  maxAttempts: number;
+  /** First retry delay; doubles per failed attempt, at most one hour. */
+  retryBaseMs: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -49,6 +71,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
       throw new ConfigError(name, `must be a whole number from ${min} to ${max} (got "${raw}")`);
     }
     return Number(raw);
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = read(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['true', '1', 'on', 'yes'].includes(raw)) return true;
+    if (['false', '0', 'off', 'no'].includes(raw)) return false;
+    throw new ConfigError(name, `must be true or false (got "${raw}")`);
   };
   const url = (name: string, protocols: string[]): string | undefined => {
     const raw = read(name);
@@ -124,6 +153,20 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trustProxy: parseTrustProxy(read('TRUST_PROXY')),
     refreshReuseGraceSeconds: int('REFRESH_REUSE_GRACE_SECONDS', 5, 0, 60),
     authRateLimitPerMinute: int('AUTH_RATE_LIMIT_PER_MINUTE', 30, 1),
+    verification: {
+      codeTtl: int('VERIFICATION_CODE_TTL', 600, 1),
+      emailLinkTtl: int('EMAIL_CONFIRM_LINK_TTL', 86400, 1),
+      passwordResetLinkTtl: int('PASSWORD_RESET_LINK_TTL', 3600, 1),
+      maxAttempts: int('VERIFICATION_MAX_ATTEMPTS', 5, 1, 100),
+      smsResendCooldown: int('SMS_RESEND_COOLDOWN', 30, 0),
+      emailResendCooldown: int('EMAIL_RESEND_COOLDOWN', 60, 0),
+    },
+    outbox: {
+      dispatch: bool('OUTBOX_DISPATCH', true),
+      pollIntervalMs: int('OUTBOX_POLL_INTERVAL_MS', 1000, 50, 60_000),
+      maxAttempts: int('OUTBOX_MAX_ATTEMPTS', 10, 1, 100),
+      retryBaseMs: int('OUTBOX_RETRY_BASE_MS', 2000, 10, 3_600_000),
+    },
   };
 }
 

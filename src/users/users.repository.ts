@@ -62,6 +62,13 @@ export class UsersRepository {
     return this.findById(id);
   }
 
+  /** Stamps the e-mail or phone as verified, but only while the account still has that address. */
+  async markVerified(id: string, kind: 'email' | 'phone', address: string): Promise<boolean> {
+    const column = kind === 'email' ? 'emailVerifiedAt' : 'phoneVerifiedAt';
+    const result = await this.users.update({ id, [kind]: address }, { [column]: () => 'now()' });
+    return (result.affected ?? 0) > 0;
+  }
+
   async delete(id: string): Promise<boolean> {
     const result = await this.users.delete({ id });
     return (result.affected ?? 0) > 0;

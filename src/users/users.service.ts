@@ -86,6 +86,14 @@ export class UsersService {
     await this.users.update(user.id, { passwordHash: await this.hasher.hash(password) });
   }
 
+  /** Records that the user proved `address` (a code or link reached it); refused when the address changed since. */
+  async markVerified(userId: string, kind: 'email' | 'phone', address: string): Promise<User> {
+    if (!(await this.users.markVerified(userId, kind, address))) {
+      throw new DomainError('InvalidCode', 'the code or link was sent to an address this account no longer has');
+    }
+    return this.get(userId);
+  }
+
   async setRoleAndStatus(id: string, changes: { role?: UserRole; status?: UserStatus }): Promise<User> {
     await this.get(id);
     return this.saved(await this.users.update(id, changes));

@@ -1,10 +1,14 @@
-import { Body, Controller, HttpCode, Post, UseFilters } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Post, UseFilters } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthService } from '../../auth/auth.service';
 import { AuthContext, ClientInfo, SessionsService } from '../../auth/sessions.service';
 import { Authenticated, ClientMeta, CurrentAuth, Public } from '../../common/auth.decorators';
 import { RateLimited } from '../../common/ip-throttler.guard';
+import { Locale, RequestLocale } from '../../common/locale';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { UsersService } from '../../users/users.service';
+import { ContactVerificationService } from '../../verification/contact-verification.service';
+import { v1Links } from './v1.links';
 import { LoginDto, LoginResponseDto, RefreshDto, RegisterDto, TokenPairDto } from './dto/auth.dto';
 import { ApiProblems } from './dto/problem.dto';
 import { UserDto } from './dto/user.dto';
@@ -19,16 +23,28 @@ export class V1AuthController {
     private readonly users: UsersService,
     private readonly auth: AuthService,
     private readonly sessions: SessionsService,
-  ) {}
+    private readonly contacts: ContactVerificationService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.links = v1Links(config.publicUrl);
+  }
+
+  private readonly links: ReturnType<typeof v1Links>;
 
   @Post('register')
   @Public()
   @RateLimited()
-  @ApiOperation({ operationId: 'register', summary: 'Create an account (e-mail, username or phone, and a password)' })
+  @ApiOperation({
+    operationId: 'register',
+    summary: 'Create an account (e-mail, username or phone, and a password)',
+    description: 'When an e-mail is given, one message with a verification code and link goes to it. `locale` defaults to the Accept-Language.',
+  })
   @ApiCreatedResponse({ type: UserDto })
   @ApiProblems(400, 409)
-  async register(@Body() body: RegisterDto): Promise<UserDto> {
-    return presentUser(await this.users.register(body));
+  async register(@Body() body: RegisterDto, @RequestLocale() locale?: Locale): Promise<UserDto> {
+    const user = await this.users.register({ ...body, locale: body.locale ?? locale ?? null });
+    await this.contacts.welcome(user, { link: this.links.confirmEmail });
+    return presentUser(user);
   }
 
   @Post('login')

@@ -3,6 +3,7 @@ import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nes
 import { AuthService } from '../../auth/auth.service';
 import { AuthContext, SessionsService } from '../../auth/sessions.service';
 import { Authenticated, CurrentAuth } from '../../common/auth.decorators';
+import { Locale, RequestLocale } from '../../common/locale';
 import { UsersService } from '../../users/users.service';
 import { ChangePasswordDto, PushTokenDto, UpdateMeDto } from './dto/me.dto';
 import { ApiProblems } from './dto/problem.dto';
@@ -51,8 +52,8 @@ export class V1MeController {
   @ApiOperation({ operationId: 'changePassword', summary: 'Change the password (current one required); every other session ends' })
   @ApiNoContentResponse({ description: 'Changed.' })
   @ApiProblems(400, 401, 403)
-  async changePassword(@CurrentAuth() auth: AuthContext, @Body() body: ChangePasswordDto): Promise<void> {
-    await this.auth.changePassword(auth.user, auth.sessionId, body.currentPassword, body.newPassword);
+  async changePassword(@CurrentAuth() auth: AuthContext, @Body() body: ChangePasswordDto, @RequestLocale() locale?: Locale): Promise<void> {
+    await this.auth.changePassword(auth.user, auth.sessionId, body.currentPassword, body.newPassword, locale);
   }
 
   @Put('push-token')

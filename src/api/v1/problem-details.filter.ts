@@ -26,6 +26,10 @@ export const PROBLEM_TABLE: Record<DomainErrorKind, { status: number; title: str
   PhoneTaken: { status: 409, title: 'Phone already registered' },
   AccountLocked: { status: 429, title: 'Account temporarily locked' },
   RateLimited: { status: 429, title: 'Too many requests' },
+  InvalidCode: { status: 400, title: 'Invalid or expired code' },
+  ContactMissing: { status: 400, title: 'Nothing to send the code to' },
+  AlreadyVerified: { status: 409, title: 'Already verified' },
+  ResendTooSoon: { status: 429, title: 'Code sent too recently' },
   HttpError: { status: 400, title: 'Bad request' },
 };
 

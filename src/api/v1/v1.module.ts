@@ -1,12 +1,15 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../../auth/auth.module';
 import { UsersModule } from '../../users/users.module';
+import { VerificationModule } from '../../verification/verification.module';
 import { V1AdminUsersController } from './admin-users.controller';
 import { V1AuthController } from './auth.controller';
 import { V1MeController } from './me.controller';
+import { V1PasswordRecoveryController } from './password-recovery.controller';
+import { V1VerificationController } from './verification.controller';
 
 @Module({
-  imports: [AuthModule, UsersModule],
-  controllers: [V1AuthController, V1MeController, V1AdminUsersController],
+  imports: [AuthModule, UsersModule, VerificationModule],
+  controllers: [V1AuthController, V1MeController, V1AdminUsersController, V1VerificationController, V1PasswordRecoveryController],
 })
 export class V1Module {}

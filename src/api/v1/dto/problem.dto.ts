@@ -17,12 +17,12 @@ export class ProblemDto {
 }
 
 const DESCRIPTIONS: Record<number, string> = {
-  400: 'Invalid input (validation, malformed JSON, password policy).',
+  400: 'Invalid input (validation, malformed JSON, password policy, a wrong or expired code).',
   401: 'Missing, invalid or revoked credentials.',
   403: 'Not allowed (role, blocked account, wrong current password).',
   404: 'Not found.',
-  409: 'E-mail, username or phone already in use.',
-  429: 'Too many attempts; the Retry-After header says when to try again.',
+  409: 'Conflict: e-mail, username or phone already in use, or already verified.',
+  429: 'Too many attempts, or a code was sent too recently; the Retry-After header says when to try again.',
 };
 
 /** Documents the RFC 9457 problem responses an operation can return. */

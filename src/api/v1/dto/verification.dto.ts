@@ -1,0 +1,72 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsEmail, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+const lowerTrim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
+const CODE = /^\d{6}$/;
+
+export class ConfirmCodeDto {
+  @ApiProperty({ example: '042917', description: 'The 6-digit code from the message.' })
+  @Transform(trim) @IsString() @Matches(CODE, { message: 'code must be 6 digits' })
+  code: string;
+}
+
+export class CodeSentDto {
+  @ApiProperty({ enum: ['email', 'sms'] }) channel: 'email' | 'sms';
+  @ApiProperty({ example: 'a*a@example.com', description: 'Where it went, masked.' }) destination: string;
+  @ApiProperty({ example: 600, description: 'Seconds the code lives.' }) expiresIn: number;
+  @ApiProperty({ example: 60, description: 'Seconds until another code may be requested.' }) retryAfter: number;
+}
+
+export class EmailConfirmedDto {
+  @ApiProperty({ example: 'a*a@example.com' }) email: string;
+  @ApiProperty({ format: 'date-time' }) emailVerifiedAt: string;
+}
+
+export class ForgotPasswordDto {
+  @ApiPropertyOptional({ example: 'anna@example.com', description: 'Send a code and a link to this e-mail…' })
+  @ValidateIf((body: ForgotPasswordDto) => body.phone === undefined || body.email !== undefined)
+  @Transform(lowerTrim) @IsEmail({}, { message: 'email must be an e-mail address (or send phone instead)' }) @MaxLength(254)
+  email?: string;
+
+  @ApiPropertyOptional({ example: '+79991234567', description: '…or an SMS code to this phone. Exactly one of the two.' })
+  @ValidateIf((body: ForgotPasswordDto) => body.email === undefined)
+  @IsString() @IsNotEmpty() @MaxLength(32)
+  phone?: string;
+}
+
+export class RecoveryRequestedDto {
+  @ApiProperty({ example: 'If an account with this address exists, a message is on its way.' }) message: string;
+  @ApiProperty({ example: 60, description: 'Seconds until another request for this address is accepted.' }) retryAfter: number;
+}
+
+export class ResetPasswordDto {
+  @ApiPropertyOptional({ description: 'The token from the e-mailed link. Send it alone, or send email/phone with code.' })
+  @IsOptional() @IsString() @MaxLength(128)
+  token?: string;
+
+  @ApiPropertyOptional({ example: 'anna@example.com' })
+  @ValidateIf((body: ResetPasswordDto) => body.token === undefined && body.phone === undefined)
+  @Transform(lowerTrim) @IsEmail({}, { message: 'email must be an e-mail address (or send phone, or token)' }) @MaxLength(254)
+  email?: string;
+
+  @ApiPropertyOptional({ example: '+79991234567' })
+  @ValidateIf((body: ResetPasswordDto) => body.token === undefined && body.email === undefined)
+  @IsString() @IsNotEmpty() @MaxLength(32)
+  phone?: string;
+
+  @ApiPropertyOptional({ example: '042917', description: 'The 6-digit code; required with email or phone.' })
+  @ValidateIf((body: ResetPasswordDto) => body.token === undefined)
+  @Transform(trim) @IsString() @Matches(CODE, { message: 'code must be 6 digits' })
+  code?: string;
+
+  @ApiProperty({ example: 'a new long passphrase', description: 'The new password (same policy as registration).' })
+  @IsString() @IsNotEmpty() @MaxLength(1024)
+  password: string;
+}
+
+export class ResetLinkStatusDto {
+  @ApiProperty({ example: true }) valid: true;
+  @ApiProperty({ format: 'date-time' }) expiresAt: string;
+}

@@ -1,0 +1,99 @@
+import { Body, Controller, Get, HttpCode, Inject, Post, Query, UseFilters } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { AuthContext } from '../../auth/sessions.service';
+import { Authenticated, CurrentAuth, Public } from '../../common/auth.decorators';
+import { maskEmail, maskPhone } from '../../common/identifiers';
+import { RateLimited } from '../../common/ip-throttler.guard';
+import { Locale, RequestLocale } from '../../common/locale';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { ContactVerificationService } from '../../verification/contact-verification.service';
+import { ApiProblems } from './dto/problem.dto';
+import { UserDto } from './dto/user.dto';
+import { CodeSentDto, ConfirmCodeDto, EmailConfirmedDto } from './dto/verification.dto';
+import { ProblemDetailsFilter } from './problem-details.filter';
+import { v1Links } from './v1.links';
+import { presentUser } from './v1.presenter';
+
+@ApiTags('v1 verification')
+@Controller('v1')
+@UseFilters(ProblemDetailsFilter)
+export class V1VerificationController {
+  private readonly links: ReturnType<typeof v1Links>;
+
+  constructor(
+    private readonly contacts: ContactVerificationService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.links = v1Links(config.publicUrl);
+  }
+
+  @Post('me/email/verification')
+  @Authenticated()
+  @RateLimited()
+  @HttpCode(202)
+  @ApiOperation({
+    operationId: 'requestEmailVerification',
+    summary: 'E-mail a 6-digit code and a confirmation link to the account\'s address',
+    description: 'A new code voids the previous one. One request per 60 s (EMAIL_RESEND_COOLDOWN); the code lives 10 minutes, the link 24 hours.',
+  })
+  @ApiAcceptedResponse({ type: CodeSentDto })
+  @ApiProblems(400, 401, 403, 409, 429)
+  async requestEmail(@CurrentAuth() { user }: AuthContext, @RequestLocale() locale?: Locale): Promise<CodeSentDto> {
+    const issued = await this.contacts.requestEmail(user, { locale, link: this.links.confirmEmail });
+    return { channel: 'email', destination: maskEmail(user.email!), expiresIn: issued.codeExpiresInSeconds, retryAfter: issued.retryAfterSeconds };
+  }
+
+  @Post('me/email/verification/confirm')
+  @Authenticated()
+  @RateLimited()
+  @HttpCode(200)
+  @ApiOperation({ operationId: 'confirmEmail', summary: 'Confirm the e-mail with the code; sets emailVerifiedAt', description: 'Five wrong codes void it.' })
+  @ApiOkResponse({ type: UserDto })
+  @ApiProblems(400, 401, 403, 429)
+  async confirmEmail(@CurrentAuth() { user }: AuthContext, @Body() body: ConfirmCodeDto): Promise<UserDto> {
+    return presentUser(await this.contacts.confirmEmailCode(user, body.code));
+  }
+
+  @Get('auth/email/confirm')
+  @Public()
+  @RateLimited()
+  @ApiOperation({
+    operationId: 'confirmEmailLink',
+    summary: 'The e-mailed confirmation link: confirms the address it was sent to',
+    description: 'Single use; no sign-in needed. Refused if the account changed its e-mail since.',
+  })
+  @ApiQuery({ name: 'token', required: true, description: 'The token from the link.' })
+  @ApiOkResponse({ type: EmailConfirmedDto })
+  @ApiProblems(400, 429)
+  async confirmEmailLink(@Query('token') token: unknown): Promise<EmailConfirmedDto> {
+    const user = await this.contacts.confirmEmailLink(typeof token === 'string' ? token : '');
+    return { email: maskEmail(user.email!), emailVerifiedAt: user.emailVerifiedAt!.toISOString() };
+  }
+
+  @Post('me/phone/verification')
+  @Authenticated()
+  @RateLimited()
+  @HttpCode(202)
+  @ApiOperation({
+    operationId: 'requestPhoneVerification',
+    summary: 'Send a 6-digit code by SMS to the account\'s phone',
+    description: 'A new code voids the previous one. One request per 30 s (SMS_RESEND_COOLDOWN); the code lives 10 minutes.',
+  })
+  @ApiAcceptedResponse({ type: CodeSentDto })
+  @ApiProblems(400, 401, 403, 409, 429)
+  async requestPhone(@CurrentAuth() { user }: AuthContext, @RequestLocale() locale?: Locale): Promise<CodeSentDto> {
+    const issued = await this.contacts.requestPhone(user, locale);
+    return { channel: 'sms', destination: maskPhone(user.phone!), expiresIn: issued.codeExpiresInSeconds, retryAfter: issued.retryAfterSeconds };
+  }
+
+  @Post('me/phone/verification/confirm')
+  @Authenticated()
+  @RateLimited()
+  @HttpCode(200)
+  @ApiOperation({ operationId: 'confirmPhone', summary: 'Confirm the phone with the SMS code; sets phoneVerifiedAt', description: 'Five wrong codes void it.' })
+  @ApiOkResponse({ type: UserDto })
+  @ApiProblems(400, 401, 403, 429)
+  async confirmPhone(@CurrentAuth() { user }: AuthContext, @Body() body: ConfirmCodeDto): Promise<UserDto> {
+    return presentUser(await this.contacts.confirmPhoneCode(user, body.code));
+  }
+}

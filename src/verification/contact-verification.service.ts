@@ -1,0 +1,81 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '../common/domain-error';
+import { Locale, resolveLocale } from '../common/locale';
+import { User } from '../users/user.entity';
+import { UsersService } from '../users/users.service';
+import { Issued, VerificationService } from './verification.service';
+
+export interface EmailVerificationRequest {
+  locale?: Locale;
+  /** Send a 6-digit code (default true). */
+  code?: boolean;
+  /** Also send a link; the surface decides where it points. */
+  link?: (token: string) => string;
+}
+
+/** Proving the account's e-mail (code or link) and phone (SMS code): sets emailVerifiedAt / phoneVerifiedAt. */
+@Injectable()
+export class ContactVerificationService {
+  constructor(
+    private readonly verification: VerificationService,
+    private readonly users: UsersService,
+  ) {}
+
+  requestEmail(user: User, { locale, code = true, link }: EmailVerificationRequest = {}): Promise<Issued> {
+    if (!user.email) throw new DomainError('ContactMissing', 'the account has no e-mail address');
+    if (user.emailVerifiedAt) throw new DomainError('AlreadyVerified', 'the e-mail address is already verified');
+    return this.verification.issue({
+      user,
+      purpose: 'email-verify',
+      channel: 'email',
+      target: user.email,
+      code,
+      link,
+      locale: resolveLocale(user.locale, locale),
+    });
+  }
+
+  /**
+   * After a registration: one message with a code and/or link, if the account has an e-mail. A
+   * cooldown left by a deleted account with the same address only means no new message.
+   */
+  async welcome(user: User, request: EmailVerificationRequest): Promise<void> {
+    if (!user.email || user.emailVerifiedAt) return;
+    try {
+      await this.requestEmail(user, request);
+    } catch (error) {
+      if (!(error instanceof DomainError && error.kind === 'ResendTooSoon')) throw error;
+    }
+  }
+
+  async confirmEmailCode(user: User, code: string): Promise<User> {
+    if (!user.email) throw new DomainError('ContactMissing', 'the account has no e-mail address');
+    await this.verification.consumeCode({ userId: user.id, purpose: 'email-verify', target: user.email, code });
+    return this.users.markVerified(user.id, 'email', user.email);
+  }
+
+  /** The e-mailed link: proves the address it was sent to, if the account still has it. */
+  async confirmEmailLink(token: string): Promise<User> {
+    const { userId, target } = await this.verification.consumeLink('email-verify', token);
+    return this.users.markVerified(userId, 'email', target);
+  }
+
+  requestPhone(user: User, locale?: Locale): Promise<Issued> {
+    if (!user.phone) throw new DomainError('ContactMissing', 'the account has no phone number');
+    if (user.phoneVerifiedAt) throw new DomainError('AlreadyVerified', 'the phone number is already verified');
+    return this.verification.issue({
+      user,
+      purpose: 'phone-verify',
+      channel: 'sms',
+      target: user.phone,
+      code: true,
+      locale: resolveLocale(user.locale, locale),
+    });
+  }
+
+  async confirmPhoneCode(user: User, code: string): Promise<User> {
+    if (!user.phone) throw new DomainError('ContactMissing', 'the account has no phone number');
+    await this.verification.consumeCode({ userId: user.id, purpose: 'phone-verify', target: user.phone, code });
+    return this.users.markVerified(user.id, 'phone', user.phone);
+  }
+}

@@ -1,0 +1,92 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AuthService } from '../auth/auth.service';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { DomainError } from '../common/domain-error';
+import { normalizeEmail, toE164 } from '../common/identifiers';
+import { Locale, resolveLocale } from '../common/locale';
+import { PasswordPolicy } from '../users/password-policy.service';
+import { User } from '../users/user.entity';
+import { UsersRepository } from '../users/users.repository';
+import { UsersService } from '../users/users.service';
+import { INVALID_CODE, Issued, VerificationService } from './verification.service';
+
+/** Where a recovery code goes: the account's e-mail or its phone (SMS). */
+export type RecoveryAddress = { email: string } | { phone: string | number };
+
+export interface RecoveryRequest {
+  locale?: Locale;
+  /** Send a 6-digit code (default true). */
+  code?: boolean;
+  /** E-mail only: also send a link; the surface decides where it points. */
+  link?: (token: string) => string;
+}
+
+/**
+ * "Forgot password": a code (e-mail or SMS) or an e-mailed link, then a new password; every
+ * session ends. Requests answer the same whether or not the account exists (SPEC §6), including
+ * the resend cooldown, which is kept per address for unknown accounts too.
+ */
+@Injectable()
+export class PasswordRecoveryService {
+  constructor(
+    private readonly verification: VerificationService,
+    private readonly users: UsersRepository,
+    private readonly usersService: UsersService,
+    private readonly auth: AuthService,
+    private readonly passwordPolicy: PasswordPolicy,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async request(address: RecoveryAddress, { locale, code = true, link }: RecoveryRequest = {}): Promise<Issued> {
+    const { kind, target } = this.normalize(address);
+    const account = await this.users.findByIdentifier({ kind, value: target });
+    // Blocked accounts are answered like unknown ones: a new password would not let them in.
+    const user = account?.status === 'active' ? account : null;
+    return this.verification.issue({
+      user,
+      purpose: 'password-reset',
+      channel: kind === 'email' ? 'email' : 'sms',
+      target,
+      code,
+      link: kind === 'email' ? link : undefined,
+      locale: resolveLocale(user?.locale, locale),
+    });
+  }
+
+  /** Resets with the code sent to `address`. A weak password is refused before the code is used, so it is not wasted. */
+  async resetWithCode(address: RecoveryAddress, code: string, password: string, locale?: Locale): Promise<void> {
+    const { kind, target } = this.normalize(address);
+    const user = await this.users.findByIdentifier({ kind, value: target });
+    this.passwordPolicy.check(password, user ?? { [kind]: target });
+    if (!user) throw new DomainError('InvalidCode', INVALID_CODE);
+    await this.verification.consumeCode({ userId: user.id, purpose: 'password-reset', target, code });
+    await this.finish(user, kind, target, password, locale);
+  }
+
+  /** Resets with the e-mailed link's token. */
+  async resetWithLink(token: string, password: string, locale?: Locale): Promise<void> {
+    const { userId } = await this.verification.peekLink('password-reset', token);
+    this.passwordPolicy.check(password, await this.usersService.get(userId));
+    const { target } = await this.verification.consumeLink('password-reset', token);
+    await this.finish(await this.usersService.get(userId), 'email', target, password, locale);
+  }
+
+  /** Whether a reset link is still good, without using it. */
+  async checkResetLink(token: string): Promise<{ expiresAt: Date }> {
+    const { expiresAt } = await this.verification.peekLink('password-reset', token);
+    return { expiresAt };
+  }
+
+  private async finish(user: User, kind: 'email' | 'phone', target: string, password: string, locale?: Locale): Promise<void> {
+    await this.auth.resetPassword(user, password, locale);
+    // The code or link reached this address, which proves it as well.
+    if (user[kind] === target) await this.usersService.markVerified(user.id, kind, target);
+  }
+
+  private normalize(address: RecoveryAddress): { kind: 'email' | 'phone'; target: string } {
+    if ('email' in address) return { kind: 'email', target: normalizeEmail(address.email) };
+    const phone = toE164(address.phone, this.config.defaultPhoneRegion);
+    if (!phone) throw new DomainError('InvalidPhone', 'phone must be a valid phone number');
+    return { kind: 'phone', target: phone };
+  }
+}

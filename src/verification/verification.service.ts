@@ -1,0 +1,219 @@
+import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { DomainError } from '../common/domain-error';
+import { queryRows } from '../database/sql';
+import { Locale } from '../common/locale';
+import { NotificationsService } from '../notifications/notifications.service';
+import { MessageChannel } from '../notifications/outbox-message.entity';
+import { TemplateParams } from '../notifications/templates';
+import { User } from '../users/user.entity';
+import { VerificationPurpose } from './verification-secret.entity';
+
+export interface IssueRequest {
+  /** Null for an unknown account: only the cooldown is recorded, so the answer looks the same. */
+  user: User | null;
+  purpose: VerificationPurpose;
+  channel: MessageChannel;
+  /** The normalised e-mail or E.164 phone the secret goes to (and, later, proves). */
+  target: string;
+  /** Send a 6-digit code. */
+  code?: boolean;
+  /** Send a link: builds its URL from the token. */
+  link?: (token: string) => string;
+  locale: Locale;
+}
+
+export interface Issued {
+  /** Seconds until another one may be sent to this target for this purpose. */
+  retryAfterSeconds: number;
+  /** Seconds the code lives (when one was asked for). */
+  codeExpiresInSeconds: number;
+}
+
+export interface CodeCheck {
+  userId: string;
+  purpose: VerificationPurpose;
+  target: string;
+  code: string;
+}
+
+/** The same answer for a wrong, expired, used, voided or exhausted secret: no oracle. */
+export const INVALID_CODE = 'the code or link is wrong, expired or already used';
+
+const CODE_FORMAT = /^\d{6}$/;
+const LINK_TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * Owns every one-time secret (SPEC §6): 6-digit codes and link tokens per purpose and target.
+ * Only hashes are stored; each secret is single use; a new one voids the previous; codes die
+ * after `maxAttempts` wrong tries; a cooldown per (purpose, target) limits resends. The code or
+ * link and its message are written in one transaction.
+ */
+@Injectable()
+export class VerificationService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly notifications: NotificationsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Issues a code and/or link and queues its message; throws ResendTooSoon during the cooldown. */
+  async issue(request: IssueRequest): Promise<Issued> {
+    const { user, purpose, channel, target } = request;
+    const settings = this.config.verification;
+    const cooldown = channel === 'sms' ? settings.smsResendCooldown : settings.emailResendCooldown;
+    await this.dataSource.transaction(async (manager) => {
+      const wait = await this.claimCooldown(manager, purpose, target, cooldown);
+      if (wait > 0) {
+        throw new DomainError('ResendTooSoon', `a message was sent recently; try again in ${wait} s`, { retryAfterSeconds: wait });
+      }
+      if (!user) return;
+      // A new secret voids the ones sent before for this purpose and address.
+      await manager.query(
+        `UPDATE verification_secrets SET consumed_at = now() WHERE user_id = $1 AND purpose = $2 AND target = $3 AND consumed_at IS NULL`,
+        [user.id, purpose, target],
+      );
+      const params: TemplateParams = {};
+      if (request.code) {
+        const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+        await this.insertSecret(manager, user.id, purpose, 'code', target, hashCode(purpose, user.id, code), settings.codeTtl);
+        Object.assign(params, { code, codeMinutes: Math.ceil(settings.codeTtl / 60) });
+      }
+      if (request.link) {
+        const token = randomBytes(32).toString('base64url');
+        const ttl = this.linkTtl(purpose);
+        await this.insertSecret(manager, user.id, purpose, 'link', target, sha256(token), ttl);
+        Object.assign(params, { link: request.link(token), linkMinutes: Math.ceil(ttl / 60) });
+      }
+      await this.notifications.enqueue(manager, { userId: user.id, channel, to: target, template: purpose, locale: request.locale, params });
+    });
+    if (user) this.notifications.dispatchSoon();
+    return { retryAfterSeconds: cooldown, codeExpiresInSeconds: settings.codeTtl };
+  }
+
+  /**
+   * Uses the live code of (user, purpose, target). A wrong code costs one try; the last try voids
+   * it. A right one is used up together with every other live secret of that purpose.
+   */
+  async consumeCode({ userId, purpose, target, code }: CodeCheck): Promise<void> {
+    const outcome = await this.dataSource.transaction(async (manager) => {
+      const [live] = await manager.query(
+        `SELECT id, secret_hash, attempts, expires_at > now() AS unexpired FROM verification_secrets
+         WHERE user_id = $1 AND purpose = $2 AND target = $3 AND kind = 'code' AND consumed_at IS NULL
+         ORDER BY created_at DESC LIMIT 1
+         FOR UPDATE`,
+        [userId, purpose, target],
+      );
+      if (!live?.unexpired) return 'invalid';
+      const presented = hashCode(purpose, userId, CODE_FORMAT.test(code) ? code : '');
+      if (!timingSafeEqual(presented, live.secret_hash)) {
+        const exhausted = live.attempts + 1 >= this.config.verification.maxAttempts;
+        await manager.query(
+          `UPDATE verification_secrets SET attempts = attempts + 1, consumed_at = CASE WHEN $2 THEN now() ELSE consumed_at END WHERE id = $1`,
+          [live.id, exhausted],
+        );
+        return 'invalid';
+      }
+      await this.useUp(manager, userId, purpose);
+      return 'ok';
+    });
+    if (outcome !== 'ok') throw new DomainError('InvalidCode', INVALID_CODE);
+  }
+
+  /** Uses a link token once; returns whom and which address it proves. */
+  async consumeLink(purpose: VerificationPurpose, token: string): Promise<{ userId: string; target: string }> {
+    if (!LINK_TOKEN_FORMAT.test(token)) throw new DomainError('InvalidCode', INVALID_CODE);
+    return this.dataSource.transaction(async (manager) => {
+      const [used] = await queryRows(
+        manager,
+        `UPDATE verification_secrets SET consumed_at = now()
+         WHERE kind = 'link' AND secret_hash = $1 AND purpose = $2 AND consumed_at IS NULL AND expires_at > now()
+         RETURNING user_id, target`,
+        [sha256(token), purpose],
+      );
+      if (!used) throw new DomainError('InvalidCode', INVALID_CODE);
+      await this.useUp(manager, used.user_id, purpose);
+      return { userId: used.user_id, target: used.target };
+    });
+  }
+
+  /** Whether a link token is live, without using it (lets a form check it before asking for input). */
+  async peekLink(purpose: VerificationPurpose, token: string): Promise<{ userId: string; target: string; expiresAt: Date }> {
+    const [live] = LINK_TOKEN_FORMAT.test(token)
+      ? await this.dataSource.query(
+          `SELECT user_id, target, expires_at FROM verification_secrets
+           WHERE kind = 'link' AND secret_hash = $1 AND purpose = $2 AND consumed_at IS NULL AND expires_at > now()`,
+          [sha256(token), purpose],
+        )
+      : [];
+    if (!live) throw new DomainError('InvalidCode', INVALID_CODE);
+    return { userId: live.user_id, target: live.target, expiresAt: live.expires_at };
+  }
+
+  private linkTtl(purpose: VerificationPurpose): number {
+    const settings = this.config.verification;
+    return purpose === 'email-verify' ? settings.emailLinkTtl : settings.passwordResetLinkTtl;
+  }
+
+  private async insertSecret(
+    manager: EntityManager,
+    userId: string,
+    purpose: VerificationPurpose,
+    kind: 'code' | 'link',
+    target: string,
+    hash: Buffer,
+    ttlSeconds: number,
+  ): Promise<void> {
+    await manager.query(
+      `INSERT INTO verification_secrets (user_id, purpose, kind, target, secret_hash, expires_at)
+       VALUES ($1, $2, $3, $4, $5, now() + $6 * interval '1 second')`,
+      [userId, purpose, kind, target, hash, ttlSeconds],
+    );
+    // Housekeeping on the way: this user's long-dead secrets go.
+    await manager.query(
+      `DELETE FROM verification_secrets WHERE user_id = $1 AND consumed_at IS NOT NULL AND consumed_at < now() - interval '1 day'`,
+      [userId],
+    );
+  }
+
+  private async useUp(manager: EntityManager, userId: string, purpose: VerificationPurpose): Promise<void> {
+    await manager.query(`UPDATE verification_secrets SET consumed_at = now() WHERE user_id = $1 AND purpose = $2 AND consumed_at IS NULL`, [
+      userId,
+      purpose,
+    ]);
+  }
+
+  /**
+   * Records a send for (purpose, target) unless one happened less than `cooldown` seconds ago;
+   * returns the seconds left in that case, else 0. One statement, so parallel requests cannot both pass.
+   */
+  private async claimCooldown(manager: EntityManager, purpose: string, target: string, cooldown: number): Promise<number> {
+    const claimed = await queryRows(
+      manager,
+      `INSERT INTO send_cooldowns (purpose, target, last_sent_at) VALUES ($1, $2, now())
+       ON CONFLICT (purpose, target) DO UPDATE SET last_sent_at = now()
+         WHERE send_cooldowns.last_sent_at <= now() - $3 * interval '1 second'
+       RETURNING 1`,
+      [purpose, target, cooldown],
+    );
+    if (claimed.length > 0) return 0;
+    const [{ seconds }] = await manager.query(
+      `SELECT ceil(extract(epoch FROM last_sent_at + $3 * interval '1 second' - now()))::int AS seconds
+       FROM send_cooldowns WHERE purpose = $1 AND target = $2`,
+      [purpose, target, cooldown],
+    );
+    return Math.max(1, seconds);
+  }
+}
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** Bound to purpose and user, so a stored hash says nothing about any other code. */
+function hashCode(purpose: VerificationPurpose, userId: string, code: string): Buffer {
+  return sha256(`${purpose}:${userId}:${code}`);
+}
