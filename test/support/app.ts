@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { Writable } from 'node:stream';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
@@ -32,7 +33,7 @@ export async function startApp(env: Env = {}): Promise<TestApp> {
       done();
     },
   });
-  const config = loadConfig({ ...TEST_ENV, ...env, DATABASE_URL: process.env.TEST_DATABASE_URL });
+  const config = loadConfig({ ...TEST_ENV, ...env, DATABASE_URL: await testDatabaseUrl() });
   const app = await createApp(config, { logStream });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
@@ -46,6 +47,53 @@ export async function startApp(env: Env = {}): Promise<TestApp> {
     db: app.get(DataSource),
     close: () => app.close(),
   };
+}
+
+const fileDatabases = new Map<string, Promise<string>>();
+
+/**
+ * This test file's own database, cloned from the migrated template that global-setup prepared
+ * (TEST_DATABASE_URL). Each file's apps run an outbox dispatcher, so files must not share a
+ * database: one file's app would deliver another file's mail. Apps started in one file share it.
+ * With an external DATABASE_URL the role needs CREATEDB.
+ */
+export function testDatabaseUrl(): Promise<string> {
+  const testPath = expect.getState().testPath ?? 'no-test-file';
+  let url = fileDatabases.get(testPath);
+  if (!url) {
+    url = createFileDatabase(`test_${createHash('sha1').update(testPath).digest('hex').slice(0, 12)}`);
+    fileDatabases.set(testPath, url);
+  }
+  return url;
+}
+
+async function createFileDatabase(name: string): Promise<string> {
+  const template = new URL(process.env.TEST_DATABASE_URL!);
+  const templateName = decodeURIComponent(template.pathname.slice(1));
+  const maintenance = new URL(template);
+  maintenance.pathname = '/postgres';
+  const client = new Client({ connectionString: maintenance.toString() });
+  await client.connect();
+  try {
+    // Left over from an earlier run against an external server: its schema may be stale.
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await client.query(`CREATE DATABASE "${name}" TEMPLATE "${templateName}"`);
+        break;
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        // Another file is copying the template at this moment.
+        if (code !== '55006' || attempt >= 100) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  } finally {
+    await client.end();
+  }
+  const url = new URL(template);
+  url.pathname = `/${name}`;
+  return url.toString();
 }
 
 /** A value no other test uses: tests never depend on each other's data. */
