@@ -1,3 +1,4 @@
+import { VerificationHousekeeping } from '../src/verification/verification-housekeeping.service';
 import { GOOD_PASSWORD, startApp, TestApp, unique, uniquePhone } from './support/app';
 import { ISO_DATE, expectProblem } from './support/expect';
 import { codeIn, linkIn, MailServer, startMailServer } from './support/mail';
@@ -299,6 +300,21 @@ describe('/v1 e-mail and phone verification', () => {
       const noPhone = await registerAndLogin(t.http, { phone: undefined });
       expectProblem(await t.http.post('/v1/me/phone/verification', undefined, { token: noPhone.accessToken }), 400, 'ContactMissing');
     });
+  });
+
+  it('housekeeping deletes secrets and cooldowns a day past use or expiry, and keeps live ones', async () => {
+    const { user } = await registeredWithMail();
+    const stale = await registeredWithMail();
+    await t.db.query(`UPDATE verification_secrets SET expires_at = now() - interval '25 hours' WHERE user_id = $1`, [stale.user.id]);
+    await t.db.query(`UPDATE send_cooldowns SET last_sent_at = now() - interval '25 hours' WHERE target = $1`, [stale.user.email]);
+
+    await t.app.get(VerificationHousekeeping).sweep();
+
+    const count = async (sql: string, param: string) => (await t.db.query(sql, [param]))[0].n;
+    expect(await count(`SELECT count(*)::int AS n FROM verification_secrets WHERE user_id = $1`, stale.user.id)).toBe(0);
+    expect(await count(`SELECT count(*)::int AS n FROM send_cooldowns WHERE target = $1`, stale.user.email)).toBe(0);
+    expect(await count(`SELECT count(*)::int AS n FROM verification_secrets WHERE user_id = $1`, user.id)).toBe(2);
+    expect(await count(`SELECT count(*)::int AS n FROM send_cooldowns WHERE target = $1`, user.email)).toBe(1);
   });
 
   it('stores codes and link tokens only as hashes', async () => {

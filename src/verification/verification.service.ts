@@ -172,11 +172,6 @@ export class VerificationService {
        VALUES ($1, $2, $3, $4, $5, now() + $6 * interval '1 second')`,
       [userId, purpose, kind, target, hash, ttlSeconds],
     );
-    // Housekeeping on the way: this user's long-dead secrets go.
-    await manager.query(
-      `DELETE FROM verification_secrets WHERE user_id = $1 AND consumed_at IS NOT NULL AND consumed_at < now() - interval '1 day'`,
-      [userId],
-    );
   }
 
   private async useUp(manager: EntityManager, userId: string, purpose: VerificationPurpose): Promise<void> {
