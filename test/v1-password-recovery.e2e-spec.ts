@@ -1,30 +1,24 @@
-import { GOOD_PASSWORD, startApp, TestApp, unique } from './support/app';
+import { GOOD_PASSWORD, unique } from './support/app';
 import { expectProblem } from './support/expect';
-import { codeIn, linkIn, MailServer, ReceivedMail, startMailServer } from './support/mail';
-import { SmsReceiver, startSmsReceiver } from './support/sms';
+import { codeIn, linkIn, MailServer, ReceivedMail } from './support/mail';
+import { SmsReceiver } from './support/sms';
+import { DeliveryTestApp, PUBLIC_URL, startAppWithDelivery } from './support/delivery';
 import { registerAndLogin, SignedInUser } from './support/users';
 
-const PUBLIC_URL = 'http://id.example.test';
 const NEW_PASSWORD = 'A brand-new passphrase 2026';
 
 /** Forgot password / reset through /v1 with real delivery, and the anti-enumeration promise. */
 describe('/v1 password recovery', () => {
-  let t: TestApp;
+  let t: DeliveryTestApp;
   let mail: MailServer;
   let sms: SmsReceiver;
 
   beforeAll(async () => {
-    mail = await startMailServer();
-    sms = await startSmsReceiver();
-    t = await startApp({ SMTP_URL: mail.url, SMS_WEBHOOK_URL: sms.url, PUBLIC_URL });
+    t = await startAppWithDelivery();
+    ({ mail, sms } = t);
   });
-  afterAll(async () => {
-    await t.close();
-    await mail.close();
-    await sms.close();
-  });
+  afterAll(() => t.close());
 
-  const expireSecrets = (userId: string) => t.db.query(`UPDATE verification_secrets SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [userId]);
   const login = (identifier: string, password: string) => t.http.post('/v1/auth/login', { login: identifier, password });
 
   /** A user whose registration mail has arrived, so the next mail to them is the reset mail. */
@@ -164,7 +158,7 @@ describe('/v1 password recovery', () => {
     it('refuses an expired code', async () => {
       const anna = await user();
       const { code } = await forgotByEmail(anna);
-      await expireSecrets(anna.id);
+      await t.expireSecrets(anna.id);
 
       expectProblem(await t.http.post('/v1/auth/password/reset', { email: anna.email, code, password: NEW_PASSWORD }), 400, 'InvalidCode');
     });
@@ -224,14 +218,14 @@ describe('/v1 password recovery', () => {
       expectProblem(await t.http.post('/v1/auth/password/reset', { token: 'B'.repeat(43), password: NEW_PASSWORD }), 400, 'InvalidCode');
       expect((await t.http.get(`/v1/auth/password/reset?token=${token}`)).status).toBe(200);
 
-      await expireSecrets(anna.id);
+      await t.expireSecrets(anna.id);
       expectProblem(await t.http.post('/v1/auth/password/reset', { token, password: NEW_PASSWORD }), 400, 'InvalidCode');
     });
 
     it('a newer request voids the older link', async () => {
       const anna = await user();
       const { token: first } = await forgotByEmail(anna);
-      await t.db.query(`UPDATE send_cooldowns SET last_sent_at = now() - interval '1 hour' WHERE target = $1`, [anna.email]);
+      await t.endCooldown(anna.email);
       const before = mail.mailsTo(anna.email).length;
       await t.http.post('/v1/auth/password/forgot', { email: anna.email });
       await mail.waitFor((m) => m.to === anna.email && mail.mailsTo(anna.email).length > before);

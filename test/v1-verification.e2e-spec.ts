@@ -1,33 +1,24 @@
 import { VerificationHousekeeping } from '../src/verification/verification-housekeeping.service';
-import { GOOD_PASSWORD, startApp, TestApp, unique, uniquePhone } from './support/app';
+import { GOOD_PASSWORD, unique, uniquePhone } from './support/app';
 import { ISO_DATE, expectProblem } from './support/expect';
-import { codeIn, linkIn, MailServer, startMailServer } from './support/mail';
-import { SmsReceiver, startSmsReceiver } from './support/sms';
+import { codeIn, linkIn, MailServer } from './support/mail';
+import { SmsReceiver } from './support/sms';
+import { DeliveryTestApp, PUBLIC_URL, startAppWithDelivery } from './support/delivery';
 import { registerAndLogin, SignedInUser } from './support/users';
 
-const PUBLIC_URL = 'http://id.example.test';
 
 /** E-mail and phone verification through /v1, with real delivery: an SMTP server and an SMS webhook receiver. */
 describe('/v1 e-mail and phone verification', () => {
-  let t: TestApp;
+  let t: DeliveryTestApp;
   let mail: MailServer;
   let sms: SmsReceiver;
 
   beforeAll(async () => {
-    mail = await startMailServer();
-    sms = await startSmsReceiver();
-    t = await startApp({ SMTP_URL: mail.url, SMS_WEBHOOK_URL: sms.url, PUBLIC_URL });
+    t = await startAppWithDelivery();
+    ({ mail, sms } = t);
   });
-  afterAll(async () => {
-    await t.close();
-    await mail.close();
-    await sms.close();
-  });
+  afterAll(() => t.close());
 
-  /** Lets the next code go out now instead of waiting out the resend cooldown. */
-  const endCooldown = (target: string) => t.db.query(`UPDATE send_cooldowns SET last_sent_at = now() - interval '1 hour' WHERE target = $1`, [target]);
-  /** Moves every live secret of the user past its expiry (instead of sleeping 10 minutes). */
-  const expireSecrets = (userId: string) => t.db.query(`UPDATE verification_secrets SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [userId]);
 
   /** The registration mail of a fresh /v1 user: one message with a code and a link. */
   async function registeredWithMail(overrides: Record<string, unknown> = {}) {
@@ -44,7 +35,7 @@ describe('/v1 e-mail and phone verification', () => {
   }
 
   async function requestEmailCode(user: SignedInUser): Promise<string> {
-    await endCooldown(user.email);
+    await t.endCooldown(user.email);
     const sentBefore = mail.mailsTo(user.email).length;
     const res = await t.http.post('/v1/me/email/verification', undefined, { token: user.accessToken });
     expect(res.status).toBe(202);
@@ -101,7 +92,7 @@ describe('/v1 e-mail and phone verification', () => {
       expect((await t.http.post('/v1/me/email/verification/confirm', { code }, { token: user.accessToken })).status).toBe(200);
 
       expectProblem(await t.http.post('/v1/me/email/verification/confirm', { code }, { token: user.accessToken }), 400, 'InvalidCode');
-      await endCooldown(user.email);
+      await t.endCooldown(user.email);
       expectProblem(await t.http.post('/v1/me/email/verification', undefined, { token: user.accessToken }), 409, 'AlreadyVerified');
     });
 
@@ -128,7 +119,7 @@ describe('/v1 e-mail and phone verification', () => {
 
     it('refuses an expired code with the same answer', async () => {
       const { user, code } = await registeredWithMail();
-      await expireSecrets(user.id);
+      await t.expireSecrets(user.id);
 
       const res = await t.http.post('/v1/me/email/verification/confirm', { code }, { token: user.accessToken });
 
@@ -190,7 +181,7 @@ describe('/v1 e-mail and phone verification', () => {
 
     it('refuses an expired link, a forged token and a missing token', async () => {
       const { user, link } = await registeredWithMail();
-      await expireSecrets(user.id);
+      await t.expireSecrets(user.id);
 
       expectProblem(await t.http.get(link.slice(PUBLIC_URL.length)), 400, 'InvalidCode');
       expectProblem(await t.http.get(`/v1/auth/email/confirm?token=${'A'.repeat(43)}`), 400, 'InvalidCode');
@@ -217,7 +208,7 @@ describe('/v1 e-mail and phone verification', () => {
     it('202 with where it went (masked), how long the code lives and when to ask again', async () => {
       const user = await registerAndLogin(t.http, { email: `anna.${unique('x')}@example.com` });
       await mail.waitFor((m) => m.to === user.email);
-      await endCooldown(user.email);
+      await t.endCooldown(user.email);
 
       const res = await t.http.post('/v1/me/email/verification', undefined, { token: user.accessToken });
 
@@ -294,7 +285,7 @@ describe('/v1 e-mail and phone verification', () => {
       await t.http.post('/v1/me/phone/verification', undefined, { token: user.accessToken });
       const code = codeIn((await sms.waitFor((m) => m.to === user.phone)).text);
       await t.http.post('/v1/me/phone/verification/confirm', { code }, { token: user.accessToken });
-      await endCooldown(user.phone);
+      await t.endCooldown(user.phone);
 
       expectProblem(await t.http.post('/v1/me/phone/verification', undefined, { token: user.accessToken }), 409, 'AlreadyVerified');
       const noPhone = await registerAndLogin(t.http, { phone: undefined });

@@ -1,0 +1,40 @@
+import { Env } from '../../src/config/app-config';
+import { startApp, TestApp } from './app';
+import { MailServer, startMailServer } from './mail';
+import { SmsReceiver, startSmsReceiver } from './sms';
+
+export const PUBLIC_URL = 'http://id.example.test';
+
+export interface DeliveryTestApp extends TestApp {
+  /** The SMTP server the app sends to. */
+  mail: MailServer;
+  /** The SMS gateway the app posts to. */
+  sms: SmsReceiver;
+  /** Moves every live secret of the user past its expiry (instead of sleeping). */
+  expireSecrets(userId: string): Promise<void>;
+  /** Lets the next code to this address go out now instead of after the resend cooldown. */
+  endCooldown(target: string): Promise<void>;
+}
+
+/** The app wired to a real SMTP server and SMS receiver of the test's own, with links under PUBLIC_URL. */
+export async function startAppWithDelivery(env: Env = {}): Promise<DeliveryTestApp> {
+  const mail = await startMailServer();
+  const sms = await startSmsReceiver();
+  const t = await startApp({ SMTP_URL: mail.url, SMS_WEBHOOK_URL: sms.url, PUBLIC_URL, ...env });
+  const closeApp = t.close;
+  return Object.assign(t, {
+    mail,
+    sms,
+    async expireSecrets(userId: string) {
+      await t.db.query(`UPDATE verification_secrets SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [userId]);
+    },
+    async endCooldown(target: string) {
+      await t.db.query(`UPDATE send_cooldowns SET last_sent_at = now() - interval '1 hour' WHERE target = $1`, [target]);
+    },
+    async close() {
+      await closeApp();
+      await mail.close();
+      await sms.close();
+    },
+  });
+}
