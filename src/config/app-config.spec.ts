@@ -178,3 +178,59 @@ describe('loadConfig', () => {
     });
   });
 });
+
+describe('loadConfig: verification and outbox (SPEC §6)', () => {
+  it('defaults to the SPEC values', () => {
+    const config = loadConfig({});
+    expect(config.verification).toEqual({
+      codeTtl: 600,
+      emailLinkTtl: 86400,
+      passwordResetLinkTtl: 3600,
+      maxAttempts: 5,
+      smsResendCooldown: 30,
+      emailResendCooldown: 60,
+    });
+    expect(config.outbox).toEqual({ dispatch: true, pollIntervalMs: 1000, maxAttempts: 10, retryBaseMs: 2000 });
+  });
+
+  it('reads every override', () => {
+    const config = loadConfig({
+      VERIFICATION_CODE_TTL: '60',
+      EMAIL_CONFIRM_LINK_TTL: '120',
+      PASSWORD_RESET_LINK_TTL: '180',
+      VERIFICATION_MAX_ATTEMPTS: '3',
+      SMS_RESEND_COOLDOWN: '0',
+      EMAIL_RESEND_COOLDOWN: '90',
+      OUTBOX_DISPATCH: 'false',
+      OUTBOX_POLL_INTERVAL_MS: '250',
+      OUTBOX_MAX_ATTEMPTS: '4',
+      OUTBOX_RETRY_BASE_MS: '500',
+    });
+    expect(config.verification).toEqual({ codeTtl: 60, emailLinkTtl: 120, passwordResetLinkTtl: 180, maxAttempts: 3, smsResendCooldown: 0, emailResendCooldown: 90 });
+    expect(config.outbox).toEqual({ dispatch: false, pollIntervalMs: 250, maxAttempts: 4, retryBaseMs: 500 });
+  });
+
+  it.each([
+    ['on', true],
+    ['1', true],
+    ['YES', true],
+    ['off', false],
+    ['0', false],
+    ['no', false],
+  ])('OUTBOX_DISPATCH=%s → %s', (raw, expected) => {
+    expect(loadConfig({ OUTBOX_DISPATCH: raw }).outbox.dispatch).toBe(expected);
+  });
+
+  it.each([
+    ['VERIFICATION_CODE_TTL', '0'],
+    ['VERIFICATION_MAX_ATTEMPTS', '101'],
+    ['EMAIL_RESEND_COOLDOWN', '-1'],
+    ['OUTBOX_DISPATCH', 'maybe'],
+    ['OUTBOX_POLL_INTERVAL_MS', '10'],
+    ['OUTBOX_RETRY_BASE_MS', 'soon'],
+  ])('%s=%s fails naming the variable', (variable, value) => {
+    const error = configError({ [variable]: value });
+    expect(error.variable).toBe(variable);
+    expect(error.message).toContain(variable);
+  });
+});

@@ -148,6 +148,7 @@ export function renderTemplate(name: TemplateName, locale: Locale, channel: Mess
     if (!copy.sms || !params.code) throw new Error(`template ${name} has no SMS form`);
     return { subject: copy.subject, text: copy.sms(params.code, codeMinutes) };
   }
+  if (!copy.intro) throw new Error(`template ${name} has no e-mail form`);
   const lines: { text: string; html: string }[] = [{ text: copy.intro, html: `<p>${escapeHtml(copy.intro)}</p>` }];
   if (params.code && copy.codeLine) {
     const line = copy.codeLine(params.code, codeMinutes);
