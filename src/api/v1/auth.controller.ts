@@ -19,6 +19,8 @@ import { presentTokens, presentUser } from './v1.presenter';
 @Controller('v1/auth')
 @UseFilters(ProblemDetailsFilter)
 export class V1AuthController {
+  private readonly links: ReturnType<typeof v1Links>;
+
   constructor(
     private readonly users: UsersService,
     private readonly auth: AuthService,
@@ -28,8 +30,6 @@ export class V1AuthController {
   ) {
     this.links = v1Links(config.publicUrl);
   }
-
-  private readonly links: ReturnType<typeof v1Links>;
 
   @Post('register')
   @Public()
