@@ -53,6 +53,7 @@ describe('PasswordRecoveryService', () => {
         code: true,
         link,
         locale: 'ru',
+        hideAccountExistence: true,
       });
     });
 

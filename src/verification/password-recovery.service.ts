@@ -50,6 +50,7 @@ export class PasswordRecoveryService {
       code,
       link: kind === 'email' ? link : undefined,
       locale: resolveLocale(user?.locale, locale),
+      hideAccountExistence: true,
     });
   }
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
@@ -24,6 +24,12 @@ export interface IssueRequest {
   /** Send a link: builds its URL from the token. */
   link?: (token: string) => string;
   locale: Locale;
+  /**
+   * For requests made without signing in ("forgot password"): answer as soon as the cooldown is
+   * claimed and write the code and its message right after, so the response time does not tell
+   * whether the account exists.
+   */
+  hideAccountExistence?: boolean;
 }
 
 export interface Issued {
@@ -53,7 +59,10 @@ const LINK_TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
  * link and its message are written in one transaction.
  */
 @Injectable()
-export class VerificationService {
+export class VerificationService implements OnModuleDestroy {
+  private readonly logger = new Logger('Verification');
+  private readonly pending = new Set<Promise<void>>();
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly notifications: NotificationsService,
@@ -62,36 +71,62 @@ export class VerificationService {
 
   /** Issues a code and/or link and queues its message; throws ResendTooSoon during the cooldown. */
   async issue(request: IssueRequest): Promise<Issued> {
-    const { user, purpose, channel, target } = request;
     const settings = this.config.verification;
-    const cooldown = channel === 'sms' ? settings.smsResendCooldown : settings.emailResendCooldown;
-    await this.dataSource.transaction(async (manager) => {
-      const wait = await this.claimCooldown(manager, purpose, target, cooldown);
-      if (wait > 0) {
-        throw new DomainError('ResendTooSoon', `a message was sent recently; try again in ${wait} s`, { retryAfterSeconds: wait });
-      }
-      if (!user) return;
-      // A new secret voids the ones sent before for this purpose and address.
-      await manager.query(
-        `UPDATE verification_secrets SET consumed_at = now() WHERE user_id = $1 AND purpose = $2 AND target = $3 AND consumed_at IS NULL`,
-        [user.id, purpose, target],
-      );
-      const params: TemplateParams = {};
-      if (request.code) {
-        const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-        await this.insertSecret(manager, user.id, purpose, 'code', target, hashCode(purpose, user.id, code), settings.codeTtl);
-        Object.assign(params, { code, codeMinutes: Math.ceil(settings.codeTtl / 60) });
-      }
-      if (request.link) {
-        const token = randomBytes(32).toString('base64url');
-        const ttl = this.linkTtl(purpose);
-        await this.insertSecret(manager, user.id, purpose, 'link', target, sha256(token), ttl);
-        Object.assign(params, { link: request.link(token), linkMinutes: Math.ceil(ttl / 60) });
-      }
-      await this.notifications.enqueue(manager, { userId: user.id, channel, to: target, template: purpose, locale: request.locale, params });
-    });
-    if (user) this.notifications.dispatchSoon();
+    const cooldown = request.channel === 'sms' ? settings.smsResendCooldown : settings.emailResendCooldown;
+    const { user } = request;
+    if (request.hideAccountExistence) {
+      // Known and unknown accounts cost the same before the answer: only the cooldown is claimed
+      // in the request; the code and its message follow in their own transaction. A failure there
+      // is logged, never answered, since only existing accounts could cause one.
+      await this.dataSource.transaction((manager) => this.claimCooldown(manager, request, cooldown));
+      if (user) this.afterAnswer(() => this.dataSource.transaction((manager) => this.writeSecrets(manager, user, request)));
+    } else {
+      await this.dataSource.transaction(async (manager) => {
+        await this.claimCooldown(manager, request, cooldown);
+        if (user) await this.writeSecrets(manager, user, request);
+      });
+      if (user) this.notifications.dispatchSoon();
+    }
     return { retryAfterSeconds: cooldown, codeExpiresInSeconds: settings.codeTtl };
+  }
+
+  /** Waits for the writes that `issue` left running, so shutdown does not cut them off. */
+  async onModuleDestroy(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
+  }
+
+  /** Runs `work` once the current answer has gone out (setImmediate: after this turn's I/O). */
+  private afterAnswer(work: () => Promise<void>): void {
+    const tracked = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(work)
+      .then(() => this.notifications.dispatchSoon())
+      .catch((err: Error) => this.logger.error({ err }, 'could not store a code and its message'))
+      .finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
+  }
+
+  /** The code and/or link, and the message that carries them: one transaction (`manager`). */
+  private async writeSecrets(manager: EntityManager, user: User, request: IssueRequest): Promise<void> {
+    const { purpose, channel, target } = request;
+    const settings = this.config.verification;
+    // A new secret voids the ones sent before for this purpose and address.
+    await manager.query(
+      `UPDATE verification_secrets SET consumed_at = now() WHERE user_id = $1 AND purpose = $2 AND target = $3 AND consumed_at IS NULL`,
+      [user.id, purpose, target],
+    );
+    const params: TemplateParams = {};
+    if (request.code) {
+      const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+      await this.insertSecret(manager, user.id, purpose, 'code', target, hashCode(purpose, user.id, code), settings.codeTtl);
+      Object.assign(params, { code, codeMinutes: Math.ceil(settings.codeTtl / 60) });
+    }
+    if (request.link) {
+      const token = randomBytes(32).toString('base64url');
+      const ttl = this.linkTtl(purpose);
+      await this.insertSecret(manager, user.id, purpose, 'link', target, sha256(token), ttl);
+      Object.assign(params, { link: request.link(token), linkMinutes: Math.ceil(ttl / 60) });
+    }
+    await this.notifications.enqueue(manager, { userId: user.id, channel, to: target, template: purpose, locale: request.locale, params });
   }
 
   /**
@@ -182,10 +217,10 @@ export class VerificationService {
   }
 
   /**
-   * Records a send for (purpose, target) unless one happened less than `cooldown` seconds ago;
-   * returns the seconds left in that case, else 0. One statement, so parallel requests cannot both pass.
+   * Records a send for (purpose, target), or throws ResendTooSoon with the seconds left when one
+   * happened less than `cooldown` seconds ago. One statement, so parallel requests cannot both pass.
    */
-  private async claimCooldown(manager: EntityManager, purpose: string, target: string, cooldown: number): Promise<number> {
+  private async claimCooldown(manager: EntityManager, { purpose, target }: IssueRequest, cooldown: number): Promise<void> {
     const claimed = await queryRows(
       manager,
       `INSERT INTO send_cooldowns (purpose, target, last_sent_at) VALUES ($1, $2, now())
@@ -194,13 +229,14 @@ export class VerificationService {
        RETURNING 1`,
       [purpose, target, cooldown],
     );
-    if (claimed.length > 0) return 0;
+    if (claimed.length > 0) return;
     const [{ seconds }] = await manager.query(
       `SELECT ceil(extract(epoch FROM last_sent_at + $3 * interval '1 second' - now()))::int AS seconds
        FROM send_cooldowns WHERE purpose = $1 AND target = $2`,
       [purpose, target, cooldown],
     );
-    return Math.max(1, seconds);
+    const wait = Math.max(1, seconds);
+    throw new DomainError('ResendTooSoon', `a message was sent recently; try again in ${wait} s`, { retryAfterSeconds: wait });
   }
 }
 
