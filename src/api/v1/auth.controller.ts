@@ -1,14 +1,13 @@
-import { Body, Controller, HttpCode, Inject, Post, UseFilters } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, UseFilters } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthService } from '../../auth/auth.service';
 import { AuthContext, ClientInfo, SessionsService } from '../../auth/sessions.service';
 import { Authenticated, ClientMeta, CurrentAuth, Public } from '../../common/auth.decorators';
 import { RateLimited } from '../../common/ip-throttler.guard';
 import { Locale, RequestLocale } from '../../common/locale';
-import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { UsersService } from '../../users/users.service';
 import { ContactVerificationService } from '../../verification/contact-verification.service';
-import { v1Links } from './v1.links';
+import { V1Links } from './v1.links';
 import { LoginDto, LoginResponseDto, RefreshDto, RegisterDto, TokenPairDto } from './dto/auth.dto';
 import { ApiProblems } from './dto/problem.dto';
 import { UserDto } from './dto/user.dto';
@@ -19,17 +18,13 @@ import { presentTokens, presentUser } from './v1.presenter';
 @Controller('v1/auth')
 @UseFilters(ProblemDetailsFilter)
 export class V1AuthController {
-  private readonly links: ReturnType<typeof v1Links>;
-
   constructor(
     private readonly users: UsersService,
     private readonly auth: AuthService,
     private readonly sessions: SessionsService,
     private readonly contacts: ContactVerificationService,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    this.links = v1Links(config.publicUrl);
-  }
+    private readonly links: V1Links,
+  ) {}
 
   @Post('register')
   @Public()

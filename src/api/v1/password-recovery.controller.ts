@@ -1,28 +1,23 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Query, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query, UseFilters } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Public } from '../../common/auth.decorators';
 import { RateLimited } from '../../common/ip-throttler.guard';
 import { Locale, RequestLocale } from '../../common/locale';
-import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { PasswordRecoveryService, RecoveryAddress } from '../../verification/password-recovery.service';
 import { ApiProblems } from './dto/problem.dto';
 import { ForgotPasswordDto, RecoveryRequestedDto, ResetLinkStatusDto, ResetPasswordDto } from './dto/verification.dto';
 import { ProblemDetailsFilter } from './problem-details.filter';
-import { v1Links } from './v1.links';
+import { V1Links } from './v1.links';
 
 @ApiTags('v1 password recovery')
 @Controller('v1/auth/password')
 @Public()
 @UseFilters(ProblemDetailsFilter)
 export class V1PasswordRecoveryController {
-  private readonly links: ReturnType<typeof v1Links>;
-
   constructor(
     private readonly recovery: PasswordRecoveryService,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    this.links = v1Links(config.publicUrl);
-  }
+    private readonly links: V1Links,
+  ) {}
 
   @Post('forgot')
   @RateLimited()

@@ -6,10 +6,12 @@ import { V1AdminUsersController } from './admin-users.controller';
 import { V1AuthController } from './auth.controller';
 import { V1MeController } from './me.controller';
 import { V1PasswordRecoveryController } from './password-recovery.controller';
+import { V1Links } from './v1.links';
 import { V1VerificationController } from './verification.controller';
 
 @Module({
   imports: [AuthModule, UsersModule, VerificationModule],
+  providers: [V1Links],
   controllers: [V1AuthController, V1MeController, V1AdminUsersController, V1VerificationController, V1PasswordRecoveryController],
 })
 export class V1Module {}

@@ -1,31 +1,26 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Query, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query, UseFilters } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { AuthContext } from '../../auth/sessions.service';
 import { Authenticated, CurrentAuth, Public } from '../../common/auth.decorators';
 import { maskEmail, maskPhone } from '../../common/identifiers';
 import { RateLimited } from '../../common/ip-throttler.guard';
 import { Locale, RequestLocale } from '../../common/locale';
-import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { ContactVerificationService } from '../../verification/contact-verification.service';
 import { ApiProblems } from './dto/problem.dto';
 import { UserDto } from './dto/user.dto';
 import { CodeSentDto, ConfirmCodeDto, EmailConfirmedDto } from './dto/verification.dto';
 import { ProblemDetailsFilter } from './problem-details.filter';
-import { v1Links } from './v1.links';
+import { V1Links } from './v1.links';
 import { presentUser } from './v1.presenter';
 
 @ApiTags('v1 verification')
 @Controller('v1')
 @UseFilters(ProblemDetailsFilter)
 export class V1VerificationController {
-  private readonly links: ReturnType<typeof v1Links>;
-
   constructor(
     private readonly contacts: ContactVerificationService,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    this.links = v1Links(config.publicUrl);
-  }
+    private readonly links: V1Links,
+  ) {}
 
   @Post('me/email/verification')
   @Authenticated()
