@@ -5,6 +5,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { DataSource } from 'typeorm';
+import { LegacyModule } from './api/legacy/legacy.module';
 import { V1Module } from './api/v1/v1.module';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
@@ -50,6 +51,7 @@ export class AppModule {
         VerificationModule,
         HealthModule,
         V1Module,
+        LegacyModule,
       ],
       providers: [
         // Order matters: a body that is not JSON is refused before authentication is attempted.

@@ -2,6 +2,7 @@ import { AppConfig } from '../config/app-config';
 import { DomainError } from '../common/domain-error';
 import { NotificationsService } from '../notifications/notifications.service';
 import { PasswordHasher } from '../users/password-hasher.service';
+import { PasswordPolicy } from '../users/password-policy.service';
 import { User } from '../users/user.entity';
 import { UsersRepository } from '../users/users.repository';
 import { UsersService } from '../users/users.service';
@@ -83,6 +84,7 @@ describe('AuthService', () => {
       hasher as unknown as PasswordHasher,
       sessions as unknown as SessionsService,
       notifications as unknown as NotificationsService,
+      new PasswordPolicy({ passwordMinLength: 8 }),
       { defaultPhoneRegion: 'RU' } as AppConfig,
     );
   });

@@ -8,6 +8,8 @@ import { User, UserRole, UserStatus } from '../users/user.entity';
 import { UsersRepository } from '../users/users.repository';
 import { UsersService } from '../users/users.service';
 import { PasswordHasher } from '../users/password-hasher.service';
+import { PasswordPolicy } from '../users/password-policy.service';
+import { ProfileChanges } from '../users/users.service';
 import { SessionOptions, SessionsService, SessionTokens } from './sessions.service';
 
 /** SPEC §6: 10 consecutive failures lock for 1 minute, doubling per further failure, at most 15 minutes. */
@@ -31,6 +33,7 @@ export class AuthService {
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionsService,
     private readonly notifications: NotificationsService,
+    private readonly passwordPolicy: PasswordPolicy,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -92,6 +95,21 @@ export class AuthService {
         locale: resolveLocale(user.locale, options.locale),
       });
     }
+  }
+
+  /**
+   * Profile fields and, optionally, a new password in one request (surfaces whose update form
+   * carries the password). The password is checked first, so a refused one changes nothing;
+   * a new password ends every other session (all of them when `keepSessionId` is not given).
+   */
+  async updateAccount(user: User, changes: ProfileChanges, options: { password?: string; keepSessionId?: string; locale?: Locale } = {}): Promise<User> {
+    const { password, ...passwordOptions } = options;
+    if (password !== undefined) {
+      this.passwordPolicy.check(password, { email: changes.email ?? user.email, username: changes.username ?? user.username, phone: user.phone });
+    }
+    const updated = await this.usersService.updateProfile(user, changes);
+    if (password !== undefined) await this.replacePassword(updated, password, passwordOptions);
+    return updated;
   }
 
   /** Administration: blocking also ends every session, so refresh tokens die with the access tokens. */

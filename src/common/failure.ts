@@ -1,7 +1,44 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
-import { DomainError } from './domain-error';
+import { DomainError, DomainErrorKind } from './domain-error';
+
+/**
+ * The HTTP status of each domain error, shared by every surface (SPEC §7: proper status codes
+ * everywhere; a surface differs only in its envelope, unless its document says otherwise).
+ */
+export const HTTP_STATUS: Record<DomainErrorKind, number> = {
+  ValidationFailed: 400,
+  MalformedBody: 400,
+  IdentifierRequired: 400,
+  InvalidPhone: 400,
+  InvalidUsername: 400,
+  WeakPassword: 400,
+  InvalidCode: 400,
+  ContactMissing: 400,
+  Unauthenticated: 401,
+  InvalidCredentials: 401,
+  InvalidToken: 401,
+  InvalidRefreshToken: 401,
+  SessionRevoked: 401,
+  WrongPassword: 403,
+  AccountBlocked: 403,
+  Forbidden: 403,
+  NotFound: 404,
+  UserNotFound: 404,
+  EmailTaken: 409,
+  UsernameTaken: 409,
+  PhoneTaken: 409,
+  AlreadyVerified: 409,
+  AccountLocked: 429,
+  RateLimited: 429,
+  ResendTooSoon: 429,
+  HttpError: 400,
+};
+
+export function httpStatusOf(error: DomainError): number {
+  return error.kind === 'HttpError' ? (error.details.status ?? 400) : HTTP_STATUS[error.kind];
+}
 
 /**
  * Whatever a route threw, as a DomainError when it is the caller's fault, or null for a

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DomainError } from '../common/domain-error';
-import { normalizeEmail, toE164 } from '../common/identifiers';
+import { classifyIdentifier, normalizeEmail, toE164 } from '../common/identifiers';
 import { Locale, resolveLocale } from '../common/locale';
 import { PasswordPolicy } from '../users/password-policy.service';
 import { User } from '../users/user.entity';
@@ -12,6 +12,9 @@ import { INVALID_CODE, Issued, VerificationService } from './verification.servic
 
 /** Where a recovery code goes: the account's e-mail or its phone (SMS). */
 export type RecoveryAddress = { email: string } | { phone: string | number };
+
+/** An e-mail, username or phone as typed into a sign-in form: the message goes to the account's e-mail. */
+export type RecoveryLogin = { login: string };
 
 export interface RecoveryRequest {
   locale?: Locale;
@@ -37,9 +40,8 @@ export class PasswordRecoveryService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async request(address: RecoveryAddress, { locale, code = true, link }: RecoveryRequest = {}): Promise<Issued> {
-    const { kind, target } = this.normalize(address);
-    const account = await this.users.findByIdentifier({ kind, value: target });
+  async request(address: RecoveryAddress | RecoveryLogin, { locale, code = true, link }: RecoveryRequest = {}): Promise<Issued> {
+    const { kind, target, account } = await this.resolve(address);
     // Blocked accounts are answered like unknown ones: a new password would not let them in.
     const user = account?.status === 'active' ? account : null;
     return this.verification.issue({
@@ -64,6 +66,33 @@ export class PasswordRecoveryService {
     await this.finish(user, kind, target, password, locale);
   }
 
+  /** Seconds until another recovery code may be sent to `address` (0: now). */
+  cooldownLeft(address: RecoveryAddress): Promise<number> {
+    const { kind, target } = this.normalize(address);
+    return this.verification.cooldownLeft('password-reset', kind === 'email' ? 'email' : 'sms', target);
+  }
+
+  /** A signed-in user asks for a code to change the password without the current one; it goes to their e-mail. */
+  requestChangeCode(user: User, locale?: Locale): Promise<Issued> {
+    if (!user.email) throw new DomainError('ContactMissing', 'the account has no e-mail address');
+    return this.verification.issue({
+      user,
+      purpose: 'password-change',
+      channel: 'email',
+      target: user.email,
+      code: true,
+      locale: resolveLocale(user.locale, locale),
+    });
+  }
+
+  /** Changes the password with a code from `requestChangeCode`; the caller's session stays, every other one ends. */
+  async changeWithCode(user: User, sessionId: string, code: string, password: string, locale?: Locale): Promise<void> {
+    this.passwordPolicy.check(password, user);
+    if (!user.email) throw new DomainError('InvalidCode', INVALID_CODE);
+    await this.verification.consumeCode({ userId: user.id, purpose: 'password-change', target: user.email, code });
+    await this.auth.replacePassword(user, password, { keepSessionId: sessionId, locale });
+  }
+
   /** Resets with the e-mailed link's token. */
   async resetWithLink(token: string, password: string, locale?: Locale): Promise<void> {
     const { userId } = await this.verification.peekLink('password-reset', token);
@@ -82,6 +111,20 @@ export class PasswordRecoveryService {
     await this.auth.resetPassword(user, password, locale);
     // The code or link reached this address, which proves it as well.
     if (user[kind] === target) await this.usersService.markVerified(user.id, kind, target);
+  }
+
+  /** The address a recovery message goes to, and the account behind it (null when unknown). */
+  private async resolve(address: RecoveryAddress | RecoveryLogin): Promise<{ kind: 'email' | 'phone'; target: string; account: User | null }> {
+    if (!('login' in address)) {
+      const { kind, target } = this.normalize(address);
+      return { kind, target, account: await this.users.findByIdentifier({ kind, value: target }) };
+    }
+    const identifier = classifyIdentifier(address.login, this.config.defaultPhoneRegion);
+    const found = identifier.value ? await this.users.findByIdentifier(identifier) : null;
+    // Without an e-mail there is nowhere to send the message: answered like an unknown account,
+    // with the cooldown kept on what was typed.
+    if (!found?.email) return { kind: 'email', target: identifier.value.toLowerCase(), account: null };
+    return { kind: 'email', target: found.email, account: found };
   }
 
   private normalize(address: RecoveryAddress): { kind: 'email' | 'phone'; target: string } {

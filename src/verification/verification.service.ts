@@ -188,6 +188,17 @@ export class VerificationService implements OnModuleDestroy {
     return { userId: live.user_id, target: live.target, expiresAt: live.expires_at };
   }
 
+  /** Seconds until another message of `purpose` may go to `target` (0 when one may go now). */
+  async cooldownLeft(purpose: VerificationPurpose, channel: MessageChannel, target: string): Promise<number> {
+    const cooldown = channel === 'sms' ? this.config.verification.smsResendCooldown : this.config.verification.emailResendCooldown;
+    const [row] = await this.dataSource.query(
+      `SELECT greatest(0, ceil(extract(epoch FROM last_sent_at + $3 * interval '1 second' - now())))::int AS seconds
+       FROM send_cooldowns WHERE purpose = $1 AND target = $2`,
+      [purpose, target, cooldown],
+    );
+    return row?.seconds ?? 0;
+  }
+
   private linkTtl(purpose: VerificationPurpose): number {
     const settings = this.config.verification;
     return purpose === 'email-verify' ? settings.emailLinkTtl : settings.passwordResetLinkTtl;

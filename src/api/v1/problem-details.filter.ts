@@ -1,36 +1,36 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, DomainErrorKind } from '../../common/domain-error';
-import { applyRetryAfter, toDomainError } from '../../common/failure';
+import { applyRetryAfter, httpStatusOf, toDomainError } from '../../common/failure';
 
-/** The /v1 error table: domain error kind → HTTP status and RFC 9457 title. */
-export const PROBLEM_TABLE: Record<DomainErrorKind, { status: number; title: string }> = {
-  ValidationFailed: { status: 400, title: 'Invalid request' },
-  MalformedBody: { status: 400, title: 'Malformed request body' },
-  IdentifierRequired: { status: 400, title: 'Identifier required' },
-  InvalidPhone: { status: 400, title: 'Invalid phone number' },
-  InvalidUsername: { status: 400, title: 'Invalid username' },
-  WeakPassword: { status: 400, title: 'Password does not meet the policy' },
-  Unauthenticated: { status: 401, title: 'Authentication required' },
-  InvalidCredentials: { status: 401, title: 'Invalid credentials' },
-  InvalidToken: { status: 401, title: 'Invalid access token' },
-  InvalidRefreshToken: { status: 401, title: 'Invalid refresh token' },
-  SessionRevoked: { status: 401, title: 'Session ended' },
-  WrongPassword: { status: 403, title: 'Wrong current password' },
-  AccountBlocked: { status: 403, title: 'Account blocked' },
-  Forbidden: { status: 403, title: 'Forbidden' },
-  NotFound: { status: 404, title: 'Not found' },
-  UserNotFound: { status: 404, title: 'User not found' },
-  EmailTaken: { status: 409, title: 'E-mail already registered' },
-  UsernameTaken: { status: 409, title: 'Username already taken' },
-  PhoneTaken: { status: 409, title: 'Phone already registered' },
-  AccountLocked: { status: 429, title: 'Account temporarily locked' },
-  RateLimited: { status: 429, title: 'Too many requests' },
-  InvalidCode: { status: 400, title: 'Invalid or expired code' },
-  ContactMissing: { status: 400, title: 'Nothing to send the code to' },
-  AlreadyVerified: { status: 409, title: 'Already verified' },
-  ResendTooSoon: { status: 429, title: 'Code sent too recently' },
-  HttpError: { status: 400, title: 'Bad request' },
+/** The /v1 error table: domain error kind → RFC 9457 title (the status is shared: HTTP_STATUS). */
+export const PROBLEM_TITLES: Record<DomainErrorKind, string> = {
+  ValidationFailed: 'Invalid request',
+  MalformedBody: 'Malformed request body',
+  IdentifierRequired: 'Identifier required',
+  InvalidPhone: 'Invalid phone number',
+  InvalidUsername: 'Invalid username',
+  WeakPassword: 'Password does not meet the policy',
+  Unauthenticated: 'Authentication required',
+  InvalidCredentials: 'Invalid credentials',
+  InvalidToken: 'Invalid access token',
+  InvalidRefreshToken: 'Invalid refresh token',
+  SessionRevoked: 'Session ended',
+  WrongPassword: 'Wrong current password',
+  AccountBlocked: 'Account blocked',
+  Forbidden: 'Forbidden',
+  NotFound: 'Not found',
+  UserNotFound: 'User not found',
+  EmailTaken: 'E-mail already registered',
+  UsernameTaken: 'Username already taken',
+  PhoneTaken: 'Phone already registered',
+  AccountLocked: 'Account temporarily locked',
+  RateLimited: 'Too many requests',
+  InvalidCode: 'Invalid or expired code',
+  ContactMissing: 'Nothing to send the code to',
+  AlreadyVerified: 'Already verified',
+  ResendTooSoon: 'Code sent too recently',
+  HttpError: 'Bad request',
 };
 
 export interface ProblemDetails {
@@ -45,12 +45,11 @@ export interface ProblemDetails {
 }
 
 export function problemFor(error: DomainError, instance?: string): ProblemDetails {
-  const entry = PROBLEM_TABLE[error.kind];
-  const status = error.kind === 'HttpError' ? (error.details.status ?? 400) : entry.status;
+  const status = httpStatusOf(error);
   const slug = error.kind.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
   return {
     type: `urn:problem:identity:${slug}`,
-    title: entry.title,
+    title: PROBLEM_TITLES[error.kind],
     status,
     detail: error.message,
     code: error.kind,

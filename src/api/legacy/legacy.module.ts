@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { ProfileRpcModule } from './profile-rpc-000/profile-rpc.module';
+import { UsersApiModule } from './users-002/users-api.module';
+import { UserAccountModule } from './user-account-003/user-account.module';
+
+/**
+ * The documented APIs of existing products, one folder each: thin controllers, DTOs, one
+ * presenter and one error filter per document, over the same domain services as /v1.
+ */
+@Module({
+  imports: [ProfileRpcModule, UsersApiModule, UserAccountModule],
+})
+export class LegacyModule {}

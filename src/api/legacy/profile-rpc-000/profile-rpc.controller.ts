@@ -1,0 +1,112 @@
+import { Body, Controller, Header, HttpCode, Post, UseFilters } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuthContext } from '../../../auth/sessions.service';
+import { Authenticated, CurrentAuth, OptionalAuth, Public } from '../../../common/auth.decorators';
+import { DomainError } from '../../../common/domain-error';
+import { RateLimited } from '../../../common/ip-throttler.guard';
+import { Locale, RequestLocale } from '../../../common/locale';
+import { UsersService } from '../../../users/users.service';
+import { PasswordRecoveryService } from '../../../verification/password-recovery.service';
+import { ApiProfileRpcErrors, ProfileRpcErrorFilter } from './profile-rpc-error.filter';
+import { ForgottenPasswordDto, ProfileDto, ProfileUpdateDto, ResetPasswordDto, SetPushTokenDto } from './profile-rpc.dto';
+import { CODE_SENT, DONE, presentProfile, profileChanges } from './profile-rpc.presenter';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const stringAnswer = (example: string) => ApiOkResponse({ schema: { type: 'string', example } });
+
+/** Document 000: the profile RPC under /api/users (every operation is a POST). */
+@ApiTags('legacy 000: profile RPC')
+@Controller('api/users')
+@UseFilters(ProfileRpcErrorFilter)
+export class ProfileRpcController {
+  constructor(
+    private readonly users: UsersService,
+    private readonly recovery: PasswordRecoveryService,
+  ) {}
+
+  @Post('profile')
+  @Authenticated()
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'legacy000_profile',
+    summary: 'Read the profile (empty body) or change the fields sent, and return the profile',
+    description: 'Changing the e-mail or phone clears its verification. `phone` may be a number; it is stored and returned in E.164.',
+  })
+  @ApiOkResponse({ type: ProfileDto })
+  @ApiProfileRpcErrors(400, 401, 403, 409)
+  async profile(@CurrentAuth() { user }: AuthContext, @Body() body: ProfileUpdateDto): Promise<ProfileDto> {
+    const changes = profileChanges(body);
+    return presentProfile(Object.keys(changes).length ? await this.users.updateProfile(user, changes) : user);
+  }
+
+  @Post('sendCode')
+  @Authenticated()
+  @HttpCode(200)
+  @Header('Content-Type', JSON_TYPE)
+  @ApiOperation({ operationId: 'legacy000_sendCode', summary: 'E-mail a code for changing the password (used by resetPassword with a bearer token)' })
+  @stringAnswer('code send on your email')
+  @ApiProfileRpcErrors(400, 401, 403, 429)
+  async sendCode(@CurrentAuth() { user }: AuthContext, @RequestLocale() locale?: Locale): Promise<string> {
+    await this.recovery.requestChangeCode(user, locale);
+    return CODE_SENT;
+  }
+
+  @Post('forgotenPassword')
+  @Public()
+  @RateLimited()
+  @HttpCode(200)
+  @Header('Content-Type', JSON_TYPE)
+  @ApiOperation({
+    operationId: 'legacy000_forgotenPassword',
+    summary: 'E-mail a password reset code, if an account has this address',
+    description: 'Always "DONE!", whether or not the account exists, and also while a code sent less than a minute ago is still the latest.',
+  })
+  @stringAnswer('DONE!')
+  @ApiProfileRpcErrors(400)
+  async forgottenPassword(@Body() body: ForgottenPasswordDto, @RequestLocale() locale?: Locale): Promise<string> {
+    try {
+      await this.recovery.request({ email: body.email }, { locale, code: true });
+    } catch (error) {
+      // The document promises "DONE!" every time; during the cooldown no new code goes out.
+      if (!(error instanceof DomainError && error.kind === 'ResendTooSoon')) throw error;
+    }
+    return DONE;
+  }
+
+  @Post('resetPassword')
+  @OptionalAuth()
+  @RateLimited()
+  @HttpCode(200)
+  @Header('Content-Type', JSON_TYPE)
+  @ApiOperation({
+    operationId: 'legacy000_resetPassword',
+    summary: 'Set a new password with an e-mailed code',
+    description:
+      'With a bearer token: `{password, code}`, the code from sendCode; the other sessions end. ' +
+      'Without one: `{email, password, code}`, the code from forgotenPassword; every session ends.',
+  })
+  @stringAnswer('DONE!')
+  @ApiProfileRpcErrors(400, 401, 403, 429)
+  async resetPassword(@CurrentAuth() auth: AuthContext | undefined, @Body() body: ResetPasswordDto, @RequestLocale() locale?: Locale): Promise<string> {
+    if (auth) {
+      await this.recovery.changeWithCode(auth.user, auth.sessionId, body.code, body.password, locale);
+    } else if (body.email) {
+      await this.recovery.resetWithCode({ email: body.email }, body.code, body.password, locale);
+    } else {
+      throw DomainError.validation([{ field: 'email', message: 'email is required without a bearer token' }]);
+    }
+    return DONE;
+  }
+
+  @Post('setPushToken')
+  @Authenticated()
+  @HttpCode(200)
+  @Header('Content-Type', JSON_TYPE)
+  @ApiOperation({ operationId: 'legacy000_setPushToken', summary: 'Store the device push token (returned as `token` in the profile)' })
+  @stringAnswer('DONE!')
+  @ApiProfileRpcErrors(400, 401, 403)
+  async setPushToken(@CurrentAuth() { user }: AuthContext, @Body() body: SetPushTokenDto): Promise<string> {
+    await this.users.updateProfile(user, { pushToken: body.token });
+    return DONE;
+  }
+}

@@ -1,0 +1,44 @@
+import { ArgumentsHost, ExceptionFilter, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { DomainError } from '../../common/domain-error';
+import { applyRetryAfter, toDomainError } from '../../common/failure';
+
+/** What a surface answers for one failure: HTTP status and its documented body. */
+export interface ErrorReply {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * What every legacy surface's error filter shares: the caller's faults become DomainErrors the
+ * surface renders in its documented envelope (with Retry-After where one applies); anything else
+ * is logged and answered as a 500 in the same envelope, with no detail.
+ */
+export abstract class SurfaceErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  /** The documented envelope for a caller's fault. */
+  protected abstract render(error: DomainError): ErrorReply;
+
+  /** The documented envelope for a fault of ours. */
+  protected abstract renderInternal(exception: unknown): ErrorReply;
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const error = toDomainError(exception, reply);
+    let answer: ErrorReply;
+    if (error) {
+      applyRetryAfter(reply, error);
+      answer = this.render(error);
+    } else {
+      this.logger.error({ err: exception }, 'unhandled error');
+      answer = this.renderInternal(exception);
+    }
+    void reply.status(answer.status).type('application/json; charset=utf-8').send(JSON.stringify(answer.body));
+  }
+}
+
+/** One line for a validation failure: its field messages joined ("email must be an email; …"). */
+export function messageOf(error: DomainError): string {
+  return error.details.fields?.length ? error.details.fields.map((f) => f.message).join('; ') : error.message;
+}
