@@ -9,6 +9,7 @@ import { AppModule, AppModuleOptions } from './app.module';
 import { DomainError, FieldError } from './common/domain-error';
 import { registerLenientBodyParsers } from './common/json-body';
 import { requestId } from './common/logging';
+import { registerUuidParamRoutes } from './common/uuid-route';
 import { AppConfig } from './config/app-config';
 
 /** Flattens class-validator's tree into `{ field: "a.b", message }` pairs. */
@@ -62,6 +63,7 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
 
   const fastify = app.getHttpAdapter().getInstance();
   registerLenientBodyParsers(fastify);
+  registerUuidParamRoutes(fastify);
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
   });

@@ -69,6 +69,16 @@ export class UsersService {
     return user;
   }
 
+  /**
+   * An account `actor` may read and change: their own, or any for an administrator. Others get
+   * Forbidden whether or not the account exists, so ids cannot be probed.
+   */
+  async getManaged(actor: User, id: string): Promise<User> {
+    if (actor.id === id) return actor;
+    if (actor.role !== 'administrator') throw new DomainError('Forbidden', 'only the user themself or an administrator may do this');
+    return this.get(id);
+  }
+
   /** Changing the e-mail or phone clears its verification; removing every identifier is refused. */
   async updateProfile(user: User, changes: ProfileChanges): Promise<User> {
     const fields = this.normalize(changes);

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ProfileRpcModule } from './profile-rpc-000/profile-rpc.module';
+import { UserServiceModule } from './user-service-001/user-service.module';
 import { UsersApiModule } from './users-002/users-api.module';
 import { UserAccountModule } from './user-account-003/user-account.module';
 
@@ -8,6 +9,6 @@ import { UserAccountModule } from './user-account-003/user-account.module';
  * presenter and one error filter per document, over the same domain services as /v1.
  */
 @Module({
-  imports: [ProfileRpcModule, UsersApiModule, UserAccountModule],
+  imports: [ProfileRpcModule, UserServiceModule, UsersApiModule, UserAccountModule],
 })
 export class LegacyModule {}

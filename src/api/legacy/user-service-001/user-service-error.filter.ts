@@ -1,0 +1,30 @@
+import { Catch } from '@nestjs/common';
+import { DomainError } from '../../../common/domain-error';
+import { httpStatusOf } from '../../../common/failure';
+import { errorResponsesDecorator } from '../api-error-responses';
+import { ErrorReply, messageOf, SurfaceErrorFilter } from '../surface-error.filter';
+import { UserServiceErrorDto } from './user-service.dto';
+
+const envelope = (message: string) => ({ status: 'error', message });
+
+/** 001's errors: `{"status":"error","message":…}` with the proper HTTP status. */
+@Catch()
+export class UserServiceErrorFilter extends SurfaceErrorFilter {
+  protected render(error: DomainError): ErrorReply {
+    return { status: httpStatusOf(error), body: envelope(messageOf(error)) };
+  }
+
+  protected renderInternal(): ErrorReply {
+    return { status: 500, body: envelope('internal error') };
+  }
+}
+
+/** Documents 001's error responses. */
+export const ApiUserServiceErrors = errorResponsesDecorator(UserServiceErrorDto, {
+  400: { description: 'Invalid input, a malformed body, or a password that fails the policy.', example: envelope('email must be an email') },
+  401: { description: 'Wrong login or password, or a missing, invalid or revoked token.', example: envelope('wrong login or password') },
+  403: { description: 'Another user\'s account (administrators excepted), or a blocked account.', example: envelope('only the user themself or an administrator may do this') },
+  404: { description: 'No user with this id (administrators only; others get 403).', example: envelope('no such user') },
+  409: { description: 'The username, e-mail or phone is taken.', example: envelope('this e-mail is already registered') },
+  429: { description: 'Too many failed sign-ins (account locked) or requests; see Retry-After.', example: envelope('too many failed sign-ins; try again later') },
+});

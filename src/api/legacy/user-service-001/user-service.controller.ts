@@ -1,0 +1,87 @@
+import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post, Put, UseFilters } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { AuthService } from '../../../auth/auth.service';
+import { AuthContext, ClientInfo } from '../../../auth/sessions.service';
+import { Authenticated, ClientMeta, CurrentAuth, Public } from '../../../common/auth.decorators';
+import { RateLimited } from '../../../common/ip-throttler.guard';
+import { UuidParams } from '../../../common/uuid-route';
+import { Locale, RequestLocale } from '../../../common/locale';
+import { UsersService } from '../../../users/users.service';
+import { ApiUserServiceErrors, UserServiceErrorFilter } from './user-service-error.filter';
+import { LoggedInDto, LoginDto, RegisteredDto, RegisterDto, SuccessDto, UpdateUserDto, UserEnvelopeDto } from './user-service.dto';
+import { accountChanges, presentLogin, presentRegistered, presentUser, SUCCESS } from './user-service.presenter';
+
+/** `/{user_id}` sits at the root, so it only matches a UUID: `/favicon.ico` and the like never reach this controller. */
+const USER_ID_ROUTE = ':userId';
+const userIdParam = applyDecorators(UuidParams('userId'), ApiParam({ name: 'userId', format: 'uuid', example: 'e5f8433e-76a9-4509-87f0-e1b12354d92b' }));
+
+/** Document 001: the user service (`/auth/register`, `/auth/login`, `/{user_id}`). */
+@ApiTags('legacy 001: user service')
+@Controller()
+@UseFilters(UserServiceErrorFilter)
+export class UserServiceController {
+  constructor(
+    private readonly users: UsersService,
+    private readonly auth: AuthService,
+  ) {}
+
+  @Post('auth/register')
+  @Public()
+  @RateLimited()
+  @ApiOperation({ operationId: 'legacy001_register', summary: 'Create an account; sends nothing (SPEC §6)' })
+  @ApiCreatedResponse({ type: RegisteredDto })
+  @ApiUserServiceErrors(400, 409)
+  async register(@Body() body: RegisterDto, @RequestLocale() locale?: Locale): Promise<RegisteredDto> {
+    return presentRegistered(await this.users.register({ ...accountChanges(body), password: body.password, locale: locale ?? null }));
+  }
+
+  @Post('auth/login')
+  @Public()
+  @RateLimited()
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'legacy001_login',
+    summary: 'Sign in with the e-mail or username; the token lives as long as its session',
+    description: '`token-expiry` is in seconds: REFRESH_TOKEN_TTL, or REMEMBER_ME_TTL with `remember_me`. There is no refresh on this surface.',
+  })
+  @ApiOkResponse({ type: LoggedInDto })
+  @ApiUserServiceErrors(400, 401, 403, 429)
+  async login(@Body() body: LoginDto, @ClientMeta() client: ClientInfo): Promise<LoggedInDto> {
+    return presentLogin(
+      await this.auth.signIn({ identifier: body.email_or_name, password: body.password, remember: body.remember_me, accessLivesAsLongAsSession: true, ...client }),
+    );
+  }
+
+  @Get(USER_ID_ROUTE)
+  @Authenticated()
+  @userIdParam
+  @ApiOperation({ operationId: 'legacy001_getUser', summary: 'A user: yourself, or anyone for an administrator' })
+  @ApiOkResponse({ type: UserEnvelopeDto })
+  @ApiUserServiceErrors(401, 403, 404)
+  async getUser(@CurrentAuth() { user }: AuthContext, @Param('userId') userId: string): Promise<UserEnvelopeDto> {
+    return presentUser(await this.users.getManaged(user, userId.toLowerCase()));
+  }
+
+  @Put(USER_ID_ROUTE)
+  @Authenticated()
+  @userIdParam
+  @ApiOperation({
+    operationId: 'legacy001_updateUser',
+    summary: 'Change a user: yourself, or anyone for an administrator',
+    description:
+      'Only the fields sent change. A new e-mail is unconfirmed again (`user_role` "Not_Verifyed"). A new password ends every other session of the user (all of them when an administrator sets it).',
+  })
+  @ApiOkResponse({ type: SuccessDto })
+  @ApiUserServiceErrors(400, 401, 403, 404, 409)
+  async updateUser(
+    @CurrentAuth() auth: AuthContext,
+    @Param('userId') userId: string,
+    @Body() body: UpdateUserDto,
+    @RequestLocale() locale?: Locale,
+  ): Promise<SuccessDto> {
+    const target = await this.users.getManaged(auth.user, userId.toLowerCase());
+    const keepSessionId = target.id === auth.user.id ? auth.sessionId : undefined;
+    await this.auth.updateAccount(target, accountChanges(body), { password: body.password, keepSessionId, locale });
+    return SUCCESS;
+  }
+}

@@ -1,0 +1,23 @@
+import { RouteConfig } from '@nestjs/platform-fastify';
+import type { FastifyInstance } from 'fastify';
+
+const UUID_PARAMS = 'uuidParams';
+const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+
+/**
+ * The route matches only when these path parameters are UUIDs; any other path falls through to
+ * other routes or the 404 handler. For routes at the root (`/{user_id}`) that must not swallow
+ * `/favicon.ico` and the like. (Swagger cannot read a regex in the path, hence route config.)
+ */
+export const UuidParams = (...names: string[]) => RouteConfig({ [UUID_PARAMS]: names });
+
+/** Turns `UuidParams` into Fastify's regex route parameters; call before the routes are registered. */
+export function registerUuidParamRoutes(fastify: FastifyInstance): void {
+  fastify.addHook('onRoute', (route) => {
+    const names = (route.config as Record<string, unknown> | undefined)?.[UUID_PARAMS] as string[] | undefined;
+    for (const name of names ?? []) {
+      route.url = route.url.replace(`:${name}`, `:${name}(^${UUID}$)`);
+      route.path = route.url;
+    }
+  });
+}
