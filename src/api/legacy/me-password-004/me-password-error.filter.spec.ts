@@ -1,0 +1,58 @@
+import { ArgumentsHost } from '@nestjs/common';
+import { QueryFailedError, TypeORMError } from 'typeorm';
+import { DomainError } from '../../../common/domain-error';
+import { codeOf, MePasswordErrorFilter, missingField } from './me-password-error.filter';
+
+/** Runs the filter on `exception` and returns what it answered. */
+function answer(exception: unknown): { status: number; body: Record<string, unknown>; headers: Record<string, string> } {
+  const sent = { status: 0, body: {} as Record<string, unknown>, headers: {} as Record<string, string> };
+  const reply = {
+    status: (code: number) => ((sent.status = code), reply),
+    type: () => reply,
+    header: (name: string, value: string) => ((sent.headers[name] = value), reply),
+    getHeader: () => undefined,
+    send: (payload: string) => ((sent.body = JSON.parse(payload)), reply),
+  };
+  const host = { switchToHttp: () => ({ getResponse: () => reply, getRequest: () => ({}) }) } as unknown as ArgumentsHost;
+  new MePasswordErrorFilter().catch(exception, host);
+  return sent;
+}
+
+describe('004 error codes', () => {
+  it.each([
+    [missingField('password'), 21007],
+    [missingField('newPassword'), 21007],
+    [missingField('code'), 21008],
+    [missingField('phone'), 21009],
+    [DomainError.validation([{ field: 'phone', message: 'phone must be a string' }]), 21013],
+    [new DomainError('InvalidPhone', 'phone must be a valid phone number'), 21013],
+    [new DomainError('MalformedBody', 'the request body is not valid JSON'), 21003],
+    [new DomainError('AccountBlocked', 'this account is blocked'), 21010],
+    [new DomainError('ResendTooSoon', 'wait', { retryAfterSeconds: 12 }), 21011],
+    [new DomainError('WrongPassword', 'wrong'), 21014],
+    [new DomainError('WeakPassword', 'too short'), 21014],
+    [new DomainError('InvalidToken', 'invalid'), 21015],
+    [new DomainError('InvalidCode', 'wrong code'), 21015],
+    [new DomainError('HttpError', 'body too large', { status: 413 }), 21002],
+  ])('%s → %i', (error, code) => {
+    expect(codeOf(error)).toBe(code);
+  });
+
+  it('21011 carries the seconds left in the body and in Retry-After', () => {
+    const sent = answer(new DomainError('ResendTooSoon', 'wait', { retryAfterSeconds: 12.2 }));
+    expect(sent).toEqual({ status: 429, body: { code: 21011, message: 'wait', timeout: 13 }, headers: { 'Retry-After': '13' } });
+  });
+
+  it('database failures are 5xx: 21001 without a connection, 21005 for a failed query, 21004 for a query that could not be built', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    expect(answer(refused)).toMatchObject({ status: 503, body: { code: 21001 } });
+    expect(answer(new Error('Connection terminated unexpectedly'))).toMatchObject({ status: 503, body: { code: 21001 } });
+    expect(answer(new QueryFailedError('UPDATE users …', [], new Error('deadlock detected')))).toMatchObject({ status: 500, body: { code: 21005 } });
+    expect(answer(new TypeORMError('Cannot build query'))).toMatchObject({ status: 500, body: { code: 21004 } });
+  });
+
+  it('a 5xx says nothing about the cause', () => {
+    const sent = answer(new QueryFailedError('UPDATE users SET password_hash = $1', ['$argon2id$secret'], new Error('boom')));
+    expect(JSON.stringify(sent.body)).not.toMatch(/argon2|UPDATE|boom/);
+  });
+});
