@@ -1,0 +1,241 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Patch, Post, Query, UseFilters } from '@nestjs/common';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import { AuthService } from '../../../auth/auth.service';
+import { AuthContext, ClientInfo, SessionsService } from '../../../auth/sessions.service';
+import { Authenticated, ClientMeta, CurrentAuth, Public } from '../../../common/auth.decorators';
+import { DomainError, FieldError } from '../../../common/domain-error';
+import { LoginIdentifier, toE164 } from '../../../common/identifiers';
+import { RateLimited } from '../../../common/ip-throttler.guard';
+import { Locale, RequestLocale } from '../../../common/locale';
+import { APP_CONFIG, AppConfig } from '../../../config/app-config';
+import { User } from '../../../users/user.entity';
+import { UsersService } from '../../../users/users.service';
+import { ContactVerificationService } from '../../../verification/contact-verification.service';
+import { ApiUsersApiErrors, UsersApiErrorFilter } from './users-api-error.filter';
+import {
+  AcceptEmailDto,
+  DetailDto,
+  ExecutorsQueryDto,
+  RefreshRequestDto,
+  RegisteredUserDto,
+  RegistrationDto,
+  TokenPairDto,
+  TokenRequestDto,
+  UpdateUserDto,
+  UpdateUserResultDto,
+  UserDto,
+} from './users-api.dto';
+import {
+  changedMessage,
+  CODE_SENT,
+  CONFIRMED,
+  DELETED,
+  presentRegistered,
+  presentTokens,
+  presentUser,
+  profileChange,
+  reasonOf,
+  UPDATE_FIELDS,
+} from './users-api.presenter';
+
+const TAG = 'legacy 002: users API';
+/** `GET user/executor/` pages hold at most this many users (SPEC §7: page size capped at 100). */
+const EXECUTORS_PAGE = 100;
+
+/** Document 002, registration and tokens: `/users/auth/…` (public). */
+@ApiTags(TAG)
+@Controller('users/auth')
+@UseFilters(UsersApiErrorFilter)
+export class UsersApiAuthController {
+  constructor(
+    private readonly users: UsersService,
+    private readonly auth: AuthService,
+    private readonly sessions: SessionsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Post('registration')
+  @Public()
+  @RateLimited()
+  @ApiOperation({
+    operationId: 'legacy002_registration',
+    summary: 'Create an account; answers the documented fields, never the password',
+    description: 'An e-mail or a number is required (both may be given). `number` is stored and returned in E.164. Sends no e-mail (SPEC §6).',
+  })
+  @ApiCreatedResponse({ type: RegisteredUserDto })
+  @ApiUsersApiErrors(400, 409, 429)
+  async registration(@Body() body: RegistrationDto, @RequestLocale() locale?: Locale): Promise<RegisteredUserDto> {
+    const { number, ...profile } = body;
+    return presentRegistered(await this.users.register({ ...profile, phone: number, locale: locale ?? null }));
+  }
+
+  @Post('token')
+  @Public()
+  @RateLimited()
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'legacy002_token',
+    summary: 'Sign in with e-mail or number and password: a refresh/access pair',
+    description: '`expired_at` is the number of seconds the access token lives. With both `email` and `number`, the e-mail is used.',
+  })
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiUsersApiErrors(400, 401, 403, 429)
+  async token(@Body() body: TokenRequestDto, @ClientMeta() client: ClientInfo): Promise<TokenPairDto> {
+    return presentTokens(await this.auth.signIn({ identifier: this.identifierOf(body), password: body.password, ...client }));
+  }
+
+  @Post('token/refresh')
+  @Public()
+  @RateLimited()
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'legacy002_tokenRefresh',
+    summary: 'Exchange a refresh token for a new pair',
+    description:
+      'The refresh token rotates on every use. Presenting an already-used one revokes the whole session (its access tokens stop working), ' +
+      'except a retry within 5 seconds of its rotation, which gets a fresh pair.',
+  })
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiUsersApiErrors(400, 401, 403, 429)
+  async refresh(@Body() body: RefreshRequestDto): Promise<TokenPairDto> {
+    return presentTokens(await this.sessions.refresh(body.refresh));
+  }
+
+  /** `{email}` or `{number}`, already classified (the number in E.164, so any common form matches). */
+  private identifierOf({ email, number }: TokenRequestDto): LoginIdentifier {
+    if (email !== undefined) return { kind: 'email', value: email };
+    if (number !== undefined) return { kind: 'phone', value: toE164(number, this.config.defaultPhoneRegion) ?? number };
+    throw DomainError.validation([{ field: 'non_field_errors', message: 'Either email or number is required.' }]);
+  }
+}
+
+/** Document 002, the signed-in user: `/users/user/…`, `/users/verify-email/`, `/users/accept-email/`. */
+@ApiTags(TAG)
+@Controller('users')
+@Authenticated()
+@UseFilters(UsersApiErrorFilter)
+export class UsersApiUserController {
+  constructor(
+    private readonly users: UsersService,
+    private readonly auth: AuthService,
+    private readonly contacts: ContactVerificationService,
+  ) {}
+
+  @Get('user')
+  @ApiOperation({ operationId: 'legacy002_getUser', summary: 'The signed-in user (`Authorization: Bearer <access>` or `Token <access>`)' })
+  @ApiOkResponse({ type: UserDto })
+  @ApiUsersApiErrors(401, 403)
+  getUser(@CurrentAuth() { user }: AuthContext): UserDto {
+    return presentUser(user);
+  }
+
+  @Patch('user')
+  @ApiOperation({
+    operationId: 'legacy002_updateUser',
+    summary: 'Change any of the fields; each is applied on its own and reported under `success` or `error`',
+    description:
+      'Always 200 (unless the token or the JSON is bad): a field that fails (taken e-mail, invalid number, weak password, wrong type…) is ' +
+      'listed under `error` with its reason and the others still apply. A new e-mail clears `confirmed_email`, a new number ' +
+      '`confirmed_number`. A new password needs no old one and ends every other session of the user (this one stays).',
+  })
+  @ApiBody({ type: UpdateUserDto })
+  @ApiOkResponse({ type: UpdateUserResultDto })
+  @ApiUsersApiErrors(400, 401, 403)
+  async updateUser(@CurrentAuth() auth: AuthContext, @Body() body: unknown, @RequestLocale() locale?: Locale): Promise<UpdateUserResultDto> {
+    const input = objectBody(body);
+    const dto = plainToInstance(UpdateUserDto, input);
+    const invalid = await invalidFields(dto);
+    const result: UpdateUserResultDto = { success: {}, error: {} };
+    let user: User = auth.user;
+    for (const { input: field, key } of UPDATE_FIELDS) {
+      if (!Object.hasOwn(input, field)) continue;
+      try {
+        const problems = invalid.get(field);
+        if (problems) throw DomainError.validation(problems);
+        if (field === 'password') await this.auth.replacePassword(user, dto.password!, { keepSessionId: auth.sessionId, locale });
+        else user = await this.users.updateProfile(user, profileChange(field, dto[field] ?? null));
+        result.success[key] = changedMessage(key);
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        result.error[key] = reasonOf(error);
+      }
+    }
+    return result;
+  }
+
+  @Delete('user')
+  @ApiOperation({
+    operationId: 'legacy002_deleteUser',
+    summary: 'Delete the account: personal data is removed and every session ends',
+    description: 'The e-mail and number are free to register again. The document shows no body; this one keeps `.json()` clients working.',
+  })
+  @ApiOkResponse({ type: DetailDto, example: DELETED })
+  @ApiUsersApiErrors(401, 403, 404)
+  async deleteUser(@CurrentAuth() { user }: AuthContext): Promise<DetailDto> {
+    await this.users.delete(user.id);
+    return DELETED;
+  }
+
+  @Get('user/executor')
+  @ApiOperation({
+    operationId: 'legacy002_listExecutors',
+    summary: 'Users with the role `executor`: a JSON array of user objects',
+    description: 'Newest first. `limit` (default and maximum 100) and `offset` page through them.',
+  })
+  @ApiOkResponse({ type: [UserDto] })
+  @ApiUsersApiErrors(400, 401, 403)
+  async listExecutors(@Query() query: ExecutorsQueryDto): Promise<UserDto[]> {
+    const limit = Math.min(query.limit ?? EXECUTORS_PAGE, EXECUTORS_PAGE);
+    const [executors] = await this.users.list({ role: 'executor', offset: query.offset ?? 0, limit });
+    return executors.map(presentUser);
+  }
+
+  @Post('verify-email')
+  @RateLimited()
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'legacy002_verifyEmail',
+    summary: 'E-mail a 6-digit code that confirms the account\'s address (used by accept-email/)',
+    description: 'A new code voids the previous one; it lives 10 minutes. One request per 60 s (429 with Retry-After before that).',
+  })
+  @ApiOkResponse({ type: DetailDto, example: CODE_SENT })
+  @ApiUsersApiErrors(400, 401, 403, 409, 429)
+  async verifyEmail(@CurrentAuth() { user }: AuthContext, @RequestLocale() locale?: Locale): Promise<DetailDto> {
+    await this.contacts.requestEmail(user, { code: true, locale });
+    return CODE_SENT;
+  }
+
+  @Post('accept-email')
+  @RateLimited()
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'legacy002_acceptEmail',
+    summary: 'Confirm the e-mail with the code from verify-email/; `confirmed_email` becomes true',
+    description: '`code` may be a JSON number (left-padded to 6 digits) or a string. Five wrong codes void it.',
+  })
+  @ApiOkResponse({ type: DetailDto, example: CONFIRMED })
+  @ApiUsersApiErrors(400, 401, 403, 429)
+  async acceptEmail(@CurrentAuth() { user }: AuthContext, @Body() body: AcceptEmailDto): Promise<DetailDto> {
+    await this.contacts.confirmEmailCode(user, body.code);
+    return CONFIRMED;
+  }
+}
+
+/** The PATCH body as an object (none counts as `{}`); anything else is DRF's "Invalid data" error. */
+function objectBody(body: unknown): Record<string, unknown> {
+  if (body === undefined) return {};
+  if (body !== null && typeof body === 'object' && !Array.isArray(body)) return body as Record<string, unknown>;
+  const got = Array.isArray(body) ? 'list' : body === null ? 'None' : typeof body === 'string' ? 'str' : typeof body === 'number' ? 'int' : 'bool';
+  throw DomainError.validation([{ field: 'non_field_errors', message: `Invalid data. Expected a dictionary, but got ${got}.` }]);
+}
+
+/** Each PATCH field's validation failures, by field (the fields are judged one by one). */
+async function invalidFields(dto: UpdateUserDto): Promise<Map<string, FieldError[]>> {
+  const byField = new Map<string, FieldError[]>();
+  for (const error of await validate(dto)) {
+    byField.set(error.property, Object.values(error.constraints ?? {}).map((message) => ({ field: error.property, message })));
+  }
+  return byField;
+}
