@@ -70,7 +70,7 @@ describe('AuthService', () => {
       resetFailedSignIns: jest.fn().mockResolvedValue(undefined),
       update: jest.fn().mockResolvedValue(null),
     };
-    usersService = { setPassword: jest.fn().mockResolvedValue(undefined) };
+    usersService = { setPassword: jest.fn().mockResolvedValue(undefined), updateProfile: jest.fn(async (user: User, changes: object) => ({ ...user, ...changes })) };
     sessions = {
       start: jest.fn().mockResolvedValue(tokens),
       revoke: jest.fn().mockResolvedValue(undefined),
@@ -326,6 +326,40 @@ describe('AuthService', () => {
 
       expect((await caught(service.changePassword(makeUser(), 'session-current', PASSWORD, 'password1'))).kind).toBe('WeakPassword');
       expect(sessions.revokeOthers).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('updateAccount', () => {
+    it('changes the profile only, when no password is sent', async () => {
+      const user = makeUser();
+
+      const updated = await service.updateAccount(user, { username: 'renamed' });
+
+      expect(updated.username).toBe('renamed');
+      expect(usersService.setPassword).not.toHaveBeenCalled();
+      expect(sessions.revokeOthers).not.toHaveBeenCalled();
+    });
+
+    it('refuses a weak password before anything changes', async () => {
+      const error = await caught(service.updateAccount(makeUser(), { username: 'renamed' }, { password: 'password' }));
+
+      expect(error.kind).toBe('WeakPassword');
+      expect(usersService.updateProfile).not.toHaveBeenCalled();
+    });
+
+    it('checks the password against the new identifiers too', async () => {
+      const error = await caught(service.updateAccount(makeUser(), { email: 'longusername@example.com' }, { password: 'longusername' }));
+
+      expect(error.kind).toBe('WeakPassword');
+      expect(usersService.updateProfile).not.toHaveBeenCalled();
+    });
+
+    it('with a password: profile first, then the password, ending the other sessions', async () => {
+      await service.updateAccount(makeUser(), { username: 'renamed' }, { password: 'a brand new passphrase', keepSessionId: 'session-current' });
+
+      expect(usersService.updateProfile).toHaveBeenCalledTimes(1);
+      expect(usersService.setPassword).toHaveBeenCalledWith(expect.objectContaining({ username: 'renamed' }), 'a brand new passphrase');
+      expect(sessions.revokeOthers).toHaveBeenCalledWith('user-1', 'session-current', 'password_changed');
     });
   });
 

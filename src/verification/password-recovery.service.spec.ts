@@ -27,7 +27,7 @@ describe('PasswordRecoveryService', () => {
     };
     users = { findByIdentifier: jest.fn().mockResolvedValue(anna) };
     usersService = { get: jest.fn().mockResolvedValue(anna), markVerified: jest.fn().mockResolvedValue(anna) };
-    auth = { resetPassword: jest.fn().mockResolvedValue(undefined) };
+    auth = { resetPassword: jest.fn().mockResolvedValue(undefined), replacePassword: jest.fn().mockResolvedValue(undefined) };
     policy = { check: jest.fn() };
     service = new PasswordRecoveryService(
       verification as unknown as VerificationService,
@@ -81,6 +81,66 @@ describe('PasswordRecoveryService', () => {
     it('refuses an invalid phone with InvalidPhone', async () => {
       await expect(service.request({ phone: '12' })).rejects.toMatchObject({ kind: 'InvalidPhone' });
       expect(verification.issue).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('request by login (a username, e-mail or phone as typed)', () => {
+    it('finds the account by username and sends to its e-mail', async () => {
+      await service.request({ login: 'Anna' }, { code: false, link: (token) => token });
+
+      expect(users.findByIdentifier).toHaveBeenCalledWith({ kind: 'username', value: 'Anna' });
+      expect(verification.issue).toHaveBeenCalledWith(expect.objectContaining({ user: anna, channel: 'email', target: anna.email, code: false }));
+    });
+
+    it('a phone finds the account too, and the message still goes to its e-mail', async () => {
+      await service.request({ login: '8 999 123-45-67' }, { code: false, link: (token) => token });
+
+      expect(users.findByIdentifier).toHaveBeenCalledWith({ kind: 'phone', value: '+79991234567' });
+      expect(verification.issue).toHaveBeenCalledWith(expect.objectContaining({ channel: 'email', target: anna.email }));
+    });
+
+    it('an unknown login, or an account without an e-mail, is answered like any other (user: null)', async () => {
+      users.findByIdentifier.mockResolvedValueOnce(null).mockResolvedValueOnce({ ...anna, email: null });
+
+      await service.request({ login: 'Ghost' });
+      await service.request({ login: 'Anna' });
+
+      expect(verification.issue).toHaveBeenNthCalledWith(1, expect.objectContaining({ user: null, target: 'ghost', hideAccountExistence: true }));
+      expect(verification.issue).toHaveBeenNthCalledWith(2, expect.objectContaining({ user: null, target: 'anna', hideAccountExistence: true }));
+    });
+  });
+
+  describe('password change by an e-mailed code (signed in)', () => {
+    it('requestChangeCode e-mails a code of the password-change purpose', async () => {
+      await service.requestChangeCode(anna as User, 'ru');
+
+      expect(verification.issue).toHaveBeenCalledWith(
+        expect.objectContaining({ user: anna, purpose: 'password-change', channel: 'email', target: anna.email, code: true, locale: 'ru' }),
+      );
+    });
+
+    it('requestChangeCode refuses an account without an e-mail', async () => {
+      await expect(service.requestChangeCode({ ...anna, email: null } as User)).rejects.toMatchObject({ kind: 'ContactMissing' });
+    });
+
+    it('changeWithCode checks the policy, uses the code, then replaces the password keeping this session', async () => {
+      const order: string[] = [];
+      policy.check.mockImplementation(() => order.push('policy'));
+      verification.consumeCode.mockImplementation(async () => order.push('consume'));
+      auth.replacePassword.mockImplementation(async () => order.push('replace'));
+
+      await service.changeWithCode(anna as User, 'session-1', '123456', 'a new long passphrase', 'en');
+
+      expect(order).toEqual(['policy', 'consume', 'replace']);
+      expect(verification.consumeCode).toHaveBeenCalledWith({ userId: anna.id, purpose: 'password-change', target: anna.email, code: '123456' });
+      expect(auth.replacePassword).toHaveBeenCalledWith(anna, 'a new long passphrase', { keepSessionId: 'session-1', locale: 'en' });
+    });
+
+    it('changeWithCode with a refused code changes nothing', async () => {
+      verification.consumeCode.mockRejectedValue(new DomainError('InvalidCode', 'no'));
+
+      await expect(service.changeWithCode(anna as User, 'session-1', '000000', 'a new long passphrase')).rejects.toMatchObject({ kind: 'InvalidCode' });
+      expect(auth.replacePassword).not.toHaveBeenCalled();
     });
   });
 

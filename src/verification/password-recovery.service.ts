@@ -73,7 +73,7 @@ export class PasswordRecoveryService {
   }
 
   /** A signed-in user asks for a code to change the password without the current one; it goes to their e-mail. */
-  requestChangeCode(user: User, locale?: Locale): Promise<Issued> {
+  async requestChangeCode(user: User, locale?: Locale): Promise<Issued> {
     if (!user.email) throw new DomainError('ContactMissing', 'the account has no e-mail address');
     return this.verification.issue({
       user,
