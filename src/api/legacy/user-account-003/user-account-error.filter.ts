@@ -1,0 +1,59 @@
+import { Catch } from '@nestjs/common';
+import { DomainError, DomainErrorKind } from '../../../common/domain-error';
+import { httpStatusOf } from '../../../common/failure';
+import { errorResponsesDecorator } from '../api-error-responses';
+import { ErrorReply, messageOf, SurfaceErrorFilter } from '../surface-error.filter';
+import { UserAccountErrorDto } from './user-account.dto';
+import { USERNAME_NOT_ALLOWED } from './user-account.presenter';
+
+const envelope = (msg: string) => ({ status: 'ERR', msg });
+
+/** Messages the document fixes for every route of the surface. */
+const DOCUMENTED: Partial<Record<DomainErrorKind, string>> = { InvalidUsername: USERNAME_NOT_ALLOWED };
+
+/**
+ * 003's errors: `{"status":"ERR","msg":…}` with the proper HTTP status (Retry-After on 429s).
+ * A route whose document fixes another message for a kind passes it in, e.g.
+ * `@UseFilters(new UserAccountErrorFilter({ InvalidCode: 'user not found.' }))`.
+ */
+@Catch()
+export class UserAccountErrorFilter extends SurfaceErrorFilter {
+  private readonly messages: Partial<Record<DomainErrorKind, string>>;
+
+  constructor(routeMessages: Partial<Record<DomainErrorKind, string>> = {}) {
+    super();
+    this.messages = { ...DOCUMENTED, ...routeMessages };
+  }
+
+  protected render(error: DomainError): ErrorReply {
+    return { status: httpStatusOf(error), body: envelope(this.messages[error.kind] ?? messageOf(error)) };
+  }
+
+  protected renderInternal(): ErrorReply {
+    return { status: 500, body: envelope('internal error') };
+  }
+}
+
+const ERRORS = {
+  400: {
+    description: 'Invalid input or malformed JSON, a username that is not allowed, or a weak password.',
+    example: envelope(USERNAME_NOT_ALLOWED),
+  },
+  401: { description: 'Wrong login or password, or a missing, invalid or revoked token.', example: envelope('wrong login or password') },
+  403: { description: 'The account is blocked.', example: envelope('this account is blocked') },
+  409: { description: 'The username, e-mail or phone is taken.', example: envelope('this e-mail is already registered') },
+  429: {
+    description: 'Too many failed sign-ins (account locked), a link sent less than a minute ago, or too many requests; see Retry-After.',
+    example: envelope('a message was sent recently; try again in 42 s'),
+  },
+};
+
+/** Documents 003's error responses. */
+export const ApiUserAccountErrors = errorResponsesDecorator(UserAccountErrorDto, ERRORS);
+
+/** The same for the routes that take a link token, whose 400 the document words per route. */
+export const ApiUserAccountTokenErrors = (invalidTokenMessage: string, ...statuses: number[]) =>
+  errorResponsesDecorator(UserAccountErrorDto, {
+    ...ERRORS,
+    400: { description: `A bad, used or expired link token ("${invalidTokenMessage}"), invalid input or malformed JSON, or a weak password.`, example: envelope(invalidTokenMessage) },
+  })(...statuses);

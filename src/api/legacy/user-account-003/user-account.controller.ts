@@ -1,0 +1,163 @@
+import { Body, Controller, Get, HttpCode, Param, Post, UseFilters } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { AuthService } from '../../../auth/auth.service';
+import { AuthContext, ClientInfo } from '../../../auth/sessions.service';
+import { Authenticated, ClientMeta, CurrentAuth, Public } from '../../../common/auth.decorators';
+import { RateLimited } from '../../../common/ip-throttler.guard';
+import { Locale, RequestLocale } from '../../../common/locale';
+import { UsersService } from '../../../users/users.service';
+import { ContactVerificationService } from '../../../verification/contact-verification.service';
+import { PasswordRecoveryService } from '../../../verification/password-recovery.service';
+import { ApiUserAccountErrors, ApiUserAccountTokenErrors, UserAccountErrorFilter } from './user-account-error.filter';
+import { LoggedInDto, LoginDto, MessageDto, ProfileSettingsDto, RegistrationDto, ResetPasswordDto, ResetPasswordRequestDto, ServiceInfoDto } from './user-account.dto';
+import { UserAccountLinks } from './user-account.links';
+import {
+  CHECK_EMAIL,
+  CONFIRM_TOKEN_INVALID,
+  EMAIL_CONFIRMED,
+  LOGGED_OUT,
+  PASSWORD_RESET,
+  presentLogin,
+  presentProfileSettings,
+  presentServiceInfo,
+  registrationOf,
+  RESET_TOKEN_INVALID,
+} from './user-account.presenter';
+
+const tokenParam = ApiParam({ name: 'token', description: 'The token from the e-mailed link.', example: 'q3Jx0mV1c2VkLXRva2VuLWV4YW1wbGUtNDMtY2hhcnM' });
+const okMessage = (msg: string) => ApiOkResponse({ type: MessageDto, example: { status: 'OK', msg } });
+
+/** Document 003: user_account endpoints under /api/ (`{"status":"OK"|"ERR","msg":…,"data"?:…}`). */
+@ApiTags('legacy 003: user account')
+@Controller()
+@UseFilters(new UserAccountErrorFilter())
+export class UserAccountController {
+  constructor(
+    private readonly users: UsersService,
+    private readonly auth: AuthService,
+    private readonly contacts: ContactVerificationService,
+    private readonly recovery: PasswordRecoveryService,
+    private readonly links: UserAccountLinks,
+  ) {}
+
+  @Get()
+  @Public()
+  @ApiOperation({ operationId: 'legacy003_root', summary: 'The service name and version (same answer as GET /api/)' })
+  @ApiOkResponse({ type: ServiceInfoDto })
+  root(): ServiceInfoDto {
+    return presentServiceInfo();
+  }
+
+  @Get('api')
+  @Public()
+  @ApiOperation({ operationId: 'legacy003_apiRoot', summary: 'The service name and version (same answer as GET /)' })
+  @ApiOkResponse({ type: ServiceInfoDto })
+  apiRoot(): ServiceInfoDto {
+    return presentServiceInfo();
+  }
+
+  @Post('api/login')
+  @Public()
+  @RateLimited()
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'legacy003_login',
+    summary: 'Sign in with the username or e-mail; the token lives as long as its session',
+    description: 'No refresh on this surface: the token lives REFRESH_TOKEN_TTL, or REMEMBER_ME_TTL with `remember`. Ten failed sign-ins in a row lock the account (429, Retry-After).',
+  })
+  @ApiOkResponse({ type: LoggedInDto })
+  @ApiUserAccountErrors(400, 401, 403, 429)
+  async login(@Body() body: LoginDto, @ClientMeta() client: ClientInfo): Promise<LoggedInDto> {
+    return presentLogin(
+      await this.auth.signIn({ identifier: body.username, password: body.pwd, remember: body.remember, accessLivesAsLongAsSession: true, ...client }),
+    );
+  }
+
+  @Post('api/registration')
+  @Public()
+  @RateLimited()
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'legacy003_registration',
+    summary: 'Create an account and e-mail a confirmation link',
+    description: 'The link points to GET /api/confirm_email/{token} under PUBLIC_URL and is valid for 24 hours. The Accept-Language becomes the account\'s language.',
+  })
+  @okMessage(CHECK_EMAIL.msg)
+  @ApiUserAccountErrors(400, 409, 429)
+  async registration(@Body() body: RegistrationDto, @RequestLocale() locale?: Locale): Promise<MessageDto> {
+    const user = await this.users.register(registrationOf(body, locale));
+    await this.contacts.welcome(user, { code: false, link: this.links.confirmEmail });
+    return CHECK_EMAIL;
+  }
+
+  @Post('api/reset_password_request')
+  @Public()
+  @RateLimited()
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'legacy003_resetPasswordRequest',
+    summary: 'E-mail a password reset link, if the account exists',
+    description:
+      'The username, e-mail or phone; the link (valid for 1 hour) goes to the account\'s e-mail and points to /api/reset_password/{token} under PUBLIC_URL. ' +
+      'The answer is the same whether or not the account exists (SPEC §6: no "user not found"), also during the one-minute resend cooldown (429).',
+  })
+  @okMessage(CHECK_EMAIL.msg)
+  @ApiUserAccountErrors(400, 429)
+  async resetPasswordRequest(@Body() body: ResetPasswordRequestDto, @RequestLocale() locale?: Locale): Promise<MessageDto> {
+    await this.recovery.request({ login: body.username }, { code: false, link: this.links.resetPassword, locale });
+    return CHECK_EMAIL;
+  }
+
+  @Get('api/confirm_email/:token')
+  @Public()
+  @UseFilters(new UserAccountErrorFilter({ InvalidCode: CONFIRM_TOKEN_INVALID }))
+  @tokenParam
+  @ApiOperation({ operationId: 'legacy003_confirmEmail', summary: 'Confirm the e-mail address with the e-mailed link (works once)' })
+  @okMessage(EMAIL_CONFIRMED.msg)
+  @ApiUserAccountTokenErrors(CONFIRM_TOKEN_INVALID, 400)
+  async confirmEmail(@Param('token') token: string): Promise<MessageDto> {
+    await this.contacts.confirmEmailLink(token);
+    return EMAIL_CONFIRMED;
+  }
+
+  @Post('api/reset_password/:token')
+  @Public()
+  @RateLimited()
+  @HttpCode(200)
+  @UseFilters(new UserAccountErrorFilter({ InvalidCode: RESET_TOKEN_INVALID }))
+  @tokenParam
+  @ApiOperation({
+    operationId: 'legacy003_resetPassword',
+    summary: 'Set a new password with the e-mailed link; every session ends',
+    description: 'A password that fails the policy is refused (400) before the link is used, so the link still works.',
+  })
+  @okMessage(PASSWORD_RESET.msg)
+  @ApiUserAccountTokenErrors(RESET_TOKEN_INVALID, 400, 429)
+  async resetPassword(@Param('token') token: string, @Body() body: ResetPasswordDto, @RequestLocale() locale?: Locale): Promise<MessageDto> {
+    await this.recovery.resetWithLink(token, body.new_pwd, locale);
+    return PASSWORD_RESET;
+  }
+
+  @Get('api/profile_settings')
+  @Authenticated()
+  @ApiOperation({ operationId: 'legacy003_profileSettings', summary: 'The profile: e-mail masked, password as "********"' })
+  @ApiOkResponse({ type: ProfileSettingsDto })
+  @ApiUserAccountErrors(401, 403)
+  profileSettings(@CurrentAuth() { user }: AuthContext): ProfileSettingsDto {
+    return presentProfileSettings(user);
+  }
+
+  @Get('api/logout')
+  @Authenticated()
+  @ApiOperation({
+    operationId: 'legacy003_logout',
+    summary: 'End this session: its token stops working at once',
+    description: 'The document shows `"status": "1234"`; the status is "OK" (SPEC §7).',
+  })
+  @okMessage(LOGGED_OUT.msg)
+  @ApiUserAccountErrors(401, 403)
+  async logout(@CurrentAuth() { user, sessionId }: AuthContext): Promise<MessageDto> {
+    await this.auth.signOut(user, sessionId);
+    return LOGGED_OUT;
+  }
+}
