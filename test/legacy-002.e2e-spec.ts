@@ -1,5 +1,5 @@
 import { plainToInstance } from 'class-transformer';
-import { AcceptEmailDto } from '../src/api/legacy/users-002/users-api.dto';
+import { UsersApiAcceptEmailDto } from '../src/api/legacy/users-002/users-api.dto';
 import { GOOD_PASSWORD, unique, uniquePhone } from './support/app';
 import { DeliveryTestApp, startAppWithDelivery } from './support/delivery';
 import { allKeys, ISO_DATE } from './support/expect';
@@ -495,7 +495,7 @@ describe('legacy 002: users API under /users/', () => {
     });
 
     it('a numeric code is left-padded to 6 digits', () => {
-      const read = (code: unknown) => plainToInstance(AcceptEmailDto, { code }).code;
+      const read = (code: unknown) => plainToInstance(UsersApiAcceptEmailDto, { code }).code;
       expect(read(0)).toBe('000000');
       expect(read(1234)).toBe('001234');
       expect(read(123456)).toBe('123456');

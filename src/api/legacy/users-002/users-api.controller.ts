@@ -15,17 +15,17 @@ import { UsersService } from '../../../users/users.service';
 import { ContactVerificationService } from '../../../verification/contact-verification.service';
 import { ApiUsersApiErrors, UsersApiErrorFilter } from './users-api-error.filter';
 import {
-  AcceptEmailDto,
-  DetailDto,
-  ExecutorsQueryDto,
-  RefreshRequestDto,
-  RegisteredUserDto,
-  RegistrationDto,
-  TokenPairDto,
-  TokenRequestDto,
-  UpdateUserDto,
-  UpdateUserResultDto,
-  UserDto,
+  UsersApiAcceptEmailDto,
+  UsersApiDetailDto,
+  UsersApiExecutorsQueryDto,
+  UsersApiRefreshDto,
+  UsersApiRegisteredUserDto,
+  UsersApiRegistrationDto,
+  UsersApiTokenPairDto,
+  UsersApiTokenRequestDto,
+  UsersApiUpdateUserDto,
+  UsersApiUpdateResultDto,
+  UsersApiUserDto,
 } from './users-api.dto';
 import {
   changedMessage,
@@ -64,9 +64,9 @@ export class UsersApiAuthController {
     summary: 'Create an account; answers the documented fields, never the password',
     description: 'An e-mail or a number is required (both may be given). `number` is stored and returned in E.164. Sends no e-mail (SPEC §6).',
   })
-  @ApiCreatedResponse({ type: RegisteredUserDto })
+  @ApiCreatedResponse({ type: UsersApiRegisteredUserDto, description: 'Registered: the documented fields, without the password.' })
   @ApiUsersApiErrors(400, 409, 429)
-  async registration(@Body() body: RegistrationDto, @RequestLocale() locale?: Locale): Promise<RegisteredUserDto> {
+  async registration(@Body() body: UsersApiRegistrationDto, @RequestLocale() locale?: Locale): Promise<UsersApiRegisteredUserDto> {
     const { number, ...profile } = body;
     return presentRegistered(await this.users.register({ ...profile, phone: number, locale: locale ?? null }));
   }
@@ -80,9 +80,9 @@ export class UsersApiAuthController {
     summary: 'Sign in with e-mail or number and password: a refresh/access pair',
     description: '`expired_at` is the number of seconds the access token lives. With both `email` and `number`, the e-mail is used.',
   })
-  @ApiOkResponse({ type: TokenPairDto })
+  @ApiOkResponse({ type: UsersApiTokenPairDto, description: 'Signed in: a new session.' })
   @ApiUsersApiErrors(400, 401, 403, 429)
-  async token(@Body() body: TokenRequestDto, @ClientMeta() client: ClientInfo): Promise<TokenPairDto> {
+  async token(@Body() body: UsersApiTokenRequestDto, @ClientMeta() client: ClientInfo): Promise<UsersApiTokenPairDto> {
     return presentTokens(await this.auth.signIn({ identifier: this.identifierOf(body), password: body.password, ...client }));
   }
 
@@ -97,14 +97,14 @@ export class UsersApiAuthController {
       'The refresh token rotates on every use. Presenting an already-used one revokes the whole session (its access tokens stop working), ' +
       'except a retry within 5 seconds of its rotation, which gets a fresh pair.',
   })
-  @ApiOkResponse({ type: TokenPairDto })
+  @ApiOkResponse({ type: UsersApiTokenPairDto, description: 'A new pair; the refresh token sent is used up.' })
   @ApiUsersApiErrors(400, 401, 403, 429)
-  async refresh(@Body() body: RefreshRequestDto): Promise<TokenPairDto> {
+  async refresh(@Body() body: UsersApiRefreshDto): Promise<UsersApiTokenPairDto> {
     return presentTokens(await this.sessions.refresh(body.refresh));
   }
 
   /** `{email}` or `{number}`, already classified (the number in E.164, so any common form matches). */
-  private identifierOf({ email, number }: TokenRequestDto): LoginIdentifier {
+  private identifierOf({ email, number }: UsersApiTokenRequestDto): LoginIdentifier {
     if (email !== undefined) return { kind: 'email', value: email };
     if (number !== undefined) return { kind: 'phone', value: toE164(number, this.config.defaultPhoneRegion) ?? number };
     throw DomainError.validation([{ field: 'non_field_errors', message: 'Either email or number is required.' }]);
@@ -125,9 +125,9 @@ export class UsersApiUserController {
 
   @Get('user')
   @ApiOperation({ operationId: 'legacy002_getUser', summary: 'The signed-in user (`Authorization: Bearer <access>` or `Token <access>`)' })
-  @ApiOkResponse({ type: UserDto })
+  @ApiOkResponse({ type: UsersApiUserDto, description: 'The user object.' })
   @ApiUsersApiErrors(401, 403)
-  getUser(@CurrentAuth() { user }: AuthContext): UserDto {
+  getUser(@CurrentAuth() { user }: AuthContext): UsersApiUserDto {
     return presentUser(user);
   }
 
@@ -140,14 +140,14 @@ export class UsersApiUserController {
       'listed under `error` with its reason and the others still apply. A new e-mail clears `confirmed_email`, a new number ' +
       '`confirmed_number`. A new password needs no old one and ends every other session of the user (this one stays).',
   })
-  @ApiBody({ type: UpdateUserDto })
-  @ApiOkResponse({ type: UpdateUserResultDto })
+  @ApiBody({ type: UsersApiUpdateUserDto })
+  @ApiOkResponse({ type: UsersApiUpdateResultDto, description: 'What changed (`success`) and what did not, with the reason (`error`).' })
   @ApiUsersApiErrors(400, 401, 403)
-  async updateUser(@CurrentAuth() auth: AuthContext, @Body() body: unknown, @RequestLocale() locale?: Locale): Promise<UpdateUserResultDto> {
+  async updateUser(@CurrentAuth() auth: AuthContext, @Body() body: unknown, @RequestLocale() locale?: Locale): Promise<UsersApiUpdateResultDto> {
     const input = objectBody(body);
-    const dto = plainToInstance(UpdateUserDto, input);
+    const dto = plainToInstance(UsersApiUpdateUserDto, input);
     const invalid = await invalidFields(dto);
-    const result: UpdateUserResultDto = { success: {}, error: {} };
+    const result: UsersApiUpdateResultDto = { success: {}, error: {} };
     let user: User = auth.user;
     for (const { input: field, key } of UPDATE_FIELDS) {
       if (!Object.hasOwn(input, field)) continue;
@@ -171,9 +171,9 @@ export class UsersApiUserController {
     summary: 'Delete the account: personal data is removed and every session ends',
     description: 'The e-mail and number are free to register again. The document shows no body; this one keeps `.json()` clients working.',
   })
-  @ApiOkResponse({ type: DetailDto, example: DELETED })
+  @ApiOkResponse({ type: UsersApiDetailDto, example: DELETED, description: 'Deleted.' })
   @ApiUsersApiErrors(401, 403, 404)
-  async deleteUser(@CurrentAuth() { user }: AuthContext): Promise<DetailDto> {
+  async deleteUser(@CurrentAuth() { user }: AuthContext): Promise<UsersApiDetailDto> {
     await this.users.delete(user.id);
     return DELETED;
   }
@@ -184,9 +184,9 @@ export class UsersApiUserController {
     summary: 'Users with the role `executor`: a JSON array of user objects',
     description: 'Newest first. `limit` (default and maximum 100) and `offset` page through them.',
   })
-  @ApiOkResponse({ type: [UserDto] })
+  @ApiOkResponse({ type: [UsersApiUserDto], description: 'The executors, newest first.' })
   @ApiUsersApiErrors(400, 401, 403)
-  async listExecutors(@Query() query: ExecutorsQueryDto): Promise<UserDto[]> {
+  async listExecutors(@Query() query: UsersApiExecutorsQueryDto): Promise<UsersApiUserDto[]> {
     const limit = Math.min(query.limit ?? EXECUTORS_PAGE, EXECUTORS_PAGE);
     const [executors] = await this.users.list({ role: 'executor', offset: query.offset ?? 0, limit });
     return executors.map(presentUser);
@@ -200,9 +200,9 @@ export class UsersApiUserController {
     summary: 'E-mail a 6-digit code that confirms the account\'s address (used by accept-email/)',
     description: 'A new code voids the previous one; it lives 10 minutes. One request per 60 s (429 with Retry-After before that).',
   })
-  @ApiOkResponse({ type: DetailDto, example: CODE_SENT })
+  @ApiOkResponse({ type: UsersApiDetailDto, example: CODE_SENT, description: 'The code is on its way.' })
   @ApiUsersApiErrors(400, 401, 403, 409, 429)
-  async verifyEmail(@CurrentAuth() { user }: AuthContext, @RequestLocale() locale?: Locale): Promise<DetailDto> {
+  async verifyEmail(@CurrentAuth() { user }: AuthContext, @RequestLocale() locale?: Locale): Promise<UsersApiDetailDto> {
     await this.contacts.requestEmail(user, { code: true, locale });
     return CODE_SENT;
   }
@@ -215,9 +215,9 @@ export class UsersApiUserController {
     summary: 'Confirm the e-mail with the code from verify-email/; `confirmed_email` becomes true',
     description: '`code` may be a JSON number (left-padded to 6 digits) or a string. Five wrong codes void it.',
   })
-  @ApiOkResponse({ type: DetailDto, example: CONFIRMED })
+  @ApiOkResponse({ type: UsersApiDetailDto, example: CONFIRMED, description: 'The e-mail is confirmed.' })
   @ApiUsersApiErrors(400, 401, 403, 429)
-  async acceptEmail(@CurrentAuth() { user }: AuthContext, @Body() body: AcceptEmailDto): Promise<DetailDto> {
+  async acceptEmail(@CurrentAuth() { user }: AuthContext, @Body() body: UsersApiAcceptEmailDto): Promise<UsersApiDetailDto> {
     await this.contacts.confirmEmailCode(user, body.code);
     return CONFIRMED;
   }
@@ -232,7 +232,7 @@ function objectBody(body: unknown): Record<string, unknown> {
 }
 
 /** Each PATCH field's validation failures, by field (the fields are judged one by one). */
-async function invalidFields(dto: UpdateUserDto): Promise<Map<string, FieldError[]>> {
+async function invalidFields(dto: UsersApiUpdateUserDto): Promise<Map<string, FieldError[]>> {
   const byField = new Map<string, FieldError[]>();
   for (const error of await validate(dto)) {
     byField.set(error.property, Object.values(error.constraints ?? {}).map((message) => ({ field: error.property, message })));

@@ -65,7 +65,7 @@ function PhoneNumber(): PropertyDecorator {
 // Requests
 
 /** `POST /users/auth/registration/`. An e-mail or a number (or both) is required. */
-export class RegistrationDto {
+export class UsersApiRegistrationDto {
   @ApiPropertyOptional({ type: String, nullable: true, example: 'user1', maxLength: 100 }) @ValidateIf(sentAndNotNull) @Text(100) surname?: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, example: 'user1@gmail.com', maxLength: 100 }) @ValidateIf(sentAndNotNull) @Text(100) name?: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, example: 'user1', maxLength: 100 }) @ValidateIf(sentAndNotNull) @Text(100) patronymic?: string | null;
@@ -82,14 +82,14 @@ export class RegistrationDto {
 }
 
 /** `POST /users/auth/token/`: `{email, password}` or `{number, password}` (the e-mail wins when both are sent). */
-export class TokenRequestDto {
+export class UsersApiTokenRequestDto {
   @ApiPropertyOptional({ example: 'user1@gmail.com', description: 'Sign in by e-mail…' }) @ValidateIf(sent) @Transform(lowerTrim) @Required() @Text(254, true) email?: string;
   @ApiPropertyOptional({ example: '+79967348137', description: '…or by phone number, in any common form.' }) @ValidateIf(sent) @Required() @PhoneNumber() number?: string;
   @ApiProperty({ example: 'user1user1Strong' }) @Required() @Text(1024, true) password: string;
 }
 
 /** `POST /users/auth/token/refresh`. */
-export class RefreshRequestDto {
+export class UsersApiRefreshDto {
   @ApiProperty({ example: 'Jt3x8bD0m1Ugq5Yc2s9QfLkPz7RwVaE4hNiK6oTjXy0', description: 'The refresh token of the last pair (single use: it rotates).' })
   @Required() @Text(1024, true)
   refresh: string;
@@ -100,7 +100,7 @@ export class RefreshRequestDto {
  * fails is reported under `error` and the others still apply), so this class is applied per field by
  * the controller rather than by the global validation pipe.
  */
-export class UpdateUserDto {
+export class UsersApiUpdateUserDto {
   @ApiPropertyOptional({ type: String, nullable: true, example: 'user1', maxLength: 100, description: 'null clears it.' }) @ValidateIf(sentAndNotNull) @Text(100) surname?: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, example: 'user1Changed@gmail.com', maxLength: 100, description: 'null clears it.' }) @ValidateIf(sentAndNotNull) @Text(100) name?: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, example: 'user1Changed', maxLength: 100, description: 'null clears it.' }) @ValidateIf(sentAndNotNull) @Text(100) patronymic?: string | null;
@@ -111,7 +111,7 @@ export class UpdateUserDto {
 }
 
 /** `GET /users/user/executor/?limit=&offset=` */
-export class ExecutorsQueryDto {
+export class UsersApiExecutorsQueryDto {
   @ApiPropertyOptional({ type: Number, minimum: 1, default: 100, example: 20, description: 'Page size; above 100 counts as 100.' })
   @ValidateIf(sent) @Transform(asInteger) @IsInt({ message: DRF.integer }) @Min(1, { message: DRF.minValue(1) })
   limit?: number;
@@ -121,7 +121,7 @@ export class ExecutorsQueryDto {
 }
 
 /** `POST /users/accept-email/`. */
-export class AcceptEmailDto {
+export class UsersApiAcceptEmailDto {
   @ApiProperty({
     oneOf: [{ type: 'integer', minimum: 0, maximum: 999999 }, { type: 'string', pattern: '^\\d{6}$' }],
     example: 123456,
@@ -146,7 +146,7 @@ export function codeToText({ value }: { value: unknown }): unknown {
 // Responses
 
 /** The registration answer: the documented fields, never the password. */
-export class RegisteredUserDto {
+export class UsersApiRegisteredUserDto {
   @ApiProperty({ type: String, nullable: true, example: 'user1' }) surname: string | null;
   @ApiProperty({ type: String, nullable: true, example: 'user1@gmail.com' }) name: string | null;
   @ApiProperty({ type: String, nullable: true, example: 'user1' }) patronymic: string | null;
@@ -156,7 +156,7 @@ export class RegisteredUserDto {
 }
 
 /** The documented user object (`GET /users/user/`, and each item of `GET /users/user/executor/`). */
-export class UserDto extends RegisteredUserDto {
+export class UsersApiUserDto extends UsersApiRegisteredUserDto {
   @ApiProperty({
     format: 'uuid',
     example: '0d3c8a52-5b8e-4a56-9d0e-2f5d1c7b9e41',
@@ -170,14 +170,14 @@ export class UserDto extends RegisteredUserDto {
 }
 
 /** `auth/token/` and `auth/token/refresh`. */
-export class TokenPairDto {
+export class UsersApiTokenPairDto {
   @ApiProperty({ example: 'Jt3x8bD0m1Ugq5Yc2s9QfLkPz7RwVaE4hNiK6oTjXy0', description: 'Opaque, single use: each refresh returns a new one.' }) refresh: string;
   @ApiProperty({ example: 'eyJhbGciOiJFUzI1NiIsImtpZCI6Ii4uLiJ9.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl', description: 'JWT; send as `Authorization: Bearer <access>` or `Token <access>`.' }) access: string;
   @ApiProperty({ type: 'integer', example: 900, description: 'Seconds the access token lives (ACCESS_TOKEN_TTL).' }) expired_at: number;
 }
 
 /** `PATCH /users/user/`: which fields changed and why the others did not. */
-export class UpdateUserResultDto {
+export class UsersApiUpdateResultDto {
   @ApiProperty({
     type: 'object',
     additionalProperties: { type: 'string' },
@@ -195,7 +195,7 @@ export class UpdateUserResultDto {
 }
 
 /** A one-line answer (`DELETE user/`, `verify-email/`, `accept-email/`). */
-export class DetailDto {
+export class UsersApiDetailDto {
   @ApiProperty({ example: 'Successfully confirmed' }) detail: string;
 }
 

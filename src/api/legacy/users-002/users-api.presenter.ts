@@ -2,15 +2,15 @@ import { SessionTokens } from '../../../auth/sessions.service';
 import { DomainError, FieldError } from '../../../common/domain-error';
 import { User } from '../../../users/user.entity';
 import { ProfileChanges } from '../../../users/users.service';
-import { DetailDto, DRF, RegisteredUserDto, TokenPairDto, UserDto } from './users-api.dto';
+import { UsersApiDetailDto, DRF, UsersApiRegisteredUserDto, UsersApiTokenPairDto, UsersApiUserDto } from './users-api.dto';
 
 /** The one-line answers (the document shows no body for the first two: see docs/legacy/002-users-api.md). */
-export const DELETED: DetailDto = { detail: 'Successfully deleted' };
-export const CODE_SENT: DetailDto = { detail: 'Code sent' };
-export const CONFIRMED: DetailDto = { detail: 'Successfully confirmed' };
+export const DELETED: UsersApiDetailDto = { detail: 'Successfully deleted' };
+export const CODE_SENT: UsersApiDetailDto = { detail: 'Code sent' };
+export const CONFIRMED: UsersApiDetailDto = { detail: 'Successfully confirmed' };
 
 /** The registration answer: the documented fields, never the password. */
-export function presentRegistered(user: User): RegisteredUserDto {
+export function presentRegistered(user: User): UsersApiRegisteredUserDto {
   return {
     surname: user.surname,
     name: user.name,
@@ -22,7 +22,7 @@ export function presentRegistered(user: User): RegisteredUserDto {
 }
 
 /** The documented user object, key by key (id is our uuid). */
-export function presentUser(user: User): UserDto {
+export function presentUser(user: User): UsersApiUserDto {
   return {
     id: user.id,
     ...presentRegistered(user),
@@ -33,7 +33,7 @@ export function presentUser(user: User): UserDto {
   };
 }
 
-export function presentTokens({ access, refreshToken }: Pick<SessionTokens, 'access' | 'refreshToken'>): TokenPairDto {
+export function presentTokens({ access, refreshToken }: Pick<SessionTokens, 'access' | 'refreshToken'>): UsersApiTokenPairDto {
   return { refresh: refreshToken, access: access.token, expired_at: access.expiresIn };
 }
 
