@@ -53,7 +53,7 @@ describe('AuthService', () => {
     resetFailedSignIns: jest.Mock;
     update: jest.Mock;
   };
-  let usersService: { setPassword: jest.Mock };
+  let usersService: { setPassword: jest.Mock; updateProfile: jest.Mock };
   let sessions: { start: jest.Mock; revoke: jest.Mock; revokeOthers: jest.Mock };
   let hasher: ReturnType<typeof fakeHasher>;
   let notifications: { send: jest.Mock };

@@ -14,7 +14,7 @@ describe('PasswordRecoveryService', () => {
   let verification: { issue: jest.Mock; consumeCode: jest.Mock; consumeLink: jest.Mock; peekLink: jest.Mock };
   let users: { findByIdentifier: jest.Mock };
   let usersService: { get: jest.Mock; markVerified: jest.Mock };
-  let auth: { resetPassword: jest.Mock };
+  let auth: { resetPassword: jest.Mock; replacePassword: jest.Mock };
   let policy: { check: jest.Mock };
   let service: PasswordRecoveryService;
 

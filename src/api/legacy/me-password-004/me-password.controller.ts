@@ -8,7 +8,7 @@ import { Locale, RequestLocale } from '../../../common/locale';
 import { PasswordRecoveryService } from '../../../verification/password-recovery.service';
 import { jsonValue } from '../api-error-responses';
 import { ApiMePasswordErrors, MePasswordErrorFilter, missingField } from './me-password-error.filter';
-import { MePasswordDto, TimeoutDto } from './me-password.dto';
+import { MePasswordDto, MePasswordTimeoutDto } from './me-password.dto';
 
 /** Document 004: `PATCH /me/password`, a change with a token or a two-step SMS recovery without one. */
 @ApiTags('legacy 004: password')
@@ -33,7 +33,7 @@ export class MePasswordController {
       'Without a token, in two steps: `{phone}` sends an SMS code → `{"timeout": 30}`; then `{phone, code, password}` sets the new password and ends every session → `{"timeout": n}` (seconds until another code may be sent). ' +
       'Unknown phone numbers are answered like known ones. SMS delivery is asynchronous with retries, so a gateway failure (21012) is never reported here.',
   })
-  @ApiExtraModels(TimeoutDto)
+  @ApiExtraModels(MePasswordTimeoutDto)
   @ApiBody({
     type: MePasswordDto,
     examples: {
@@ -44,7 +44,12 @@ export class MePasswordController {
   })
   @ApiOkResponse({
     description: 'With a token: `null`. Without: `{"timeout": n}`.',
-    content: { 'application/json': { schema: { oneOf: [{ type: 'object', nullable: true, example: null }, { $ref: getSchemaPath(TimeoutDto) }] }, examples: { change: { value: null }, recovery: { value: { timeout: 30 } } } } },
+    content: {
+      'application/json': {
+        schema: { type: 'object', nullable: true, allOf: [{ $ref: getSchemaPath(MePasswordTimeoutDto) }] },
+        examples: { change: { value: null }, recovery: { value: { timeout: 30 } } },
+      },
+    },
   })
   @ApiMePasswordErrors(400, 401, 403, 429, 500, 503)
   async changePassword(@CurrentAuth() auth: AuthContext | undefined, @Body() body: MePasswordDto, @RequestLocale() locale?: Locale): Promise<string> {
@@ -68,5 +73,5 @@ export class MePasswordController {
 }
 
 function timeout(seconds: number): string {
-  return JSON.stringify({ timeout: seconds } satisfies TimeoutDto);
+  return JSON.stringify({ timeout: seconds } satisfies MePasswordTimeoutDto);
 }

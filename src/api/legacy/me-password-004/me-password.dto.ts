@@ -26,7 +26,7 @@ export class MePasswordDto {
   code?: string;
 }
 
-export class TimeoutDto {
+export class MePasswordTimeoutDto {
   @ApiProperty({ type: 'integer', nullable: true, example: 30, description: 'Seconds until another code may be sent.' }) timeout: number | null;
 }
 

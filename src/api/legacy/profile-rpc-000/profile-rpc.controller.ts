@@ -8,7 +8,7 @@ import { Locale, RequestLocale } from '../../../common/locale';
 import { UsersService } from '../../../users/users.service';
 import { PasswordRecoveryService } from '../../../verification/password-recovery.service';
 import { ApiProfileRpcErrors, ProfileRpcErrorFilter } from './profile-rpc-error.filter';
-import { ForgottenPasswordDto, ProfileDto, ProfileUpdateDto, ResetPasswordDto, SetPushTokenDto } from './profile-rpc.dto';
+import { ProfileRpcForgottenPasswordDto, ProfileRpcProfileDto, ProfileRpcProfileUpdateDto, ProfileRpcResetPasswordDto, ProfileRpcSetPushTokenDto } from './profile-rpc.dto';
 import { CODE_SENT, DONE, presentProfile, profileChanges } from './profile-rpc.presenter';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -32,9 +32,9 @@ export class ProfileRpcController {
     summary: 'Read the profile (empty body) or change the fields sent, and return the profile',
     description: 'Changing the e-mail or phone clears its verification. `phone` may be a number; it is stored and returned in E.164.',
   })
-  @ApiOkResponse({ type: ProfileDto })
+  @ApiOkResponse({ type: ProfileRpcProfileDto })
   @ApiProfileRpcErrors(400, 401, 403, 409)
-  async profile(@CurrentAuth() { user }: AuthContext, @Body() body: ProfileUpdateDto): Promise<ProfileDto> {
+  async profile(@CurrentAuth() { user }: AuthContext, @Body() body: ProfileRpcProfileUpdateDto): Promise<ProfileRpcProfileDto> {
     const changes = profileChanges(body);
     return presentProfile(Object.keys(changes).length ? await this.users.updateProfile(user, changes) : user);
   }
@@ -63,7 +63,7 @@ export class ProfileRpcController {
   })
   @stringAnswer('DONE!')
   @ApiProfileRpcErrors(400)
-  async forgottenPassword(@Body() body: ForgottenPasswordDto, @RequestLocale() locale?: Locale): Promise<string> {
+  async forgottenPassword(@Body() body: ProfileRpcForgottenPasswordDto, @RequestLocale() locale?: Locale): Promise<string> {
     try {
       await this.recovery.request({ email: body.email }, { locale, code: true });
     } catch (error) {
@@ -87,7 +87,7 @@ export class ProfileRpcController {
   })
   @stringAnswer('DONE!')
   @ApiProfileRpcErrors(400, 401, 403, 429)
-  async resetPassword(@CurrentAuth() auth: AuthContext | undefined, @Body() body: ResetPasswordDto, @RequestLocale() locale?: Locale): Promise<string> {
+  async resetPassword(@CurrentAuth() auth: AuthContext | undefined, @Body() body: ProfileRpcResetPasswordDto, @RequestLocale() locale?: Locale): Promise<string> {
     if (auth) {
       await this.recovery.changeWithCode(auth.user, auth.sessionId, body.code, body.password, locale);
     } else if (body.email) {
@@ -105,7 +105,7 @@ export class ProfileRpcController {
   @ApiOperation({ operationId: 'legacy000_setPushToken', summary: 'Store the device push token (returned as `token` in the profile)' })
   @stringAnswer('DONE!')
   @ApiProfileRpcErrors(400, 401, 403)
-  async setPushToken(@CurrentAuth() { user }: AuthContext, @Body() body: SetPushTokenDto): Promise<string> {
+  async setPushToken(@CurrentAuth() { user }: AuthContext, @Body() body: ProfileRpcSetPushTokenDto): Promise<string> {
     await this.users.updateProfile(user, { pushToken: body.token });
     return DONE;
   }

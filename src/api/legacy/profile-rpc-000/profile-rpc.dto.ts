@@ -6,7 +6,7 @@ import { lowerTrim, numberToText } from '../../../common/dto-transforms';
 const present = (_: unknown, value: unknown) => value !== undefined;
 
 /** `POST /api/users/profile`: every field optional; an empty body reads the profile. */
-export class ProfileUpdateDto {
+export class ProfileRpcProfileUpdateDto {
   @ApiPropertyOptional({ example: 'admin' }) @ValidateIf(present) @IsString() @MaxLength(100) name?: string;
   @ApiPropertyOptional({ example: 'admin' }) @ValidateIf(present) @IsString() @MaxLength(100) surname?: string;
   @ApiPropertyOptional({ example: 'admin' }) @ValidateIf(present) @IsString() @MaxLength(100) patronymic?: string;
@@ -21,12 +21,12 @@ export class ProfileUpdateDto {
   cityId?: string | null;
 }
 
-export class ForgottenPasswordDto {
+export class ProfileRpcForgottenPasswordDto {
   @ApiProperty({ example: 'user@example.com' }) @Transform(lowerTrim) @IsEmail() @MaxLength(254) email: string;
 }
 
 /** With a bearer token: `{password, code}` (code from sendCode). Without: `{email, password, code}` (code from forgotenPassword). */
-export class ResetPasswordDto {
+export class ProfileRpcResetPasswordDto {
   @ApiPropertyOptional({ example: 'user@example.com', description: 'Required without a bearer token.' })
   @IsOptional() @Transform(lowerTrim) @IsEmail() @MaxLength(254)
   email?: string;
@@ -34,12 +34,12 @@ export class ResetPasswordDto {
   @ApiProperty({ example: '123456', description: 'The 6-digit code from the e-mail.' }) @Transform(numberToText) @IsString() @IsNotEmpty() @MaxLength(16) code: string;
 }
 
-export class SetPushTokenDto {
+export class ProfileRpcSetPushTokenDto {
   @ApiProperty({ example: 'myNewToken' }) @IsString() @IsNotEmpty() @MaxLength(512) token: string;
 }
 
 /** The documented profile object: exactly these keys. */
-export class ProfileDto {
+export class ProfileRpcProfileDto {
   @ApiProperty({ format: 'uuid', example: 'be39b4ee-06c3-4eea-ae7a-d3bded0069ef' }) id: string;
   @ApiProperty({ type: String, nullable: true, example: 'admin' }) name: string | null;
   @ApiProperty({ type: String, nullable: true, example: 'admin' }) surname: string | null;

@@ -1,14 +1,14 @@
 import { User } from '../../../users/user.entity';
 import { ProfileChanges } from '../../../users/users.service';
 import { jsonValue } from '../api-error-responses';
-import { ProfileDto, ProfileUpdateDto } from './profile-rpc.dto';
+import { ProfileRpcProfileDto, ProfileRpcProfileUpdateDto } from './profile-rpc.dto';
 
 /** The documented string answers, as JSON strings. */
 export const DONE = jsonValue('DONE!');
 export const CODE_SENT = jsonValue('code send on your email');
 
 /** The documented profile object, key by key; `hash_rst`/`hash_vrf` are never filled (SPEC §4). */
-export function presentProfile(user: User): ProfileDto {
+export function presentProfile(user: User): ProfileRpcProfileDto {
   return {
     id: user.id,
     name: user.name,
@@ -31,7 +31,7 @@ export function presentProfile(user: User): ProfileDto {
 }
 
 /** The documented update fields → domain profile changes (only the fields that were sent). */
-export function profileChanges(body: ProfileUpdateDto): ProfileChanges {
+export function profileChanges(body: ProfileRpcProfileUpdateDto): ProfileChanges {
   const changes: ProfileChanges = {
     name: body.name,
     surname: body.surname,

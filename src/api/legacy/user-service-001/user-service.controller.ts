@@ -8,7 +8,7 @@ import { UuidParams } from '../../../common/uuid-route';
 import { Locale, RequestLocale } from '../../../common/locale';
 import { UsersService } from '../../../users/users.service';
 import { ApiUserServiceErrors, UserServiceErrorFilter } from './user-service-error.filter';
-import { LoggedInDto, LoginDto, RegisteredDto, RegisterDto, SuccessDto, UpdateUserDto, UserEnvelopeDto } from './user-service.dto';
+import { UserServiceLoggedInDto, UserServiceLoginDto, UserServiceRegisteredDto, UserServiceRegisterDto, UserServiceSuccessDto, UserServiceUpdateUserDto, UserServiceUserEnvelopeDto } from './user-service.dto';
 import { accountChanges, presentLogin, presentRegistered, presentUser, SUCCESS } from './user-service.presenter';
 
 /** `/{user_id}` sits at the root, so it only matches a UUID: `/favicon.ico` and the like never reach this controller. */
@@ -29,9 +29,9 @@ export class UserServiceController {
   @Public()
   @RateLimited()
   @ApiOperation({ operationId: 'legacy001_register', summary: 'Create an account; sends nothing (SPEC §6)' })
-  @ApiCreatedResponse({ type: RegisteredDto })
+  @ApiCreatedResponse({ type: UserServiceRegisteredDto })
   @ApiUserServiceErrors(400, 409)
-  async register(@Body() body: RegisterDto, @RequestLocale() locale?: Locale): Promise<RegisteredDto> {
+  async register(@Body() body: UserServiceRegisterDto, @RequestLocale() locale?: Locale): Promise<UserServiceRegisteredDto> {
     return presentRegistered(await this.users.register({ ...accountChanges(body), password: body.password, locale: locale ?? null }));
   }
 
@@ -44,9 +44,9 @@ export class UserServiceController {
     summary: 'Sign in with the e-mail or username; the token lives as long as its session',
     description: '`token-expiry` is in seconds: REFRESH_TOKEN_TTL, or REMEMBER_ME_TTL with `remember_me`. There is no refresh on this surface.',
   })
-  @ApiOkResponse({ type: LoggedInDto })
+  @ApiOkResponse({ type: UserServiceLoggedInDto })
   @ApiUserServiceErrors(400, 401, 403, 429)
-  async login(@Body() body: LoginDto, @ClientMeta() client: ClientInfo): Promise<LoggedInDto> {
+  async login(@Body() body: UserServiceLoginDto, @ClientMeta() client: ClientInfo): Promise<UserServiceLoggedInDto> {
     return presentLogin(
       await this.auth.signIn({ identifier: body.email_or_name, password: body.password, remember: body.remember_me, accessLivesAsLongAsSession: true, ...client }),
     );
@@ -56,9 +56,9 @@ export class UserServiceController {
   @Authenticated()
   @userIdParam
   @ApiOperation({ operationId: 'legacy001_getUser', summary: 'A user: yourself, or anyone for an administrator' })
-  @ApiOkResponse({ type: UserEnvelopeDto })
+  @ApiOkResponse({ type: UserServiceUserEnvelopeDto })
   @ApiUserServiceErrors(401, 403, 404)
-  async getUser(@CurrentAuth() { user }: AuthContext, @Param('userId') userId: string): Promise<UserEnvelopeDto> {
+  async getUser(@CurrentAuth() { user }: AuthContext, @Param('userId') userId: string): Promise<UserServiceUserEnvelopeDto> {
     return presentUser(await this.users.getManaged(user, userId.toLowerCase()));
   }
 
@@ -71,14 +71,14 @@ export class UserServiceController {
     description:
       'Only the fields sent change. A new e-mail is unconfirmed again (`user_role` "Not_Verifyed"). A new password ends every other session of the user (all of them when an administrator sets it).',
   })
-  @ApiOkResponse({ type: SuccessDto })
+  @ApiOkResponse({ type: UserServiceSuccessDto })
   @ApiUserServiceErrors(400, 401, 403, 404, 409)
   async updateUser(
     @CurrentAuth() auth: AuthContext,
     @Param('userId') userId: string,
-    @Body() body: UpdateUserDto,
+    @Body() body: UserServiceUpdateUserDto,
     @RequestLocale() locale?: Locale,
-  ): Promise<SuccessDto> {
+  ): Promise<UserServiceSuccessDto> {
     const target = await this.users.getManaged(auth.user, userId.toLowerCase());
     const keepSessionId = target.id === auth.user.id ? auth.sessionId : undefined;
     await this.auth.updateAccount(target, accountChanges(body), { password: body.password, keepSessionId, locale });

@@ -8,7 +8,7 @@ const present = (_: unknown, value: unknown) => value !== undefined;
 /** Python clients send `True`/`"true"` as often as `true`. */
 const looseBoolean = ({ value }: { value: unknown }) => (typeof value === 'string' && /^(true|false)$/i.test(value) ? value.toLowerCase() === 'true' : value);
 
-export class RegisterDto {
+export class UserServiceRegisterDto {
   @ApiPropertyOptional({ example: 'ind', default: 'ind' }) @ValidateIf(present) @IsString() @IsNotEmpty() @MaxLength(32) user_type?: string;
   @ApiPropertyOptional({ example: 'egor228' }) @IsOptional() @Transform(trim) @IsString() @MaxLength(64) username?: string;
   @ApiProperty({ example: 'a long passphrase' }) @IsString() @IsNotEmpty() password: string;
@@ -16,7 +16,7 @@ export class RegisterDto {
   @ApiPropertyOptional({ example: '+79853553825' }) @IsOptional() @Transform(numberToText) @IsString() @MaxLength(32) contact_number?: string;
 }
 
-export class LoginDto {
+export class UserServiceLoginDto {
   @ApiProperty({ example: 'egor228', description: 'The e-mail or the username (a phone number works too).' })
   @IsString() @IsNotEmpty() @MaxLength(254)
   email_or_name: string;
@@ -27,7 +27,7 @@ export class LoginDto {
 }
 
 /** Every field optional: the ones sent are changed. A new password ends the user's other sessions. */
-export class UpdateUserDto {
+export class UserServiceUpdateUserDto {
   @ApiPropertyOptional({ example: 'ind' }) @ValidateIf(present) @IsString() @IsNotEmpty() @MaxLength(32) user_type?: string;
   @ApiPropertyOptional({ example: 'egor228' }) @ValidateIf(present) @Transform(trim) @IsString() @MaxLength(64) username?: string;
   @ApiPropertyOptional({ example: 'a new long passphrase' }) @ValidateIf(present) @IsString() @IsNotEmpty() password?: string;
@@ -35,26 +35,26 @@ export class UpdateUserDto {
   @ApiPropertyOptional({ example: '+79853553825' }) @ValidateIf(present) @Transform(numberToText) @IsString() @MaxLength(32) contact_number?: string;
 }
 
-export class RegisteredDataDto {
+export class UserServiceRegisteredDataDto {
   @ApiProperty({ format: 'uuid', example: 'e5f8433e-76a9-4509-87f0-e1b12354d92b' }) user_id: string;
 }
 
-export class RegisteredDto {
+export class UserServiceRegisteredDto {
   @ApiProperty({ enum: ['success'] }) status: 'success';
-  @ApiProperty() data: RegisteredDataDto;
+  @ApiProperty() data: UserServiceRegisteredDataDto;
 }
 
-export class LoginDataDto {
+export class UserServiceLoginDataDto {
   @ApiProperty({ example: 'eyJhbGciOiJFUzI1NiIsImtpZCI6…' }) token: string;
   @ApiProperty({ name: 'token-expiry', example: 86400, description: 'Seconds the token lives.' }) 'token-expiry': number;
 }
 
-export class LoggedInDto {
+export class UserServiceLoggedInDto {
   @ApiProperty({ enum: ['success'] }) status: 'success';
-  @ApiProperty() data: LoginDataDto;
+  @ApiProperty() data: UserServiceLoginDataDto;
 }
 
-export class UserDataDto {
+export class UserServiceUserDataDto {
   @ApiProperty({ format: 'uuid', example: 'e5f8433e-76a9-4509-87f0-e1b12354d92b' }) id: string;
   @ApiProperty({ type: String, nullable: true, example: 'agurez@yandex.com' }) email: string | null;
   @ApiProperty({ example: 'ind' }) user_type: string;
@@ -65,12 +65,12 @@ export class UserDataDto {
   @ApiProperty({ format: 'date-time', example: '2024-12-15T18:01:34.382+00:00' }) updated: string;
 }
 
-export class UserEnvelopeDto {
+export class UserServiceUserEnvelopeDto {
   @ApiProperty({ enum: ['success'] }) status: 'success';
-  @ApiProperty() data: UserDataDto;
+  @ApiProperty() data: UserServiceUserDataDto;
 }
 
-export class SuccessDto {
+export class UserServiceSuccessDto {
   @ApiProperty({ enum: ['success'] }) status: 'success';
 }
 
