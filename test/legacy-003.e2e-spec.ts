@@ -70,7 +70,7 @@ describe('legacy 003: user account (/api/*)', () => {
       id,
       username: body.username as string,
       email: body.email as string,
-      phone: body.phone as string,
+      phone: body.phone as unknown as string,
       password: body.pwd as string,
       confirmLink: linkIn(mail.text, '/api/confirm_email/'),
     };

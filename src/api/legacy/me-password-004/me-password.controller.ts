@@ -1,5 +1,5 @@
 import { Body, Controller, Header, HttpCode, Patch, UseFilters } from '@nestjs/common';
-import { ApiBody, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthService } from '../../../auth/auth.service';
 import { AuthContext } from '../../../auth/sessions.service';
 import { CurrentAuth, OptionalAuth } from '../../../common/auth.decorators';
@@ -33,7 +33,6 @@ export class MePasswordController {
       'Without a token, in two steps: `{phone}` sends an SMS code → `{"timeout": 30}`; then `{phone, code, password}` sets the new password and ends every session → `{"timeout": n}` (seconds until another code may be sent). ' +
       'Unknown phone numbers are answered like known ones. SMS delivery is asynchronous with retries, so a gateway failure (21012) is never reported here.',
   })
-  @ApiExtraModels(MePasswordTimeoutDto)
   @ApiBody({
     type: MePasswordDto,
     examples: {
@@ -46,7 +45,12 @@ export class MePasswordController {
     description: 'With a token: `null`. Without: `{"timeout": n}`.',
     content: {
       'application/json': {
-        schema: { type: 'object', nullable: true, allOf: [{ $ref: getSchemaPath(MePasswordTimeoutDto) }] },
+        schema: {
+          type: 'object',
+          nullable: true,
+          properties: { timeout: { type: 'integer', nullable: true, description: 'Seconds until another code may be sent.' } },
+          description: 'null with a token; `{"timeout": n}` without.',
+        },
         examples: { change: { value: null }, recovery: { value: { timeout: 30 } } },
       },
     },

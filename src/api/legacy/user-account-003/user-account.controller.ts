@@ -9,7 +9,7 @@ import { UsersService } from '../../../users/users.service';
 import { ContactVerificationService } from '../../../verification/contact-verification.service';
 import { PasswordRecoveryService } from '../../../verification/password-recovery.service';
 import { ApiUserAccountErrors, ApiUserAccountTokenErrors, UserAccountErrorFilter } from './user-account-error.filter';
-import { LoggedInDto, LoginDto, MessageDto, ProfileSettingsDto, RegistrationDto, ResetPasswordDto, ResetPasswordRequestDto, ServiceInfoDto } from './user-account.dto';
+import { UserAccountLoggedInDto, UserAccountLoginDto, UserAccountMessageDto, UserAccountProfileSettingsDto, UserAccountRegistrationDto, UserAccountResetPasswordDto, UserAccountResetPasswordRequestDto, UserAccountServiceInfoDto } from './user-account.dto';
 import { UserAccountLinks } from './user-account.links';
 import {
   CHECK_EMAIL,
@@ -25,7 +25,7 @@ import {
 } from './user-account.presenter';
 
 const tokenParam = ApiParam({ name: 'token', description: 'The token from the e-mailed link.', example: 'q3Jx0mV1c2VkLXRva2VuLWV4YW1wbGUtNDMtY2hhcnM' });
-const okMessage = (msg: string) => ApiOkResponse({ type: MessageDto, example: { status: 'OK', msg } });
+const okMessage = (msg: string) => ApiOkResponse({ type: UserAccountMessageDto, example: { status: 'OK', msg } });
 
 /** Document 003: user_account endpoints under /api/ (`{"status":"OK"|"ERR","msg":…,"data"?:…}`). */
 @ApiTags('legacy 003: user account')
@@ -43,16 +43,16 @@ export class UserAccountController {
   @Get()
   @Public()
   @ApiOperation({ operationId: 'legacy003_root', summary: 'The service name and version (same answer as GET /api/)' })
-  @ApiOkResponse({ type: ServiceInfoDto })
-  root(): ServiceInfoDto {
+  @ApiOkResponse({ type: UserAccountServiceInfoDto })
+  root(): UserAccountServiceInfoDto {
     return presentServiceInfo();
   }
 
   @Get('api')
   @Public()
   @ApiOperation({ operationId: 'legacy003_apiRoot', summary: 'The service name and version (same answer as GET /)' })
-  @ApiOkResponse({ type: ServiceInfoDto })
-  apiRoot(): ServiceInfoDto {
+  @ApiOkResponse({ type: UserAccountServiceInfoDto })
+  apiRoot(): UserAccountServiceInfoDto {
     return presentServiceInfo();
   }
 
@@ -65,9 +65,9 @@ export class UserAccountController {
     summary: 'Sign in with the username or e-mail; the token lives as long as its session',
     description: 'No refresh on this surface: the token lives REFRESH_TOKEN_TTL, or REMEMBER_ME_TTL with `remember`. Ten failed sign-ins in a row lock the account (429, Retry-After).',
   })
-  @ApiOkResponse({ type: LoggedInDto })
+  @ApiOkResponse({ type: UserAccountLoggedInDto })
   @ApiUserAccountErrors(400, 401, 403, 429)
-  async login(@Body() body: LoginDto, @ClientMeta() client: ClientInfo): Promise<LoggedInDto> {
+  async login(@Body() body: UserAccountLoginDto, @ClientMeta() client: ClientInfo): Promise<UserAccountLoggedInDto> {
     return presentLogin(
       await this.auth.signIn({ identifier: body.username, password: body.pwd, remember: body.remember, accessLivesAsLongAsSession: true, ...client }),
     );
@@ -84,7 +84,7 @@ export class UserAccountController {
   })
   @okMessage(CHECK_EMAIL.msg)
   @ApiUserAccountErrors(400, 409, 429)
-  async registration(@Body() body: RegistrationDto, @RequestLocale() locale?: Locale): Promise<MessageDto> {
+  async registration(@Body() body: UserAccountRegistrationDto, @RequestLocale() locale?: Locale): Promise<UserAccountMessageDto> {
     const user = await this.users.register(registrationOf(body, locale));
     await this.contacts.welcome(user, { code: false, link: this.links.confirmEmail });
     return CHECK_EMAIL;
@@ -103,7 +103,7 @@ export class UserAccountController {
   })
   @okMessage(CHECK_EMAIL.msg)
   @ApiUserAccountErrors(400, 429)
-  async resetPasswordRequest(@Body() body: ResetPasswordRequestDto, @RequestLocale() locale?: Locale): Promise<MessageDto> {
+  async resetPasswordRequest(@Body() body: UserAccountResetPasswordRequestDto, @RequestLocale() locale?: Locale): Promise<UserAccountMessageDto> {
     await this.recovery.request({ login: body.username }, { code: false, link: this.links.resetPassword, locale });
     return CHECK_EMAIL;
   }
@@ -115,7 +115,7 @@ export class UserAccountController {
   @ApiOperation({ operationId: 'legacy003_confirmEmail', summary: 'Confirm the e-mail address with the e-mailed link (works once)' })
   @okMessage(EMAIL_CONFIRMED.msg)
   @ApiUserAccountTokenErrors(CONFIRM_TOKEN_INVALID, 400)
-  async confirmEmail(@Param('token') token: string): Promise<MessageDto> {
+  async confirmEmail(@Param('token') token: string): Promise<UserAccountMessageDto> {
     await this.contacts.confirmEmailLink(token);
     return EMAIL_CONFIRMED;
   }
@@ -133,7 +133,7 @@ export class UserAccountController {
   })
   @okMessage(PASSWORD_RESET.msg)
   @ApiUserAccountTokenErrors(RESET_TOKEN_INVALID, 400, 429)
-  async resetPassword(@Param('token') token: string, @Body() body: ResetPasswordDto, @RequestLocale() locale?: Locale): Promise<MessageDto> {
+  async resetPassword(@Param('token') token: string, @Body() body: UserAccountResetPasswordDto, @RequestLocale() locale?: Locale): Promise<UserAccountMessageDto> {
     await this.recovery.resetWithLink(token, body.new_pwd, locale);
     return PASSWORD_RESET;
   }
@@ -141,9 +141,9 @@ export class UserAccountController {
   @Get('api/profile_settings')
   @Authenticated()
   @ApiOperation({ operationId: 'legacy003_profileSettings', summary: 'The profile: e-mail masked, password as "********"' })
-  @ApiOkResponse({ type: ProfileSettingsDto })
+  @ApiOkResponse({ type: UserAccountProfileSettingsDto })
   @ApiUserAccountErrors(401, 403)
-  profileSettings(@CurrentAuth() { user }: AuthContext): ProfileSettingsDto {
+  profileSettings(@CurrentAuth() { user }: AuthContext): UserAccountProfileSettingsDto {
     return presentProfileSettings(user);
   }
 
@@ -156,7 +156,7 @@ export class UserAccountController {
   })
   @okMessage(LOGGED_OUT.msg)
   @ApiUserAccountErrors(401, 403)
-  async logout(@CurrentAuth() { user, sessionId }: AuthContext): Promise<MessageDto> {
+  async logout(@CurrentAuth() { user, sessionId }: AuthContext): Promise<UserAccountMessageDto> {
     await this.auth.signOut(user, sessionId);
     return LOGGED_OUT;
   }

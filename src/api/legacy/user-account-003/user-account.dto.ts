@@ -8,7 +8,7 @@ const looseBoolean = ({ value }: { value: unknown }) => (typeof value === 'strin
 
 // ---- requests ----
 
-export class LoginDto {
+export class UserAccountLoginDto {
   @ApiProperty({ example: 'admin', description: 'The username or the e-mail (a phone number works too).' })
   @IsString() @IsNotEmpty() @MaxLength(254)
   username: string;
@@ -18,7 +18,7 @@ export class LoginDto {
   remember?: boolean;
 }
 
-export class RegistrationDto {
+export class UserAccountRegistrationDto {
   @ApiProperty({
     example: 'Admin',
     description: '2–64 letters, digits, "_", "." or "-", starting with a letter; reserved names (root, support, …) are refused with "username is not allowed.".',
@@ -28,10 +28,10 @@ export class RegistrationDto {
   @ApiPropertyOptional({ type: String, nullable: true, example: 'Admin A.A.' }) @IsOptional() @Transform(trim) @IsString() @MaxLength(300) full_name?: string | null;
   @ApiProperty({ example: 't@t.tt', description: 'The confirmation link goes here.' }) @Transform(lowerTrim) @IsEmail() @MaxLength(254) email: string;
   @ApiPropertyOptional({
-    oneOf: [{ type: 'string' }, { type: 'integer' }],
+    type: String,
     nullable: true,
-    example: null,
-    description: 'Any common form (a number is read as text); stored in E.164.',
+    example: '+79991234567',
+    description: 'Any common form (a JSON number is read as text too); stored in E.164.',
   })
   @IsOptional() @Transform(numberToText) @IsString() @MaxLength(32)
   phone?: string | null;
@@ -39,48 +39,48 @@ export class RegistrationDto {
   @ApiProperty({ example: 'a long passphrase', description: 'At least PASSWORD_MIN_LENGTH (8) characters, not a common password.' }) @IsString() @IsNotEmpty() pwd: string;
 }
 
-export class ResetPasswordRequestDto {
+export class UserAccountResetPasswordRequestDto {
   @ApiProperty({ example: 'Admin', description: 'The username, e-mail or phone; the link goes to the account\'s e-mail.' })
   @IsString() @IsNotEmpty() @MaxLength(254)
   username: string;
 }
 
-export class ResetPasswordDto {
+export class UserAccountResetPasswordDto {
   @ApiProperty({ example: 'a new long passphrase' }) @IsString() @IsNotEmpty() new_pwd: string;
 }
 
 // ---- responses: {"status":"OK"|"ERR","msg":…,"data"?:…} ----
 
 /** A success without data. */
-export class MessageDto {
+export class UserAccountMessageDto {
   @ApiProperty({ enum: ['OK'] }) status: 'OK';
   @ApiProperty({ example: 'Check your email...' }) msg: string;
 }
 
-export class ServiceInfoDataDto {
+export class UserAccountServiceInfoDataDto {
   @ApiProperty({ example: 'identity-service' }) name: string;
   @ApiProperty({ example: '0.1.0', description: 'The version in package.json, read at start-up.' }) version: string;
 }
 
-export class ServiceInfoDto {
+export class UserAccountServiceInfoDto {
   @ApiProperty({ enum: ['OK'] }) status: 'OK';
   @ApiProperty({ example: 'identity-service' }) msg: string;
-  @ApiProperty() data: ServiceInfoDataDto;
+  @ApiProperty() data: UserAccountServiceInfoDataDto;
 }
 
-export class TokenDataDto {
+export class UserAccountTokenDataDto {
   @ApiProperty({ example: 'eyJhbGciOiJFUzI1NiIsImtpZCI6…', description: 'An access token (JWT) that lives as long as its session; send it as `Authorization: Token <token>` or `Bearer <token>`.' })
   token: string;
 }
 
-export class LoggedInDto {
-  @ApiProperty() data: TokenDataDto;
+export class UserAccountLoggedInDto {
+  @ApiProperty() data: UserAccountTokenDataDto;
   @ApiProperty({ example: 'success' }) msg: string;
   @ApiProperty({ enum: ['OK'] }) status: 'OK';
 }
 
 /** The documented profile: exactly these keys. */
-export class ProfileSettingsDataDto {
+export class UserAccountProfileSettingsDataDto {
   @ApiProperty({ type: String, nullable: true, example: null }) contacts: string | null;
   @ApiProperty({ type: String, nullable: true, example: 'd*z@yandex.ru', description: 'Masked: the first and last character of the local part around "*".' }) email: string | null;
   @ApiProperty({ type: String, nullable: true, example: 'Admin A.A.' }) full_name: string | null;
@@ -90,8 +90,8 @@ export class ProfileSettingsDataDto {
   @ApiProperty({ type: String, nullable: true, example: 'Admin' }) username: string | null;
 }
 
-export class ProfileSettingsDto {
-  @ApiProperty() data: ProfileSettingsDataDto;
+export class UserAccountProfileSettingsDto {
+  @ApiProperty() data: UserAccountProfileSettingsDataDto;
   @ApiProperty({ example: 'success' }) msg: string;
   @ApiProperty({ enum: ['OK'] }) status: 'OK';
 }

@@ -5,7 +5,7 @@ import { maskEmail } from '../../../common/identifiers';
 import { Locale } from '../../../common/locale';
 import { displayFullName, User } from '../../../users/user.entity';
 import { Registration } from '../../../users/users.service';
-import { LoggedInDto, MessageDto, ProfileSettingsDto, RegistrationDto, ServiceInfoDto } from './user-account.dto';
+import { UserAccountLoggedInDto, UserAccountMessageDto, UserAccountProfileSettingsDto, UserAccountRegistrationDto, UserAccountServiceInfoDto } from './user-account.dto';
 
 export const SERVICE_NAME = 'identity-service';
 
@@ -21,9 +21,9 @@ function packageVersion(): string {
   }
 }
 
-const SERVICE_INFO: ServiceInfoDto = { status: 'OK', msg: SERVICE_NAME, data: { name: SERVICE_NAME, version: packageVersion() } };
+const SERVICE_INFO: UserAccountServiceInfoDto = { status: 'OK', msg: SERVICE_NAME, data: { name: SERVICE_NAME, version: packageVersion() } };
 
-const ok = (msg: string): MessageDto => ({ status: 'OK', msg });
+const ok = (msg: string): UserAccountMessageDto => ({ status: 'OK', msg });
 
 /** The documented success messages. */
 export const CHECK_EMAIL = ok('Check your email...');
@@ -40,16 +40,16 @@ export const USERNAME_NOT_ALLOWED = 'username is not allowed.';
 /** The mask the document shows for `pwd`: the password itself is never returned (SPEC §4). */
 const PASSWORD_MASK = '********';
 
-export function presentServiceInfo(): ServiceInfoDto {
+export function presentServiceInfo(): UserAccountServiceInfoDto {
   return SERVICE_INFO;
 }
 
-export function presentLogin({ access }: SignedIn): LoggedInDto {
+export function presentLogin({ access }: SignedIn): UserAccountLoggedInDto {
   return { data: { token: access.token }, msg: 'success', status: 'OK' };
 }
 
 /** The documented profile, key by key: the e-mail masked, `pwd` the mask. */
-export function presentProfileSettings(user: User): ProfileSettingsDto {
+export function presentProfileSettings(user: User): UserAccountProfileSettingsDto {
   return {
     data: {
       contacts: user.contacts,
@@ -66,7 +66,7 @@ export function presentProfileSettings(user: User): ProfileSettingsDto {
 }
 
 /** The documented registration form → a domain registration; the request's language becomes the user's. */
-export function registrationOf(body: RegistrationDto, locale: Locale | undefined): Registration {
+export function registrationOf(body: UserAccountRegistrationDto, locale: Locale | undefined): Registration {
   return {
     username: body.username,
     fullName: body.full_name || null,
