@@ -8,3 +8,9 @@ export const lowerTrim = ({ value }: TransformInput) => (typeof value === 'strin
 
 /** Some documents send phone numbers as JSON numbers (`"phone": 89999999999`): read them as text. */
 export const numberToText = ({ value }: TransformInput) => (typeof value === 'number' && Number.isFinite(value) ? String(value) : value);
+
+/** Python clients send `True`/`"true"` as often as `true`. */
+export const looseBoolean = ({ value }: TransformInput) => (typeof value === 'string' && /^(true|false)$/i.test(value) ? value.toLowerCase() === 'true' : value);
+
+/** For `@ValidateIf(wasSent)`: validate a field only when the body has it (`null` included, so it is refused where not allowed). */
+export const wasSent = (_: unknown, value: unknown) => value !== undefined;

@@ -1,20 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength, ValidateIf } from 'class-validator';
-import { lowerTrim, numberToText } from '../../../common/dto-transforms';
-
-const present = (_: unknown, value: unknown) => value !== undefined;
+import { lowerTrim, numberToText, wasSent } from '../../../common/dto-transforms';
 
 /** `POST /api/users/profile`: every field optional; an empty body reads the profile. */
 export class ProfileRpcProfileUpdateDto {
-  @ApiPropertyOptional({ example: 'admin' }) @ValidateIf(present) @IsString() @MaxLength(100) name?: string;
-  @ApiPropertyOptional({ example: 'admin' }) @ValidateIf(present) @IsString() @MaxLength(100) surname?: string;
-  @ApiPropertyOptional({ example: 'admin' }) @ValidateIf(present) @IsString() @MaxLength(100) patronymic?: string;
-  @ApiPropertyOptional({ example: 'admin@gmail.com' }) @ValidateIf(present) @Transform(lowerTrim) @IsEmail() @MaxLength(254) email?: string;
-  @ApiPropertyOptional({ example: true }) @ValidateIf(present) @IsBoolean() auto_updating?: boolean;
-  @ApiPropertyOptional({ example: true }) @ValidateIf(present) @IsBoolean() auto_paying?: boolean;
+  @ApiPropertyOptional({ example: 'admin' }) @ValidateIf(wasSent) @IsString() @MaxLength(100) name?: string;
+  @ApiPropertyOptional({ example: 'admin' }) @ValidateIf(wasSent) @IsString() @MaxLength(100) surname?: string;
+  @ApiPropertyOptional({ example: 'admin' }) @ValidateIf(wasSent) @IsString() @MaxLength(100) patronymic?: string;
+  @ApiPropertyOptional({ example: 'admin@gmail.com' }) @ValidateIf(wasSent) @Transform(lowerTrim) @IsEmail() @MaxLength(254) email?: string;
+  @ApiPropertyOptional({ example: true }) @ValidateIf(wasSent) @IsBoolean() auto_updating?: boolean;
+  @ApiPropertyOptional({ example: true }) @ValidateIf(wasSent) @IsBoolean() auto_paying?: boolean;
   @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'integer' }], example: 89999999999, description: 'A number or a string; stored in E.164.' })
-  @ValidateIf(present) @Transform(numberToText) @IsString() @MaxLength(32)
+  @ValidateIf(wasSent) @Transform(numberToText) @IsString() @MaxLength(32)
   phone?: string;
   @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String, example: '491405c1-0fcb-4e66-9f63-be0dbe6000c4' })
   @IsOptional() @IsUUID()

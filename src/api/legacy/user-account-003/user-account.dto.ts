@@ -1,10 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
-import { lowerTrim, numberToText, trim } from '../../../common/dto-transforms';
-
-/** Python clients send `True`/`"true"` as often as `true`. */
-const looseBoolean = ({ value }: { value: unknown }) => (typeof value === 'string' && /^(true|false)$/i.test(value) ? value.toLowerCase() === 'true' : value);
+import { looseBoolean, lowerTrim, numberToText, trim } from '../../../common/dto-transforms';
 
 // ---- requests ----
 

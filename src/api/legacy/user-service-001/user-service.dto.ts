@@ -1,15 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
-import { lowerTrim, numberToText, trim } from '../../../common/dto-transforms';
-
-const present = (_: unknown, value: unknown) => value !== undefined;
-
-/** Python clients send `True`/`"true"` as often as `true`. */
-const looseBoolean = ({ value }: { value: unknown }) => (typeof value === 'string' && /^(true|false)$/i.test(value) ? value.toLowerCase() === 'true' : value);
+import { looseBoolean, lowerTrim, numberToText, trim, wasSent } from '../../../common/dto-transforms';
 
 export class UserServiceRegisterDto {
-  @ApiPropertyOptional({ example: 'ind', default: 'ind' }) @ValidateIf(present) @IsString() @IsNotEmpty() @MaxLength(32) user_type?: string;
+  @ApiPropertyOptional({ example: 'ind', default: 'ind' }) @ValidateIf(wasSent) @IsString() @IsNotEmpty() @MaxLength(32) user_type?: string;
   @ApiPropertyOptional({ example: 'egor228' }) @IsOptional() @Transform(trim) @IsString() @MaxLength(64) username?: string;
   @ApiProperty({ example: 'a long passphrase' }) @IsString() @IsNotEmpty() password: string;
   @ApiPropertyOptional({ example: 'citymodz@yandex.com' }) @IsOptional() @Transform(lowerTrim) @IsEmail() @MaxLength(254) email?: string;
@@ -28,11 +23,11 @@ export class UserServiceLoginDto {
 
 /** Every field optional: the ones sent are changed. A new password ends the user's other sessions. */
 export class UserServiceUpdateUserDto {
-  @ApiPropertyOptional({ example: 'ind' }) @ValidateIf(present) @IsString() @IsNotEmpty() @MaxLength(32) user_type?: string;
-  @ApiPropertyOptional({ example: 'egor228' }) @ValidateIf(present) @Transform(trim) @IsString() @MaxLength(64) username?: string;
-  @ApiPropertyOptional({ example: 'a new long passphrase' }) @ValidateIf(present) @IsString() @IsNotEmpty() password?: string;
-  @ApiPropertyOptional({ example: 'AGUREZ@yandex.com' }) @ValidateIf(present) @Transform(lowerTrim) @IsEmail() @MaxLength(254) email?: string;
-  @ApiPropertyOptional({ example: '+79853553825' }) @ValidateIf(present) @Transform(numberToText) @IsString() @MaxLength(32) contact_number?: string;
+  @ApiPropertyOptional({ example: 'ind' }) @ValidateIf(wasSent) @IsString() @IsNotEmpty() @MaxLength(32) user_type?: string;
+  @ApiPropertyOptional({ example: 'egor228' }) @ValidateIf(wasSent) @Transform(trim) @IsString() @MaxLength(64) username?: string;
+  @ApiPropertyOptional({ example: 'a new long passphrase' }) @ValidateIf(wasSent) @IsString() @IsNotEmpty() password?: string;
+  @ApiPropertyOptional({ example: 'AGUREZ@yandex.com' }) @ValidateIf(wasSent) @Transform(lowerTrim) @IsEmail() @MaxLength(254) email?: string;
+  @ApiPropertyOptional({ example: '+79853553825' }) @ValidateIf(wasSent) @Transform(numberToText) @IsString() @MaxLength(32) contact_number?: string;
 }
 
 export class UserServiceRegisteredDataDto {

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsInt, IsNotEmpty, IsString, MaxLength, Min, ValidateBy, ValidateIf, ValidationOptions } from 'class-validator';
-import { lowerTrim, numberToText } from '../../../common/dto-transforms';
+import { lowerTrim, numberToText, wasSent } from '../../../common/dto-transforms';
 
 /**
  * Validation messages in Django REST Framework's own words, so the product's clients show what
@@ -18,7 +18,6 @@ export const DRF = {
   minValue: (min: number) => `Ensure this value is greater than or equal to ${min}.`,
 } as const;
 
-const sent = (_: unknown, value: unknown) => value !== undefined;
 const sentAndNotNull = (_: unknown, value: unknown) => value !== undefined && value !== null;
 
 /** Present and not null; says which of the two DRF messages applies. */
@@ -83,8 +82,8 @@ export class UsersApiRegistrationDto {
 
 /** `POST /users/auth/token/`: `{email, password}` or `{number, password}` (the e-mail wins when both are sent). */
 export class UsersApiTokenRequestDto {
-  @ApiPropertyOptional({ example: 'user1@gmail.com', description: 'Sign in by e-mail…' }) @ValidateIf(sent) @Transform(lowerTrim) @Required() @Text(254, true) email?: string;
-  @ApiPropertyOptional({ example: '+79967348137', description: '…or by phone number, in any common form.' }) @ValidateIf(sent) @Required() @PhoneNumber() number?: string;
+  @ApiPropertyOptional({ example: 'user1@gmail.com', description: 'Sign in by e-mail…' }) @ValidateIf(wasSent) @Transform(lowerTrim) @Required() @Text(254, true) email?: string;
+  @ApiPropertyOptional({ example: '+79967348137', description: '…or by phone number, in any common form.' }) @ValidateIf(wasSent) @Required() @PhoneNumber() number?: string;
   @ApiProperty({ example: 'user1user1Strong' }) @Required() @Text(1024, true) password: string;
 }
 
@@ -105,18 +104,18 @@ export class UsersApiUpdateUserDto {
   @ApiPropertyOptional({ type: String, nullable: true, example: 'user1Changed@gmail.com', maxLength: 100, description: 'null clears it.' }) @ValidateIf(sentAndNotNull) @Text(100) name?: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, example: 'user1Changed', maxLength: 100, description: 'null clears it.' }) @ValidateIf(sentAndNotNull) @Text(100) patronymic?: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, example: 'user1Changedaddress', maxLength: 500, description: 'null clears it.' }) @ValidateIf(sentAndNotNull) @Text(500) address?: string | null;
-  @ApiPropertyOptional({ example: 'user1changed@gmail.com', description: 'Clears `confirmed_email` when it changes.' }) @ValidateIf(sent) @Required() @Email() email?: string;
-  @ApiPropertyOptional({ example: '+79967348130', description: 'Clears `confirmed_number` when it changes; stored in E.164.' }) @ValidateIf(sent) @Required() @PhoneNumber() number?: string;
-  @ApiPropertyOptional({ example: 'user1user1Changed', description: 'No old password needed; every other session of the user ends.' }) @ValidateIf(sent) @Required() @Text(1024, true) password?: string;
+  @ApiPropertyOptional({ example: 'user1changed@gmail.com', description: 'Clears `confirmed_email` when it changes.' }) @ValidateIf(wasSent) @Required() @Email() email?: string;
+  @ApiPropertyOptional({ example: '+79967348130', description: 'Clears `confirmed_number` when it changes; stored in E.164.' }) @ValidateIf(wasSent) @Required() @PhoneNumber() number?: string;
+  @ApiPropertyOptional({ example: 'user1user1Changed', description: 'No old password needed; every other session of the user ends.' }) @ValidateIf(wasSent) @Required() @Text(1024, true) password?: string;
 }
 
 /** `GET /users/user/executor/?limit=&offset=` */
 export class UsersApiExecutorsQueryDto {
   @ApiPropertyOptional({ type: Number, minimum: 1, default: 100, example: 20, description: 'Page size; above 100 counts as 100.' })
-  @ValidateIf(sent) @Transform(asInteger) @IsInt({ message: DRF.integer }) @Min(1, { message: DRF.minValue(1) })
+  @ValidateIf(wasSent) @Transform(asInteger) @IsInt({ message: DRF.integer }) @Min(1, { message: DRF.minValue(1) })
   limit?: number;
   @ApiPropertyOptional({ type: Number, minimum: 0, default: 0, example: 0, description: 'How many executors to skip.' })
-  @ValidateIf(sent) @Transform(asInteger) @IsInt({ message: DRF.integer }) @Min(0, { message: DRF.minValue(0) })
+  @ValidateIf(wasSent) @Transform(asInteger) @IsInt({ message: DRF.integer }) @Min(0, { message: DRF.minValue(0) })
   offset?: number;
 }
 
