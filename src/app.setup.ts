@@ -7,7 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { ProblemDetailsFilter } from './api/v1/problem-details.filter';
 import { AppModule, AppModuleOptions } from './app.module';
 import { DomainError, FieldError } from './common/domain-error';
-import { registerLenientBodyParsers } from './common/json-body';
+import { READ_LIMIT, registerLenientBodyParsers } from './common/json-body';
 import { requestId } from './common/logging';
 import { registerUuidParamRoutes } from './common/uuid-route';
 import { AppConfig } from './config/app-config';
@@ -50,7 +50,7 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
 export async function createApp(config: AppConfig, options: AppModuleOptions = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     trustProxy: config.trustProxy,
-    bodyLimit: 64 * 1024,
+    bodyLimit: READ_LIMIT,
     routerOptions: { ignoreTrailingSlash: true },
     genReqId: requestId,
   });

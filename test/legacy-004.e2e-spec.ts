@@ -161,6 +161,10 @@ describe('legacy 004: PATCH /me/password', () => {
     });
   });
 
+  it('21002 (413) for a body too large to read', async () => {
+    expectCode(await t.http.patch('/me/password', { phone: 'x'.repeat(100_000) }), 413, 21002);
+  });
+
   it('is in the OpenAPI document under the 004 tag with every error status', async () => {
     const { body: doc } = await t.http.get('/docs-json');
     const operation = doc.paths['/me/password'].patch;

@@ -51,4 +51,15 @@ describe('every documented operation refuses odd input with a 4xx, never a 500',
     }
     expect(failures).toEqual([]);
   });
+
+  it('answers a body over 64 KiB with 413 in the surface\'s own envelope (problem+json only on /v1)', async () => {
+    const huge = JSON.stringify({ password: 'x'.repeat(100_000) });
+    const wrong: string[] = [];
+    for (const { method, path } of operations.filter((operation) => operation.method !== 'GET')) {
+      const res = await t.http.request(method, path, undefined, { token: user.accessToken, raw: huge });
+      const problemJson = (res.headers.get('content-type') ?? '').startsWith('application/problem+json');
+      if (res.status !== 413 || problemJson !== path.startsWith('/v1/')) wrong.push(`${method} ${path}: ${res.status} ${res.headers.get('content-type')} ${res.text.slice(0, 120)}`);
+    }
+    expect(wrong).toEqual([]);
+  });
 });
