@@ -25,7 +25,7 @@ import {
 } from './user-account.presenter';
 
 const tokenParam = ApiParam({ name: 'token', description: 'The token from the e-mailed link.', example: 'q3Jx0mV1c2VkLXRva2VuLWV4YW1wbGUtNDMtY2hhcnM' });
-const okMessage = (msg: string) => ApiOkResponse({ type: UserAccountMessageDto, example: { status: 'OK', msg } });
+const okMessage = (msg: string, description: string) => ApiOkResponse({ type: UserAccountMessageDto, description, example: { status: 'OK', msg } });
 
 /** Document 003: user_account endpoints under /api/ (`{"status":"OK"|"ERR","msg":…,"data"?:…}`). */
 @ApiTags('legacy 003: user account')
@@ -43,7 +43,7 @@ export class UserAccountController {
   @Get()
   @Public()
   @ApiOperation({ operationId: 'legacy003_root', summary: 'The service name and version (same answer as GET /api/)' })
-  @ApiOkResponse({ type: UserAccountServiceInfoDto })
+  @ApiOkResponse({ type: UserAccountServiceInfoDto, description: 'The service name and its package.json version.' })
   root(): UserAccountServiceInfoDto {
     return presentServiceInfo();
   }
@@ -51,7 +51,7 @@ export class UserAccountController {
   @Get('api')
   @Public()
   @ApiOperation({ operationId: 'legacy003_apiRoot', summary: 'The service name and version (same answer as GET /)' })
-  @ApiOkResponse({ type: UserAccountServiceInfoDto })
+  @ApiOkResponse({ type: UserAccountServiceInfoDto, description: 'The service name and its package.json version.' })
   apiRoot(): UserAccountServiceInfoDto {
     return presentServiceInfo();
   }
@@ -65,7 +65,7 @@ export class UserAccountController {
     summary: 'Sign in with the username or e-mail; the token lives as long as its session',
     description: 'No refresh on this surface: the token lives REFRESH_TOKEN_TTL, or REMEMBER_ME_TTL with `remember`. Ten failed sign-ins in a row lock the account (429, Retry-After).',
   })
-  @ApiOkResponse({ type: UserAccountLoggedInDto })
+  @ApiOkResponse({ type: UserAccountLoggedInDto, description: 'Signed in: a new session and its token.' })
   @ApiUserAccountErrors(400, 401, 403, 429)
   async login(@Body() body: UserAccountLoginDto, @ClientMeta() client: ClientInfo): Promise<UserAccountLoggedInDto> {
     return presentLogin(
@@ -82,7 +82,7 @@ export class UserAccountController {
     summary: 'Create an account and e-mail a confirmation link',
     description: 'The link points to GET /api/confirm_email/{token} under PUBLIC_URL and is valid for 24 hours. The Accept-Language becomes the account\'s language.',
   })
-  @okMessage(CHECK_EMAIL.msg)
+  @okMessage(CHECK_EMAIL.msg, 'Registered; the confirmation link is on its way.')
   @ApiUserAccountErrors(400, 409, 429)
   async registration(@Body() body: UserAccountRegistrationDto, @RequestLocale() locale?: Locale): Promise<UserAccountMessageDto> {
     const user = await this.users.register(registrationOf(body, locale));
@@ -101,7 +101,7 @@ export class UserAccountController {
       'The username, e-mail or phone; the link (valid for 1 hour) goes to the account\'s e-mail and points to /api/reset_password/{token} under PUBLIC_URL. ' +
       'The answer is the same whether or not the account exists (SPEC §6: no "user not found"), also during the one-minute resend cooldown (429).',
   })
-  @okMessage(CHECK_EMAIL.msg)
+  @okMessage(CHECK_EMAIL.msg, 'Always, whether or not the account exists.')
   @ApiUserAccountErrors(400, 429)
   async resetPasswordRequest(@Body() body: UserAccountResetPasswordRequestDto, @RequestLocale() locale?: Locale): Promise<UserAccountMessageDto> {
     await this.recovery.request({ login: body.username }, { code: false, link: this.links.resetPassword, locale });
@@ -113,7 +113,7 @@ export class UserAccountController {
   @UseFilters(new UserAccountErrorFilter({ InvalidCode: CONFIRM_TOKEN_INVALID }))
   @tokenParam
   @ApiOperation({ operationId: 'legacy003_confirmEmail', summary: 'Confirm the e-mail address with the e-mailed link (works once)' })
-  @okMessage(EMAIL_CONFIRMED.msg)
+  @okMessage(EMAIL_CONFIRMED.msg, 'The address is confirmed.')
   @ApiUserAccountTokenErrors(CONFIRM_TOKEN_INVALID, 400)
   async confirmEmail(@Param('token') token: string): Promise<UserAccountMessageDto> {
     await this.contacts.confirmEmailLink(token);
@@ -131,7 +131,7 @@ export class UserAccountController {
     summary: 'Set a new password with the e-mailed link; every session ends',
     description: 'A password that fails the policy is refused (400) before the link is used, so the link still works.',
   })
-  @okMessage(PASSWORD_RESET.msg)
+  @okMessage(PASSWORD_RESET.msg, 'The new password is set; every session of the account has ended.')
   @ApiUserAccountTokenErrors(RESET_TOKEN_INVALID, 400, 429)
   async resetPassword(@Param('token') token: string, @Body() body: UserAccountResetPasswordDto, @RequestLocale() locale?: Locale): Promise<UserAccountMessageDto> {
     await this.recovery.resetWithLink(token, body.new_pwd, locale);
@@ -141,7 +141,7 @@ export class UserAccountController {
   @Get('api/profile_settings')
   @Authenticated()
   @ApiOperation({ operationId: 'legacy003_profileSettings', summary: 'The profile: e-mail masked, password as "********"' })
-  @ApiOkResponse({ type: UserAccountProfileSettingsDto })
+  @ApiOkResponse({ type: UserAccountProfileSettingsDto, description: 'The signed-in account.' })
   @ApiUserAccountErrors(401, 403)
   profileSettings(@CurrentAuth() { user }: AuthContext): UserAccountProfileSettingsDto {
     return presentProfileSettings(user);
@@ -154,7 +154,7 @@ export class UserAccountController {
     summary: 'End this session: its token stops working at once',
     description: 'The document shows `"status": "1234"`; the status is "OK" (SPEC §7).',
   })
-  @okMessage(LOGGED_OUT.msg)
+  @okMessage(LOGGED_OUT.msg, 'This session has ended.')
   @ApiUserAccountErrors(401, 403)
   async logout(@CurrentAuth() { user, sessionId }: AuthContext): Promise<UserAccountMessageDto> {
     await this.auth.signOut(user, sessionId);
