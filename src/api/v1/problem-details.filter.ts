@@ -1,7 +1,8 @@
-import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Catch } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { DomainError, DomainErrorKind } from '../../common/domain-error';
-import { applyRetryAfter, httpStatusOf, toDomainError } from '../../common/failure';
+import { httpStatusOf } from '../../common/failure';
+import { ErrorReply, SurfaceErrorFilter } from '../surface-error.filter';
 
 /** The /v1 error table: domain error kind → RFC 9457 title (the status is shared: HTTP_STATUS). */
 export const PROBLEM_TITLES: Record<DomainErrorKind, string> = {
@@ -60,23 +61,15 @@ export function problemFor(error: DomainError, instance?: string): ProblemDetail
 
 /** RFC 9457 `application/problem+json` for /v1 and for everything outside the legacy surfaces. */
 @Catch()
-export class ProblemDetailsFilter implements ExceptionFilter {
-  private readonly logger = new Logger('Errors');
+export class ProblemDetailsFilter extends SurfaceErrorFilter {
+  protected override readonly contentType = 'application/problem+json; charset=utf-8';
 
-  catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const request = host.switchToHttp().getRequest<FastifyRequest>();
-    const error = toDomainError(exception, reply);
-    if (!error) {
-      this.logger.error({ err: exception }, 'unhandled error');
-      void reply
-        .status(500)
-        .type('application/problem+json')
-        .send({ type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'Something went wrong on our side.', code: 'Internal' });
-      return;
-    }
-    applyRetryAfter(reply, error);
+  protected render(error: DomainError, request: FastifyRequest): ErrorReply {
     const problem = problemFor(error, request.url.split('?')[0]);
-    void reply.status(problem.status).type('application/problem+json').send(problem);
+    return { status: problem.status, body: problem };
+  }
+
+  protected renderInternal(): ErrorReply {
+    return { status: 500, body: { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'Something went wrong on our side.', code: 'Internal' } };
   }
 }

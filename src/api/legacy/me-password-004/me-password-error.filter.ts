@@ -3,7 +3,7 @@ import { QueryFailedError, TypeORMError } from 'typeorm';
 import { DomainError, DomainErrorKind } from '../../../common/domain-error';
 import { httpStatusOf } from '../../../common/failure';
 import { errorResponsesDecorator } from '../api-error-responses';
-import { ErrorReply, messageOf, SurfaceErrorFilter } from '../surface-error.filter';
+import { ErrorReply, messageOf, SurfaceErrorFilter } from '../../surface-error.filter';
 import { MePasswordDto, MePasswordErrorDto } from './me-password.dto';
 
 /** The message of a field the mode needs but the body lacks; tells 21009 (no phone) from 21013 (bad phone). */

@@ -3,7 +3,7 @@ import { Catch } from '@nestjs/common';
 import { DomainError } from '../../../common/domain-error';
 import { httpStatusOf } from '../../../common/failure';
 import { errorResponsesDecorator } from '../api-error-responses';
-import { ErrorReply, SurfaceErrorFilter } from '../surface-error.filter';
+import { ErrorReply, SurfaceErrorFilter } from '../../surface-error.filter';
 import { ProfileRpcErrorDto } from './profile-rpc.dto';
 
 /**

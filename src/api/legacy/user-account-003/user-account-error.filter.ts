@@ -2,7 +2,7 @@ import { Catch } from '@nestjs/common';
 import { DomainError, DomainErrorKind } from '../../../common/domain-error';
 import { httpStatusOf } from '../../../common/failure';
 import { errorResponsesDecorator } from '../api-error-responses';
-import { ErrorReply, messageOf, SurfaceErrorFilter } from '../surface-error.filter';
+import { ErrorReply, messageOf, SurfaceErrorFilter } from '../../surface-error.filter';
 import { UserAccountErrorDto } from './user-account.dto';
 import { USERNAME_NOT_ALLOWED } from './user-account.presenter';
 

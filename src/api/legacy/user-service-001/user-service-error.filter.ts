@@ -2,7 +2,7 @@ import { Catch } from '@nestjs/common';
 import { DomainError } from '../../../common/domain-error';
 import { httpStatusOf } from '../../../common/failure';
 import { errorResponsesDecorator } from '../api-error-responses';
-import { ErrorReply, messageOf, SurfaceErrorFilter } from '../surface-error.filter';
+import { ErrorReply, messageOf, SurfaceErrorFilter } from '../../surface-error.filter';
 import { UserServiceErrorDto } from './user-service.dto';
 
 const envelope = (message: string) => ({ status: 'error', message });

@@ -2,7 +2,7 @@ import { Catch } from '@nestjs/common';
 import { DomainError } from '../../../common/domain-error';
 import { httpStatusOf } from '../../../common/failure';
 import { errorResponsesDecorator } from '../api-error-responses';
-import { ErrorReply, SurfaceErrorFilter } from '../surface-error.filter';
+import { ErrorReply, SurfaceErrorFilter } from '../../surface-error.filter';
 import { UsersApiErrorDto } from './users-api.dto';
 import { detailOf, fieldErrorOf, fieldErrorsBody } from './users-api.presenter';
 

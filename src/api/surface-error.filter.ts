@@ -1,7 +1,7 @@
 import { ArgumentsHost, ExceptionFilter, Logger } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
-import { DomainError } from '../../common/domain-error';
-import { applyRetryAfter, toDomainError } from '../../common/failure';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from '../common/domain-error';
+import { applyRetryAfter, toDomainError } from '../common/failure';
 
 /** What a surface answers for one failure: HTTP status and its documented body. */
 export interface ErrorReply {
@@ -10,31 +10,34 @@ export interface ErrorReply {
 }
 
 /**
- * What every legacy surface's error filter shares: the caller's faults become DomainErrors the
- * surface renders in its documented envelope (with Retry-After where one applies); anything else
- * is logged and answered as a 500 in the same envelope, with no detail.
+ * What every surface's error filter shares (/v1's problem+json and each legacy envelope): the
+ * caller's faults become DomainErrors the surface renders in its own envelope (with Retry-After
+ * where one applies); anything else is logged and answered as a 500 in the same envelope, with no detail.
  */
 export abstract class SurfaceErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
+  protected readonly contentType: string = 'application/json; charset=utf-8';
+
   /** The documented envelope for a caller's fault. */
-  protected abstract render(error: DomainError): ErrorReply;
+  protected abstract render(error: DomainError, request: FastifyRequest): ErrorReply;
 
   /** The documented envelope for a fault of ours. */
   protected abstract renderInternal(exception: unknown): ErrorReply;
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
     const error = toDomainError(exception, reply);
     let answer: ErrorReply;
     if (error) {
       applyRetryAfter(reply, error);
-      answer = this.render(error);
+      answer = this.render(error, request);
     } else {
       this.logger.error({ err: exception }, 'unhandled error');
       answer = this.renderInternal(exception);
     }
-    void reply.status(answer.status).type('application/json; charset=utf-8').send(JSON.stringify(answer.body));
+    void reply.status(answer.status).type(this.contentType).send(JSON.stringify(answer.body));
   }
 }
 
