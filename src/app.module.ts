@@ -36,7 +36,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(loggerParams(config.logLevel, options.logStream)),
         TypeOrmModule.forRootAsync({
-          useFactory: () => dataSourceOptions(config.databaseUrl!),
+          useFactory: () => dataSourceOptions(config.databaseUrl!, config.database),
           // Migrations run before any module reads a table; the advisory lock makes parallel start-ups safe.
           dataSourceFactory: async (dataSourceOptions) => {
             const dataSource = await new DataSource(dataSourceOptions!).initialize();

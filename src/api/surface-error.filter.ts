@@ -3,6 +3,29 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../common/domain-error';
 import { applyRetryAfter, toDomainError } from '../common/failure';
 
+/**
+ * A pool that cannot hand out a connection fails every request at once: one warning line when it
+ * starts, then at most one summary line per interval instead of one per refused request.
+ */
+export class UnavailableLog {
+  private static readonly INTERVAL_MS = 10_000;
+  private windowStart = 0;
+  private suppressed = 0;
+
+  constructor(private readonly logger: Pick<Logger, 'warn'>) {}
+
+  record(exception: unknown, now = Date.now()): void {
+    if (now - this.windowStart < UnavailableLog.INTERVAL_MS) {
+      this.suppressed += 1;
+      return;
+    }
+    const reason = exception instanceof Error ? exception.message : String(exception);
+    this.logger.warn({ reason, refusedSinceLastLine: this.suppressed }, 'database unavailable: answering 503');
+    this.windowStart = now;
+    this.suppressed = 0;
+  }
+}
+
 /** What a surface answers for one failure: HTTP status and its documented body. */
 export interface ErrorReply {
   status: number;
@@ -16,6 +39,8 @@ export interface ErrorReply {
  */
 export abstract class SurfaceErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
+  /** Shared by every surface's filter: one summary of refused requests, not one line per surface. */
+  private static readonly unavailable = new UnavailableLog(new Logger('Database'));
 
   protected readonly contentType: string = 'application/json; charset=utf-8';
 
@@ -31,6 +56,7 @@ export abstract class SurfaceErrorFilter implements ExceptionFilter {
     const error = toDomainError(exception, reply);
     let answer: ErrorReply;
     if (error) {
+      if (error.kind === 'ServiceUnavailable') SurfaceErrorFilter.unavailable.record(exception);
       applyRetryAfter(reply, error);
       answer = this.render(error, request);
     } else {

@@ -5,6 +5,13 @@ import { User } from '../users/user.entity';
 import { RefreshToken } from './refresh-token.entity';
 import { Session } from './session.entity';
 
+/** A refresh token's session, locked for the transaction, with its user (null once deleted). */
+export interface LockedSession {
+  token: RefreshToken;
+  session: Session;
+  user: User | null;
+}
+
 @Injectable()
 export class SessionsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -32,17 +39,22 @@ export class SessionsRepository {
       .getOne();
   }
 
-  /** Runs `work` with the token's session row locked, so concurrent refreshes are serialised. */
+  /**
+   * Runs `work` with the token's session row locked, so concurrent refreshes are serialised. The
+   * session's user is read on the same transaction: a transaction that waited for a second pool
+   * connection could deadlock the pool once every connection is held by such a transaction.
+   */
   async withLockedSessionOfToken<T>(
     tokenHash: Buffer,
-    work: (found: { token: RefreshToken; session: Session } | null, manager: EntityManager) => Promise<T>,
+    work: (found: LockedSession | null, manager: EntityManager) => Promise<T>,
   ): Promise<T> {
     return this.dataSource.transaction(async (manager) => {
       const token = await manager.findOneBy(RefreshToken, { tokenHash });
       const session = token
         ? await manager.getRepository(Session).createQueryBuilder('s').setLock('pessimistic_write').where('s.id = :id', { id: token.sessionId }).getOne()
         : null;
-      return work(token && session ? { token, session } : null, manager);
+      const user = session ? await manager.findOneBy(User, { id: session.userId }) : null;
+      return work(token && session ? { token, session, user } : null, manager);
     });
   }
 

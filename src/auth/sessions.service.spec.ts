@@ -2,10 +2,9 @@ import { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { DomainError, DomainErrorKind } from '../common/domain-error';
 import { User } from '../users/user.entity';
-import { UsersRepository } from '../users/users.repository';
 import { RefreshToken } from './refresh-token.entity';
 import { Session } from './session.entity';
-import { SessionsRepository } from './sessions.repository';
+import { LockedSession, SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 import { IssuedAccessToken, TokenService } from './token.service';
 
@@ -17,6 +16,8 @@ const T0 = new Date('2030-01-01T00:00:00.000Z');
  * copy of the session row: only what goes through `manager.update` is stored.
  */
 class InMemorySessionsRepository {
+  constructor(private readonly users: Map<string, User>) {}
+
   readonly sessions = new Map<string, Session>();
   readonly tokens = new Map<string, RefreshToken>();
   readonly updates: Array<{ id: string; values: Partial<Session> }> = [];
@@ -51,11 +52,11 @@ class InMemorySessionsRepository {
 
   async withLockedSessionOfToken<T>(
     tokenHash: Buffer,
-    work: (found: { token: RefreshToken; session: Session } | null, manager: EntityManager) => Promise<T>,
+    work: (found: LockedSession | null, manager: EntityManager) => Promise<T>,
   ): Promise<T> {
     const token = this.tokens.get(tokenHash.toString('hex'));
     const session = token && this.sessions.get(token.sessionId);
-    const found = token && session ? { token: { ...token }, session: { ...session } } : null;
+    const found = token && session ? { token: { ...token }, session: { ...session }, user: this.users.get(session.userId) ?? null } : null;
     return work(found, this.manager as unknown as EntityManager);
   }
 
@@ -113,13 +114,11 @@ describe('SessionsService', () => {
 
   beforeEach(() => {
     jest.useFakeTimers({ now: T0 });
-    repo = new InMemorySessionsRepository();
-    tokens = new FakeTokenService();
     users = new Map([['user-1', makeUser()]]);
-    const usersRepo = { findById: async (id: string) => users.get(id) ?? null };
+    repo = new InMemorySessionsRepository(users);
+    tokens = new FakeTokenService();
     service = new SessionsService(
       repo as unknown as SessionsRepository,
-      usersRepo as unknown as UsersRepository,
       tokens as unknown as TokenService,
       CONFIG,
     );

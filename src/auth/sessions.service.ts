@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DomainError } from '../common/domain-error';
 import { User } from '../users/user.entity';
-import { UsersRepository } from '../users/users.repository';
 import { Session } from './session.entity';
 import { SessionsRepository } from './sessions.repository';
 import { IssuedAccessToken, TokenService } from './token.service';
@@ -38,7 +37,6 @@ export interface AuthContext {
 export class SessionsService {
   constructor(
     private readonly sessions: SessionsRepository,
-    private readonly users: UsersRepository,
     private readonly tokens: TokenService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -70,11 +68,10 @@ export class SessionsService {
     const nextToken = this.tokens.newRefreshToken();
     const outcome = await this.sessions.withLockedSessionOfToken(this.tokens.hashRefreshToken(refreshToken), async (found, manager) => {
       if (!found) return { error: 'unknown' as const };
-      const { token, session } = found;
+      const { token, session, user } = found;
       const now = new Date();
       if (session.revokedAt || session.expiresAt <= now) return { error: 'unknown' as const };
       // Checked before rotating, so a refused refresh changes nothing.
-      const user = await this.users.findById(session.userId);
       if (!user) return { error: 'unknown' as const };
       if (user.status === 'blocked') return { error: 'blocked' as const };
 

@@ -1,7 +1,11 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
+import { isDatabaseUnavailable } from '../database/connection-failure';
 import { DomainError, DomainErrorKind } from './domain-error';
+
+/** What a client is told when no database connection could be had; it may retry after this many seconds. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
 
 /**
  * The HTTP status of each domain error, shared by every surface (SPEC §7: proper status codes
@@ -33,6 +37,7 @@ export const HTTP_STATUS: Record<DomainErrorKind, number> = {
   AccountLocked: 429,
   RateLimited: 429,
   ResendTooSoon: 429,
+  ServiceUnavailable: 503,
   HttpError: 400,
 };
 
@@ -41,11 +46,17 @@ export function httpStatusOf(error: DomainError): number {
 }
 
 /**
- * Whatever a route threw, as a DomainError when it is the caller's fault, or null for a
- * server fault (the filters log those and answer a generic 500). Shared by every surface's filter.
+ * Whatever a route threw, as a DomainError when it is the caller's fault or a database that
+ * cannot be reached (503: the client may retry), or null for a server fault (the filters log
+ * those and answer a generic 500). Shared by every surface's filter.
  */
 export function toDomainError(exception: unknown, reply: FastifyReply): DomainError | null {
   if (exception instanceof DomainError) return exception;
+  if (isDatabaseUnavailable(exception)) {
+    return new DomainError('ServiceUnavailable', 'the service is temporarily unavailable; try again shortly', {
+      retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS,
+    });
+  }
   if (exception instanceof ThrottlerException) {
     const retryAfter = Number(reply.getHeader('Retry-After')) || 60;
     return new DomainError('RateLimited', 'too many requests; try again later', { retryAfterSeconds: retryAfter });

@@ -179,6 +179,24 @@ describe('loadConfig', () => {
   });
 });
 
+describe('loadConfig: the database pool', () => {
+  it('defaults to 20 connections and a 5 s wait', () => {
+    expect(loadConfig({}).database).toEqual({ poolSize: 20, poolTimeoutMs: 5000 });
+  });
+
+  it('reads DATABASE_POOL_SIZE and DATABASE_POOL_TIMEOUT_MS', () => {
+    expect(loadConfig({ DATABASE_POOL_SIZE: '5', DATABASE_POOL_TIMEOUT_MS: '250' }).database).toEqual({ poolSize: 5, poolTimeoutMs: 250 });
+  });
+
+  it.each([
+    ['DATABASE_POOL_SIZE', '0'],
+    ['DATABASE_POOL_SIZE', 'many'],
+    ['DATABASE_POOL_TIMEOUT_MS', '0'],
+  ])('%s=%s fails naming the variable', (variable, value) => {
+    expect(configError({ [variable]: value }).variable).toBe(variable);
+  });
+});
+
 describe('loadConfig: verification and outbox (SPEC §6)', () => {
   it('defaults to the SPEC values', () => {
     const config = loadConfig({});

@@ -8,6 +8,7 @@ export interface AppConfig {
   host: string;
   /** Unset: the embedded PostgreSQL under `.data/` is started (see database/embedded-postgres.ts). */
   databaseUrl?: string;
+  database: DatabasePoolConfig;
   smtpUrl?: string;
   mailFrom: string;
   smsWebhookUrl?: string;
@@ -27,6 +28,14 @@ export interface AppConfig {
   authRateLimitPerMinute: number;
   verification: VerificationConfig;
   outbox: OutboxConfig;
+}
+
+/** The connection pool of one instance. */
+export interface DatabasePoolConfig {
+  /** Connections this instance may hold at once. */
+  poolSize: number;
+  /** How long a request waits for a free connection before it is answered 503. */
+  poolTimeoutMs: number;
 }
 
 /** One-time secrets (SPEC §6); every duration in seconds. */
@@ -56,6 +65,8 @@ export class ConfigError extends Error {
     super(`Invalid configuration: ${variable} ${reason}`);
   }
 }
+
+export const DEFAULT_POOL: DatabasePoolConfig = { poolSize: 20, poolTimeoutMs: 5000 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -138,6 +149,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     port,
     host,
     databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    database: {
+      poolSize: int('DATABASE_POOL_SIZE', DEFAULT_POOL.poolSize, 1, 1000),
+      poolTimeoutMs: int('DATABASE_POOL_TIMEOUT_MS', DEFAULT_POOL.poolTimeoutMs, 100, 600_000),
+    },
     smtpUrl: url('SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: read('MAIL_FROM') ?? 'no-reply@localhost',
     smsWebhookUrl: url('SMS_WEBHOOK_URL', ['http:', 'https:']),

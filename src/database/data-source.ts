@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { DataSourceOptions } from 'typeorm';
+import { DatabasePoolConfig, DEFAULT_POOL } from '../config/app-config';
 import { RefreshToken } from '../auth/refresh-token.entity';
 import { Session } from '../auth/session.entity';
 import { SigningKey } from '../auth/signing-key.entity';
@@ -11,7 +12,7 @@ import { VerificationSecret } from '../verification/verification-secret.entity';
 export const ENTITIES = [User, Session, RefreshToken, SigningKey, VerificationSecret, SendCooldown, OutboxMessage];
 
 /** One definition of the connection, used by the app, the tests and the TypeORM CLI (ormconfig.ts). */
-export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
+export function dataSourceOptions(databaseUrl: string, pool: DatabasePoolConfig = DEFAULT_POOL): DataSourceOptions {
   return {
     type: 'postgres',
     url: databaseUrl,
@@ -21,6 +22,8 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
     migrationsTableName: 'migrations',
     synchronize: false,
     migrationsRun: false,
-    extra: { max: 20, application_name: 'identity-service' },
+    // connectionTimeoutMillis bounds both opening a connection and waiting for a free one in the
+    // pool: without it, a saturated pool makes requests wait forever instead of answering 503.
+    extra: { max: pool.poolSize, connectionTimeoutMillis: pool.poolTimeoutMs, application_name: 'identity-service' },
   };
 }

@@ -13,6 +13,8 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** A raw body sent as is (for malformed-JSON tests). */
   raw?: string;
+  /** Give up (reject) after this long instead of waiting for an answer forever. */
+  timeoutMs?: number;
 }
 
 /** A tiny client over real HTTP (Node's fetch), so every e2e test crosses the network stack. */
@@ -41,7 +43,8 @@ export class HttpClient {
     let payload: string | undefined = options.raw;
     if (payload === undefined && body !== undefined) payload = JSON.stringify(body);
     if (payload !== undefined) headers['content-type'] ??= 'application/json';
-    const response = await fetch(this.baseUrl + path, { method, headers, body: payload });
+    const signal = options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined;
+    const response = await fetch(this.baseUrl + path, { method, headers, body: payload, signal });
     const text = await response.text();
     const type = response.headers.get('content-type') ?? '';
     const parsed = text && type.includes('json') ? JSON.parse(text) : text || undefined;

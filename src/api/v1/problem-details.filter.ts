@@ -31,6 +31,7 @@ export const PROBLEM_TITLES: Record<DomainErrorKind, string> = {
   ContactMissing: 'Nothing to send the code to',
   AlreadyVerified: 'Already verified',
   ResendTooSoon: 'Code sent too recently',
+  ServiceUnavailable: 'Service temporarily unavailable',
   HttpError: 'Bad request',
 };
 

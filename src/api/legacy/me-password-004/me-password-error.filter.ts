@@ -36,6 +36,7 @@ const KIND_CODES: Partial<Record<DomainErrorKind, number>> = {
   SessionRevoked: 21015,
   InvalidCredentials: 21015,
   InvalidCode: 21015,
+  ServiceUnavailable: 21001,
 };
 
 /** Codes of a 5xx: which step failed in the original service. */
@@ -56,7 +57,6 @@ export class MePasswordErrorFilter extends SurfaceErrorFilter {
   }
 
   protected renderInternal(exception: unknown): ErrorReply {
-    if (isConnectionFailure(exception)) return { status: 503, body: { code: SERVER_CODES.connection, message: 'the database is unavailable' } };
     if (exception instanceof QueryFailedError) return { status: 500, body: { code: SERVER_CODES.query, message: 'the password could not be changed' } };
     if (exception instanceof TypeORMError) return { status: 500, body: { code: SERVER_CODES.compile, message: 'the password could not be changed' } };
     return { status: 500, body: { code: SERVER_CODES.query, message: 'the password could not be changed' } };
@@ -70,13 +70,6 @@ export function codeOf(error: DomainError): number {
     if (codes) return field.message.endsWith(MISSING) ? codes.missing : codes.invalid;
   }
   return KIND_CODES[error.kind] ?? 21002;
-}
-
-/** pg and pool errors that mean "no connection" rather than "the query failed". */
-function isConnectionFailure(exception: unknown): boolean {
-  const { code, message } = (exception ?? {}) as { code?: unknown; message?: unknown };
-  if (typeof code === 'string' && (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EPIPE)$/.test(code) || code.startsWith('08') || code === '57P01' || code === '57P03')) return true;
-  return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end/i.test(message);
 }
 
 const example = (code: number, message: string, extra: object = {}) => ({ code, message, ...extra });

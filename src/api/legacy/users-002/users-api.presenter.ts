@@ -108,6 +108,8 @@ export function detailOf(error: DomainError): string {
       return 'Email is already confirmed.';
     case 'ContactMissing':
       return 'This account has no email address.';
+    case 'ServiceUnavailable':
+      return 'Service temporarily unavailable, try again later.';
     default:
       return error.message;
   }

@@ -1,0 +1,17 @@
+/**
+ * pg and pool errors that mean "no database connection could be had" rather than "the query failed":
+ * the pool's acquire timeout (every connection busy), a refused or dropped connection, a server
+ * shutting down or not accepting connections yet. Surfaces answer these 503, never 500.
+ */
+export function isDatabaseUnavailable(exception: unknown): boolean {
+  const { code, message } = (exception ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string') {
+    if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EPIPE|EHOSTUNREACH)$/.test(code)) return true;
+    // 08xxx connection exceptions, 57P01-57P03 admin/crash shutdown, cannot connect now; 53300 too many connections.
+    if (code.startsWith('08') || /^57P0[1-3]$/.test(code) || code === '53300') return true;
+  }
+  return (
+    typeof message === 'string' &&
+    /timeout exceeded when trying to connect|Connection terminated|Cannot use a pool after calling end|Client has encountered a connection error/i.test(message)
+  );
+}
