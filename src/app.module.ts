@@ -13,7 +13,9 @@ import { RequestBodyGuard } from './common/json-body';
 import { loggerParams } from './common/logging';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { CredentialsModule } from './credentials/credentials.module';
 import { dataSourceOptions } from './database/data-source';
+import { TransactionsModule } from './database/transactions';
 import { runMigrations } from './database/migrate';
 import { HealthModule } from './health/health.module';
 import { NotificationsModule } from './notifications/notifications.module';
@@ -45,7 +47,9 @@ export class AppModule {
           },
         }),
         ThrottlerModule.forRoot([{ name: 'default', ttl: 60_000, limit: config.authRateLimitPerMinute }]),
+        TransactionsModule,
         UsersModule,
+        CredentialsModule,
         AuthModule,
         NotificationsModule,
         VerificationModule,

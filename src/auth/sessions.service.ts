@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DomainError } from '../common/domain-error';
+import { Tx } from '../database/transactions';
 import { User } from '../users/user.entity';
 import { Session } from './session.entity';
 import { SessionsRepository } from './sessions.repository';
@@ -30,6 +31,8 @@ export interface SessionOptions extends ClientInfo {
 export interface AuthContext {
   user: User;
   sessionId: string;
+  /** When this session signed in (not refreshed): the freshness of the proof (SPEC §9 rule 4). */
+  authTime: Date;
 }
 
 /** Sessions and refresh-token rotation with reuse detection (SPEC §5). */
@@ -107,11 +110,11 @@ export class SessionsService {
   }
 
   /** The hot path: one indexed read that proves the session is live and loads its user. */
-  async authenticate(sessionId: string, userId: string): Promise<AuthContext> {
+  async authenticate(sessionId: string, userId: string, authTime = new Date(0)): Promise<AuthContext> {
     const user = await this.sessions.findLiveSessionUser(sessionId, userId);
     if (!user) throw new DomainError('SessionRevoked', 'the session has ended; sign in again');
     if (user.status === 'blocked') throw new DomainError('AccountBlocked', 'this account is blocked');
-    return { user, sessionId };
+    return { user, sessionId, authTime };
   }
 
   list(userId: string): Promise<Session[]> {
@@ -124,12 +127,13 @@ export class SessionsService {
     }
   }
 
-  revokeOthers(userId: string, keepSessionId: string | undefined, reason: string): Promise<number> {
-    return this.sessions.revokeAll(userId, reason, keepSessionId);
+  /** Ends every session of the user but `keepSessionId`; inside `tx` when the change that causes it has one. */
+  revokeOthers(userId: string, keepSessionId: string | undefined, reason: string, tx?: Tx): Promise<number> {
+    return this.sessions.revokeAll(userId, reason, keepSessionId, tx);
   }
 
   private accessFor(user: User, session: Session, ttlSeconds: number): IssuedAccessToken {
-    return this.tokens.signAccessToken({ userId: user.id, role: user.role, sessionId: session.id }, ttlSeconds, session.expiresAt);
+    return this.tokens.signAccessToken({ userId: user.id, role: user.role, sessionId: session.id, authTime: session.createdAt }, ttlSeconds, session.expiresAt);
   }
 
   private lifetime(remember: boolean): number {

@@ -11,6 +11,17 @@ export interface AccessClaims {
   role: UserRole;
   exp: number;
   iat: number;
+  /** When the user signed in to this session (OIDC's `auth_time`, seconds): how fresh the proof is (SPEC §9 rule 4). */
+  auth_time?: number;
+}
+
+/** Who an access token is for. */
+export interface AccessSubject {
+  userId: string;
+  role: UserRole;
+  sessionId: string;
+  /** The session's sign-in time. */
+  authTime: Date;
 }
 
 export interface IssuedAccessToken {
@@ -29,13 +40,13 @@ export class TokenService {
   ) {}
 
   /** An access token for `sessionId` that lives `ttlSeconds`, never past `notAfter` (the session's end). */
-  signAccessToken(subject: { userId: string; role: UserRole; sessionId: string }, ttlSeconds: number, notAfter?: Date): IssuedAccessToken {
+  signAccessToken(subject: AccessSubject, ttlSeconds: number, notAfter?: Date): IssuedAccessToken {
     const now = Math.floor(Date.now() / 1000);
     const limit = notAfter ? Math.floor(notAfter.getTime() / 1000) : Number.POSITIVE_INFINITY;
     const exp = Math.max(now + 1, Math.min(now + ttlSeconds, limit));
     const key = this.keys.signingKey();
     const token = this.jwt.sign(
-      { sub: subject.userId, sid: subject.sessionId, role: subject.role, iat: now, exp },
+      { sub: subject.userId, sid: subject.sessionId, role: subject.role, iat: now, exp, auth_time: Math.floor(subject.authTime.getTime() / 1000) },
       { privateKey: key.privateKey as never, algorithm: key.algorithm, keyid: key.kid },
     );
     return { token, expiresIn: exp - now, expiresAt: new Date(exp * 1000) };

@@ -24,6 +24,8 @@ export interface AppConfig {
   trustProxy: boolean | string | number;
   /** Seconds during which an already-rotated refresh token may be retried (SPEC §5). */
   refreshReuseGraceSeconds: number;
+  /** Seconds a sign-in counts as fresh proof for sensitive /v1 changes (SPEC §9 rule 4). */
+  reauthMaxAge: number;
   /** Per-IP request budget per minute on the sign-in style endpoints. */
   authRateLimitPerMinute: number;
   verification: VerificationConfig;
@@ -168,6 +170,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trustProxy: parseTrustProxy(read('TRUST_PROXY')),
     refreshReuseGraceSeconds: int('REFRESH_REUSE_GRACE_SECONDS', 5, 0, 60),
     authRateLimitPerMinute: int('AUTH_RATE_LIMIT_PER_MINUTE', 30, 1),
+    reauthMaxAge: int('REAUTH_MAX_AGE', 300, 0, 86_400),
     verification: {
       codeTtl: int('VERIFICATION_CODE_TTL', 600, 1),
       emailLinkTtl: int('EMAIL_CONFIRM_LINK_TTL', 86400, 1),
