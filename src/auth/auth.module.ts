@@ -9,6 +9,8 @@ import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { RefreshToken } from './refresh-token.entity';
 import { Session } from './session.entity';
+import { ServerSecret } from './server-secret.entity';
+import { ServerSecretsService } from './server-secrets.service';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 import { SigningKey } from './signing-key.entity';
@@ -17,9 +19,9 @@ import { TokenService } from './token.service';
 import { WellKnownController } from './well-known.controller';
 
 @Module({
-  imports: [UsersModule, NotificationsModule, PassportModule, JwtModule.register({}), TypeOrmModule.forFeature([Session, RefreshToken, SigningKey])],
+  imports: [UsersModule, NotificationsModule, PassportModule, JwtModule.register({}), TypeOrmModule.forFeature([Session, RefreshToken, SigningKey, ServerSecret])],
   controllers: [WellKnownController],
-  providers: [AuthService, SessionsService, SessionsRepository, SigningKeysService, TokenService, JwtStrategy, JwtAuthGuard],
+  providers: [AuthService, SessionsService, SessionsRepository, SigningKeysService, ServerSecretsService, TokenService, JwtStrategy, JwtAuthGuard],
   exports: [AuthService, SessionsService, TokenService, JwtAuthGuard],
 })
 export class AuthModule {}
