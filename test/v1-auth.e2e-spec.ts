@@ -366,13 +366,17 @@ describe('/v1 auth', () => {
       expectJson(await t.http.get('/v1/me', { token: second.body.accessToken }), 200);
     });
 
-    it('grace: the previous token retried within 5 s gets a working pair, and the session stays live', async () => {
+    it('grace: the previous token retried within 5 s gets the same refresh token as the rotation and a fresh access token', async () => {
       const user = await registerAndLogin(t.http);
       const rotated = await t.http.post('/v1/auth/refresh', { refreshToken: user.refreshToken });
       expectJson(rotated, 200);
       const retry = await t.http.post('/v1/auth/refresh', { refreshToken: user.refreshToken });
       expectJson(retry, 200);
       expect(retry.body.sessionId).toBe(user.sessionId);
+      // One live refresh token per session: the retry gets the rotation's, not a second one.
+      expect(retry.body.refreshToken).toBe(rotated.body.refreshToken);
+      expect(retry.body.accessToken).not.toBe(rotated.body.accessToken);
+      expect(jwtPayload(retry.body.accessToken)).toMatchObject({ sub: user.id, sid: user.sessionId });
       expectJson(await t.http.get('/v1/me', { token: retry.body.accessToken }), 200);
       // The pair from the first rotation (the other tab) is still good.
       expectJson(await t.http.get('/v1/me', { token: rotated.body.accessToken }), 200);

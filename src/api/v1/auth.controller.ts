@@ -64,7 +64,7 @@ export class V1AuthController {
     operationId: 'refresh',
     summary: 'Exchange a refresh token for a new pair',
     description:
-      'The refresh token rotates on every use. Presenting an already-used token revokes the whole session, except a retry within 5 seconds of its rotation, which gets a fresh pair.',
+      'The refresh token rotates on every use. Presenting an already-used token revokes the whole session, except a retry within 5 seconds of its rotation, which gets the same refresh token that rotation issued and a fresh access token.',
   })
   @ApiOkResponse({ type: TokenPairDto })
   @ApiProblems(400, 401, 403, 429)

@@ -99,7 +99,7 @@ export class UsersApiAuthController {
     summary: 'Exchange a refresh token for a new pair',
     description:
       'The refresh token rotates on every use. Presenting an already-used one revokes the whole session (its access tokens stop working), ' +
-      'except a retry within 5 seconds of its rotation, which gets a fresh pair.',
+      'except a retry within 5 seconds of its rotation, which gets the same refresh token that rotation issued and a fresh access token.',
   })
   @ApiOkResponse({ type: UsersApiTokenPairDto, description: 'A new pair; the refresh token sent is used up.' })
   @ApiUsersApiErrors(400, 401, 403, 429)
