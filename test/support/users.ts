@@ -1,3 +1,8 @@
+import { INestApplicationContext } from '@nestjs/common';
+import { SessionsService } from '../../src/auth/sessions.service';
+import { User } from '../../src/users/user.entity';
+import { PasswordHasher } from '../../src/users/password-hasher.service';
+import { UsersRepository } from '../../src/users/users.repository';
 import { GOOD_PASSWORD, unique, uniquePhone } from './app';
 import { HttpClient } from './http';
 
@@ -45,4 +50,38 @@ export async function promoteToAdmin(db: { query: (sql: string, params: unknown[
 /** The payload of a JWT, unverified (tests only). */
 export function jwtPayload(token: string): Record<string, any> {
   return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+}
+
+export interface QuickUser {
+  id: string;
+  email: string;
+  phone: string;
+  accessToken: string;
+  sessionId: string;
+}
+
+/** GOOD_PASSWORD's argon2 hash, computed once per app. */
+const passwordHashes = new WeakMap<INestApplicationContext, Promise<string>>();
+
+/**
+ * A fresh user (password GOOD_PASSWORD) with a live session, made through the app's own
+ * repository and session service instead of HTTP: no argon2 work per user, so a sweep can give
+ * every request a user and token of its own. For tests of other things than registration and sign-in.
+ */
+export async function quickUser(app: INestApplicationContext, overrides: Partial<User> = {}): Promise<QuickUser> {
+  let passwordHash = passwordHashes.get(app);
+  if (!passwordHash) {
+    passwordHash = app.get(PasswordHasher).hash(GOOD_PASSWORD);
+    passwordHashes.set(app, passwordHash);
+  }
+  const user = await app.get(UsersRepository).create({
+    email: `${unique('quick')}@example.com`,
+    username: unique('quick'),
+    phone: uniquePhone(),
+    passwordHash: await passwordHash,
+    role: 'user',
+    ...overrides,
+  });
+  const { session, access } = await app.get(SessionsService).start(user);
+  return { id: user.id, email: user.email!, phone: user.phone!, accessToken: access.token, sessionId: session.id };
 }
