@@ -457,6 +457,32 @@ describe('/v1 auth', () => {
       return row;
     }
 
+    it('each further failure doubles the lock, up to the 15-minute cap from the 14th failure on (stored and answered)', async () => {
+      const user = await registerAndLogin(t.http);
+      await failSignIns(user.email, 9);
+      for (let failures = 10; failures <= 15; failures++) {
+        // Lift the lock but keep the count, so the next wrong password is counted instead of refused.
+        await t.db.query(`UPDATE users SET locked_until = NULL WHERE id = $1`, [user.id]);
+        const before = Date.now();
+        await failSignIns(user.email, 1);
+        const after = Date.now();
+        const seconds = Math.min(900, 60 * 2 ** (failures - 10)); // 60, 120, 240, 480, 900, 900
+
+        const state = await lockState(user.id);
+        expect({ failures, count: state.failed_login_count }).toEqual({ failures, count: failures });
+        // Stored: the failed request's time plus the lock.
+        expect(state.locked_until!.getTime()).toBeGreaterThanOrEqual(before + seconds * 1000 - 1);
+        expect(state.locked_until!.getTime()).toBeLessThanOrEqual(after + seconds * 1000 + 1);
+
+        const res = await t.http.post('/v1/auth/login', { login: user.email, password: user.password });
+        const answered = Date.now();
+        expectProblem(res, 429, 'AccountLocked');
+        // Answered: what is left of the lock, so at most the lock and less only by the time that passed.
+        expect(retryAfter(res)).toBeLessThanOrEqual(seconds);
+        expect(retryAfter(res)).toBeGreaterThanOrEqual(seconds - Math.ceil((answered - before) / 1000));
+      }
+    });
+
     it('after 10 wrong passwords the 11th attempt, even with the right password, is 429 AccountLocked with Retry-After ≤ 60', async () => {
       const user = await registerAndLogin(t.http);
       await failSignIns(user.email, 10);
