@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { GOOD_PASSWORD, startApp, TestApp, unique, uniquePhone } from './support/app';
 import { HttpResponse } from './support/http';
 import { jwtPayload, registerAndLogin } from './support/users';
@@ -376,6 +377,25 @@ describe('/v1 auth', () => {
       // The pair from the first rotation (the other tab) is still good.
       expectJson(await t.http.get('/v1/me', { token: rotated.body.accessToken }), 200);
       expectJson(await t.http.post('/v1/auth/refresh', { refreshToken: rotated.body.refreshToken }), 200);
+    });
+
+    it('stores only the SHA-256 of each refresh token it hands out, never the token itself', async () => {
+      const user = await registerAndLogin(t.http);
+      const rotated = await t.http.post('/v1/auth/refresh', { refreshToken: user.refreshToken });
+      expectJson(rotated, 200);
+      const sha256 = (token: string) => createHash('sha256').update(token).digest();
+
+      const rows: { token_hash: Buffer; generation: number }[] = await t.db.query(
+        'SELECT token_hash, generation FROM refresh_tokens WHERE session_id = $1 ORDER BY generation',
+        [user.sessionId],
+      );
+
+      expect(rows).toEqual([
+        { token_hash: sha256(user.refreshToken), generation: 0 },
+        { token_hash: sha256(rotated.body.refreshToken), generation: 1 },
+      ]);
+      const stored = Buffer.concat(rows.map((row) => row.token_hash)).toString('latin1');
+      for (const token of [user.refreshToken, rotated.body.refreshToken]) expect(stored).not.toContain(token);
     });
 
     it('401 InvalidRefreshToken for a token we never issued', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { DomainError, DomainErrorKind } from '../common/domain-error';
@@ -111,18 +112,17 @@ describe('SessionsService', () => {
   let users: Map<string, User>;
   let service: SessionsService;
 
+  function makeService(tokenService: FakeTokenService): SessionsService {
+    const usersRepo = { findById: async (id: string) => users.get(id) ?? null };
+    return new SessionsService(repo as unknown as SessionsRepository, usersRepo as unknown as UsersRepository, tokenService as unknown as TokenService, CONFIG);
+  }
+
   beforeEach(() => {
     jest.useFakeTimers({ now: T0 });
     repo = new InMemorySessionsRepository();
     tokens = new FakeTokenService();
     users = new Map([['user-1', makeUser()]]);
-    const usersRepo = { findById: async (id: string) => users.get(id) ?? null };
-    service = new SessionsService(
-      repo as unknown as SessionsRepository,
-      usersRepo as unknown as UsersRepository,
-      tokens as unknown as TokenService,
-      CONFIG,
-    );
+    service = makeService(tokens);
   });
 
   afterEach(() => {
@@ -139,8 +139,14 @@ describe('SessionsService', () => {
 
   describe('start', () => {
     it('stores only the hash of the refresh token it returns, as generation 0', async () => {
+      // This test's token service really hashes, so storing the token itself cannot pass.
+      const sha256 = (token: string) => createHash('sha256').update(token).digest();
+      service = makeService(Object.assign(new FakeTokenService(), { hashRefreshToken: sha256 }));
+
       const { sessionId, token0 } = await signIn();
-      expect(repo.tokens.get(Buffer.from(token0).toString('hex'))).toMatchObject({ sessionId, generation: 0 });
+
+      expect([...repo.tokens.keys()]).toEqual([sha256(token0).toString('hex')]);
+      expect(repo.tokens.get(sha256(token0).toString('hex'))).toMatchObject({ sessionId, generation: 0 });
     });
 
     it('makes the session last REFRESH_TOKEN_TTL, or REMEMBER_ME_TTL when remember is set', async () => {
