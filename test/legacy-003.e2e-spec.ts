@@ -336,6 +336,8 @@ describe('legacy 003: user account (/api/*)', () => {
         expect(pathOf(link).slice('/api/reset_password/'.length)).toMatch(LINK_TOKEN);
         expect(mail.text).toContain('valid for 1 hour');
         expect(mail.text).not.toMatch(/(?<![\d\w-])\d{6}(?![\d\w-])/);
+        const lifetimes = await t.secretLifetimes(anna.id);
+        expect(lifetimes.filter((secret) => secret.purpose === 'password-reset')).toEqual([{ purpose: 'password-reset', kind: 'link', target: anna.email, seconds: 3_600 }]);
       }
     });
 

@@ -48,6 +48,11 @@ describe('/v1 password recovery', () => {
       expect(linkIn(message.text, '/v1/auth/password/reset')).toMatch(new RegExp(`^${PUBLIC_URL}/v1/auth/password/reset\\?token=[A-Za-z0-9_-]{43}$`));
       expect(message.text).toContain('valid for 1 hour');
       expect(message.text).toContain('valid for 10 minutes');
+      const lifetimes = await t.secretLifetimes(anna.id);
+      expect(lifetimes.filter((secret) => secret.purpose === 'password-reset')).toEqual([
+        { purpose: 'password-reset', kind: 'code', target: anna.email, seconds: 600 },
+        { purpose: 'password-reset', kind: 'link', target: anna.email, seconds: 3_600 },
+      ]);
     });
 
     it('answers an unknown address exactly like a known one, and sends nothing', async () => {
@@ -242,7 +247,9 @@ describe('/v1 password recovery', () => {
       expect(res.status).toBe(202);
       expect(res.body.retryAfter).toBe(30);
       const message = await sms.waitFor((m) => m.to === anna.phone);
-      expect(message.text).toMatch(/^Password reset code: \d{6}\./);
+      expect(message.text).toMatch(/^Password reset code: \d{6}\. Valid for 10 minutes\./);
+      const lifetimes = await t.secretLifetimes(anna.id);
+      expect(lifetimes.filter((secret) => secret.purpose === 'password-reset')).toEqual([{ purpose: 'password-reset', kind: 'code', target: anna.phone, seconds: 600 }]);
 
       const reset = await t.http.post('/v1/auth/password/reset', { phone: anna.phone, code: codeIn(message.text), password: NEW_PASSWORD });
 

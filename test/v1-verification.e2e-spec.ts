@@ -55,6 +55,17 @@ describe('/v1 e-mail and phone verification', () => {
       expect(mail.mailsTo(user.email)).toHaveLength(1);
     });
 
+    it('stores the code for 10 minutes and the link for 24 hours, as the message says', async () => {
+      const { user, welcome } = await registeredWithMail();
+
+      expect(welcome.text).toContain('valid for 10 minutes');
+      expect(welcome.text).toContain('valid for 24 hours');
+      expect(await t.secretLifetimes(user.id)).toEqual([
+        { purpose: 'email-verify', kind: 'code', target: user.email, seconds: 600 },
+        { purpose: 'email-verify', kind: 'link', target: user.email, seconds: 86_400 },
+      ]);
+    });
+
     it('writes the message in Russian for Accept-Language: ru and remembers it as the locale', async () => {
       const email = `${unique('ru')}@example.com`;
       const res = await t.http.post('/v1/auth/register', { email, password: GOOD_PASSWORD }, { headers: { 'accept-language': 'ru-RU,ru;q=0.9,en;q=0.8' } });
@@ -251,7 +262,9 @@ describe('/v1 e-mail and phone verification', () => {
       expect(res.body).toEqual({ channel: 'sms', destination: expect.stringMatching(/^\+7\*+\d{2}$/), expiresIn: 600, retryAfter: 30 });
 
       const message = await sms.waitFor((m) => m.to === user.phone);
-      expect(message.text).toMatch(/^Your confirmation code: \d{6}\./);
+      expect(message.text).toMatch(/^Your confirmation code: \d{6}\. Valid for 10 minutes\./);
+      const lifetimes = await t.secretLifetimes(user.id);
+      expect(lifetimes.filter((secret) => secret.purpose === 'phone-verify')).toEqual([{ purpose: 'phone-verify', kind: 'code', target: user.phone, seconds: 600 }]);
       const confirmed = await t.http.post('/v1/me/phone/verification/confirm', { code: codeIn(message.text) }, { token: user.accessToken });
 
       expect(confirmed.status).toBe(200);
