@@ -171,6 +171,15 @@ describe('PasswordRecoveryService', () => {
       expect(verification.consumeCode).not.toHaveBeenCalled();
     });
 
+    it('refuses a blocked account with AccountBlocked once the code is proven, and resets nothing', async () => {
+      users.findByIdentifier.mockResolvedValue({ ...anna, status: 'blocked' });
+
+      await expect(service.resetWithCode({ phone: anna.phone }, '123456', 'a new long passphrase')).rejects.toMatchObject({ kind: 'AccountBlocked' });
+      expect(verification.consumeCode).toHaveBeenCalled();
+      expect(auth.resetPassword).not.toHaveBeenCalled();
+      expect(usersService.markVerified).not.toHaveBeenCalled();
+    });
+
     it('changes nothing when the code is refused', async () => {
       verification.consumeCode.mockRejectedValue(new DomainError('InvalidCode', 'no'));
 
@@ -191,6 +200,14 @@ describe('PasswordRecoveryService', () => {
 
       expect(order).toEqual(['peek', 'policy', 'consume']);
       expect(auth.resetPassword).toHaveBeenCalledWith(anna, 'a new long passphrase', undefined);
+    });
+
+    it('refuses a blocked account with AccountBlocked once the link is proven, and resets nothing', async () => {
+      usersService.get.mockResolvedValue({ ...anna, status: 'blocked' });
+
+      await expect(service.resetWithLink('token', 'a new long passphrase')).rejects.toMatchObject({ kind: 'AccountBlocked' });
+      expect(verification.consumeLink).toHaveBeenCalled();
+      expect(auth.resetPassword).not.toHaveBeenCalled();
     });
 
     it('leaves the link unused when the password is weak', async () => {

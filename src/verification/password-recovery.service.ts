@@ -108,6 +108,8 @@ export class PasswordRecoveryService {
   }
 
   private async finish(user: User, kind: 'email' | 'phone', target: string, password: string, locale?: Locale): Promise<void> {
+    // Checked once the code or link is proven, so a guesser learns nothing: a blocked account is not recovered.
+    if (user.status === 'blocked') throw new DomainError('AccountBlocked', 'this account is blocked');
     await this.auth.resetPassword(user, password, locale);
     // The code or link reached this address, which proves it as well.
     if (user[kind] === target) await this.usersService.markVerified(user.id, kind, target);
