@@ -100,6 +100,21 @@ describe('/v1 password recovery', () => {
       expect(queued[0].n).toBe(0);
     });
 
+    it('keeps its resend cooldown apart from verification\'s, on the same e-mail and the same phone', async () => {
+      const anna = await user(); // the registration mail (e-mail verification) started its 60 s cooldown
+
+      expect((await t.http.post('/v1/auth/password/forgot', { email: anna.email })).status).toBe(202);
+      await mail.waitFor((m) => m.to === anna.email && m.subject === 'Reset your password');
+      expectProblem(await t.http.post('/v1/me/email/verification', undefined, { token: anna.accessToken }), 429, 'ResendTooSoon');
+
+      expect((await t.http.post('/v1/auth/password/forgot', { phone: anna.phone })).status).toBe(202);
+      expect((await t.http.post('/v1/me/phone/verification', undefined, { token: anna.accessToken })).status).toBe(202);
+      expectProblem(await t.http.post('/v1/auth/password/forgot', { phone: anna.phone }), 429, 'ResendTooSoon');
+      expectProblem(await t.http.post('/v1/me/phone/verification', undefined, { token: anna.accessToken }), 429, 'ResendTooSoon');
+      await sms.waitFor((m) => m.to === anna.phone && m.text.startsWith('Password reset code'));
+      await sms.waitFor((m) => m.to === anna.phone && m.text.startsWith('Your confirmation code'));
+    });
+
     it('400 for a body with neither e-mail nor phone, a bad e-mail or a bad phone', async () => {
       expectProblem(await t.http.post('/v1/auth/password/forgot', {}), 400, 'ValidationFailed');
       expectProblem(await t.http.post('/v1/auth/password/forgot', { email: 'not-an-email' }), 400, 'ValidationFailed');
