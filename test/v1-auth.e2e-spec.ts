@@ -199,7 +199,9 @@ describe('/v1 auth', () => {
       return { ...body, id: res.body.id as string };
     }
 
-    async function expectSignedIn(res: HttpResponse, userId: string, refreshTtl = 86400): Promise<void> {
+    /** `sent`: Date.now() just before the sign-in request, so the lifetimes are bounded by the clock. */
+    async function expectSignedIn(res: HttpResponse, userId: string, sent: number, refreshTtl = 86400): Promise<void> {
+      const elapsed = Math.ceil((Date.now() - sent) / 1000);
       expectJson(res, 200);
       expect(res.body).toMatchObject({
         accessToken: expect.any(String),
@@ -209,36 +211,40 @@ describe('/v1 auth', () => {
         sessionId: expect.stringMatching(UUID),
         user: expect.objectContaining({ id: userId }),
       });
-      expect(res.body.refreshExpiresIn).toBeGreaterThanOrEqual(refreshTtl - 5);
+      expect(res.body.refreshExpiresIn).toBeGreaterThanOrEqual(refreshTtl - elapsed);
       expect(res.body.refreshExpiresIn).toBeLessThanOrEqual(refreshTtl);
       // ≥ 256 random bits, base64url: at least 43 characters, opaque (not a JWT).
       expect(res.body.refreshToken).toMatch(/^[A-Za-z0-9_-]{43,}$/);
       expectNoSecrets(res);
       const claims = jwtPayload(res.body.accessToken);
       expect(claims).toMatchObject({ sub: userId, sid: res.body.sessionId, role: 'user' });
-      expect(claims.exp - Math.floor(Date.now() / 1000)).toBeGreaterThan(890);
-      expect(claims.exp - Math.floor(Date.now() / 1000)).toBeLessThanOrEqual(900);
+      // Signed between `sent` and now, for 900 s.
+      expect(claims.exp).toBeGreaterThanOrEqual(Math.floor(sent / 1000) + 900);
+      expect(claims.exp).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 900);
     }
 
     it('signs in by e-mail in any case: token pair, session id = JWT sid, and the user', async () => {
       const user = await register();
+      const sent = Date.now();
       const res = await t.http.post('/v1/auth/login', { login: user.email.toUpperCase(), password: GOOD_PASSWORD });
-      await expectSignedIn(res, user.id);
+      await expectSignedIn(res, user.id, sent);
       expect(res.body.user.email).toBe(user.email);
     });
 
     it('signs in by username in any case', async () => {
       const user = await register();
+      const sent = Date.now();
       const res = await t.http.post('/v1/auth/login', { login: user.username.toLowerCase(), password: GOOD_PASSWORD });
-      await expectSignedIn(res, user.id);
+      await expectSignedIn(res, user.id, sent);
       expect(res.body.user.username).toBe(user.username);
     });
 
     it('signs in by phone written in another format', async () => {
       const user = await register();
       for (const login of [russianStyle(user.phone), bracketStyle(user.phone)]) {
+        const sent = Date.now();
         const res = await t.http.post('/v1/auth/login', { login, password: GOOD_PASSWORD });
-        await expectSignedIn(res, user.id);
+        await expectSignedIn(res, user.id, sent);
         expect(res.body.user.phone).toBe(user.phone);
       }
     });
@@ -267,8 +273,9 @@ describe('/v1 auth', () => {
 
     it('rememberMe: true keeps the session for REMEMBER_ME_TTL (30 days)', async () => {
       const user = await register();
+      const sent = Date.now();
       const res = await t.http.post('/v1/auth/login', { login: user.email, password: GOOD_PASSWORD, rememberMe: true });
-      await expectSignedIn(res, user.id, 2592000);
+      await expectSignedIn(res, user.id, sent, 2592000);
     });
 
     it('401 InvalidCredentials for a wrong password', async () => {
@@ -344,12 +351,15 @@ describe('/v1 auth', () => {
   describe('POST /v1/auth/refresh', () => {
     it('rotates: a new refresh token and a new working access token for the same session', async () => {
       const user = await registerAndLogin(t.http);
+      const sent = Date.now();
       const res = await t.http.post('/v1/auth/refresh', { refreshToken: user.refreshToken });
+      const elapsed = Math.ceil((Date.now() - sent) / 1000);
       expectJson(res, 200);
       expect(res.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 900, sessionId: user.sessionId });
       expect(res.body.refreshToken).toMatch(/^[A-Za-z0-9_-]{43,}$/);
       expect(res.body.refreshToken).not.toBe(user.refreshToken);
-      expect(res.body.refreshExpiresIn).toBeGreaterThan(86390);
+      expect(res.body.refreshExpiresIn).toBeGreaterThanOrEqual(86400 - elapsed); // the session slid forward by a full day
+      expect(res.body.refreshExpiresIn).toBeLessThanOrEqual(86400);
       expect(jwtPayload(res.body.accessToken)).toMatchObject({ sub: user.id, sid: user.sessionId, role: 'user' });
       const me = await t.http.get('/v1/me', { token: res.body.accessToken });
       expectJson(me, 200);
