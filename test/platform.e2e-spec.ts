@@ -109,7 +109,7 @@ describe('platform: keys, health, docs, logs, headers', () => {
         for (const form of forms) {
           // A user and live token per request: a logout or deletion through one form leaves the other alone.
           const caller = await quickUser(t.app);
-          const res = await t.http.request(method.toUpperCase(), form, method === 'get' ? undefined : {}, { token: caller.accessToken });
+          const res = await t.http.request<any>(method.toUpperCase(), form, method === 'get' ? undefined : {}, { token: caller.accessToken });
           const routeMissing = res.status === 404 && res.body?.detail === 'no such resource';
           // Bodies differ in ids and `instance`; a handler's own 404 must still be the same one.
           const notFound = res.status === 404 ? { ...res.body, instance: undefined } : undefined;
