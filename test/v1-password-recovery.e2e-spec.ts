@@ -96,6 +96,8 @@ describe('/v1 password recovery', () => {
       expect(res.status).toBe(202);
       expect({ status: res.status, body: res.body }).toEqual({ status: unknown.status, body: unknown.body });
       expect(res.headers.get('content-type')).toBe(unknown.headers.get('content-type'));
+      // Whatever those two set off is done by the time a later reset mail to an active user is out.
+      await forgotByEmail(await user());
       const queued = await t.db.query(`SELECT count(*)::int AS n FROM outbox_messages WHERE user_id = $1 AND template = 'password-reset'`, [blocked.id]);
       expect(queued[0].n).toBe(0);
     });
@@ -292,12 +294,12 @@ describe('/v1 password recovery', () => {
     it('an unknown phone is answered like a known one, and gets no SMS', async () => {
       const anna = await user();
       const nobody = uniquePhone();
-      const known = await t.http.post('/v1/auth/password/forgot', { phone: anna.phone });
+      // The unknown phone first: whatever it set off is done by the time the known phone's SMS is out.
       const unknown = await t.http.post('/v1/auth/password/forgot', { phone: nobody });
+      const known = await t.http.post('/v1/auth/password/forgot', { phone: anna.phone });
 
       expect(unknown.status).toBe(known.status);
       expect(unknown.body).toEqual(known.body);
-      // Once the known phone's SMS is out, the unknown one's would be too: nothing was queued for it.
       await sms.waitFor((m) => m.to === anna.phone);
       const queued = await t.db.query(`SELECT count(*)::int AS n FROM outbox_messages WHERE recipient = $1`, [nobody]);
       expect(queued[0].n).toBe(0);
