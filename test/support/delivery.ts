@@ -14,6 +14,15 @@ export interface DeliveryTestApp extends TestApp {
   expireSecrets(userId: string): Promise<void>;
   /** Lets the next code to this address go out now instead of after the resend cooldown. */
   endCooldown(target: string): Promise<void>;
+  /** The user's live secrets and how long each was stored to live (`expires_at - created_at`, in seconds). */
+  secretLifetimes(userId: string): Promise<SecretLifetime[]>;
+}
+
+export interface SecretLifetime {
+  purpose: string;
+  kind: 'code' | 'link';
+  target: string;
+  seconds: number;
 }
 
 /** The app wired to a real SMTP server and SMS receiver of the test's own, with links under PUBLIC_URL. */
@@ -30,6 +39,13 @@ export async function startAppWithDelivery(env: Env = {}): Promise<DeliveryTestA
     },
     async endCooldown(target: string) {
       await t.db.query(`UPDATE send_cooldowns SET last_sent_at = now() - interval '1 hour' WHERE target = $1`, [target]);
+    },
+    async secretLifetimes(userId: string) {
+      return t.db.query(
+        `SELECT purpose, kind, target, extract(epoch FROM expires_at - created_at)::float8 AS seconds
+         FROM verification_secrets WHERE user_id = $1 AND consumed_at IS NULL ORDER BY purpose, kind`,
+        [userId],
+      );
     },
     async close() {
       await closeApp();
