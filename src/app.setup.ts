@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import { ProblemDetailsFilter } from './api/v1/problem-details.filter';
+import { answerFrameworkError, SurfaceByPathFilter } from './api/surfaces';
 import { AppModule, AppModuleOptions } from './app.module';
 import { DomainError, FieldError } from './common/domain-error';
 import { READ_LIMIT, registerLenientBodyParsers } from './common/json-body';
@@ -53,6 +53,7 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
     bodyLimit: READ_LIMIT,
     routerOptions: { ignoreTrailingSlash: true },
     genReqId: requestId,
+    frameworkErrors: answerFrameworkError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, {
     bufferLogs: true,
@@ -85,7 +86,7 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
       exceptionFactory: (errors) => DomainError.validation(fieldErrors(errors)),
     }),
   );
-  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalFilters(new SurfaceByPathFilter());
   app.enableShutdownHooks();
 
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });

@@ -26,8 +26,11 @@ export abstract class SurfaceErrorFilter implements ExceptionFilter {
   protected abstract renderInternal(exception: unknown): ErrorReply;
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    this.answer(exception, host.switchToHttp().getRequest<FastifyRequest>(), host.switchToHttp().getResponse<FastifyReply>());
+  }
+
+  /** Answers `exception` in this surface's envelope (also for errors raised before routing: see api/surfaces.ts). */
+  answer(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
     const error = toDomainError(exception, reply);
     let answer: ErrorReply;
     if (error) {
