@@ -9,6 +9,7 @@ import { AppModule, AppModuleOptions } from './app.module';
 import { DomainError, FieldError } from './common/domain-error';
 import { READ_LIMIT, registerLenientBodyParsers } from './common/json-body';
 import { requestId } from './common/logging';
+import { parseQueryString } from './common/request-input';
 import { registerUuidParamRoutes } from './common/uuid-route';
 import { AppConfig } from './config/app-config';
 
@@ -51,7 +52,7 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   const adapter = new FastifyAdapter({
     trustProxy: config.trustProxy,
     bodyLimit: READ_LIMIT,
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, querystringParser: parseQueryString },
     genReqId: requestId,
     frameworkErrors: answerFrameworkError,
   });
