@@ -101,6 +101,8 @@ export function serializeError(value: unknown, depth = 0): unknown {
     const own = error[field] ?? (error.driverError as Record<string, unknown> | undefined)?.[field];
     if (typeof own === 'string' || typeof own === 'number') safe[field] = own;
   }
+  // (Top-level `code` fields are censored by REDACTED_PATHS: a database error's SQLSTATE stays readable here.)
+  if (database && typeof safe.code === 'string') safe.sqlState = safe.code;
   if (error.cause !== undefined && depth < 3) safe.cause = serializeError(error.cause, depth + 1);
   return safe;
 }
