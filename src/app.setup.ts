@@ -28,7 +28,10 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
     .setDescription(
       'Accounts, sign-in, tokens and sessions. `/v1` is the clean API (errors: RFC 9457 problem+json); ' +
         'the legacy surfaces serve the documented APIs of existing products on the same user store. ' +
-        'Access tokens are accepted as `Authorization: Bearer <token>` or `Authorization: Token <token>`.',
+        'Access tokens are accepted as `Authorization: Bearer <token>` or `Authorization: Token <token>`. ' +
+        'On every surface, a request body is a JSON object of at most 64 KiB, valid UTF-8, nested at most 32 levels; ' +
+        'no string of a request (body, path, query) may hold control characters other than tab, line feed and carriage return. ' +
+        'Anything else is refused with the surface\'s own 400 (413 for size).',
     )
     .setVersion('1.0.0')
     .setLicense('UNLICENSED', 'https://spdx.org/licenses/')
