@@ -7,7 +7,6 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DomainError } from '../common/domain-error';
 import { queryRows } from '../database/sql';
 import { Locale } from '../common/locale';
-import { loggableError } from '../common/logging';
 import { NotificationsService } from '../notifications/notifications.service';
 import { MessageChannel } from '../notifications/outbox-message.entity';
 import { TemplateParams } from '../notifications/templates';
@@ -113,7 +112,7 @@ export class VerificationService implements OnModuleDestroy {
     const tracked = new Promise<void>((resolve) => setImmediate(resolve))
       .then(work)
       .then(() => this.notifications.dispatchSoon())
-      .catch((err: Error) => this.logger.error({ err: loggableError(err) }, 'could not store a code and its message'))
+      .catch((err: Error) => this.logger.error({ err }, 'could not store a code and its message'))
       .finally(() => this.pending.delete(tracked));
     this.pending.add(tracked);
   }
