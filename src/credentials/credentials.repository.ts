@@ -41,14 +41,19 @@ export class CredentialsRepository {
    * answer takes the same time.
    */
   async recordFailure(userId: string, policy: LockoutPolicy): Promise<void> {
-    await this.transactions.none.query(
-      `UPDATE credentials SET failed_count = failed_count + 1,
-         locked_until = CASE WHEN failed_count + 1 >= $2
-           THEN now() + make_interval(secs => LEAST($4::float8, $3::float8 * power(2, LEAST(failed_count + 1 - $2, 30))))
-           ELSE locked_until END
-       WHERE user_id = $1 AND type = 'password'`,
-      [userId, policy.threshold, policy.baseSeconds, policy.maxSeconds],
-    );
+    await this.transactions.run(async (tx) => {
+      // Not waiting for the WAL flush: a write must not make a known account's answer slower than
+      // an unknown one's, whose statement writes nothing (a crash may at worst forget a failure).
+      await tx.query('SET LOCAL synchronous_commit = off');
+      await tx.query(
+        `UPDATE credentials SET failed_count = failed_count + 1,
+           locked_until = CASE WHEN failed_count + 1 >= $2
+             THEN now() + make_interval(secs => LEAST($4::float8, $3::float8 * power(2, LEAST(failed_count + 1 - $2, 30))))
+             ELSE locked_until END
+         WHERE user_id = $1 AND type = 'password'`,
+        [userId, policy.threshold, policy.baseSeconds, policy.maxSeconds],
+      );
+    });
   }
 
   async recordSuccess(credential: Credential): Promise<void> {

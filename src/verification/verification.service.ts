@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
@@ -148,24 +148,30 @@ export class VerificationService implements OnModuleDestroy {
    * with every other live secret of that purpose.
    */
   async consumeCode({ userId, purpose, target, code }: CodeCheck, beforeUse?: (target: string) => void): Promise<string> {
+    const presented = hashCode(purpose, userId, CODE_FORMAT.test(code) ? code : '');
     const outcome = await this.transactions.run(async (tx) => {
+      // One statement finds the live code, and counts a wrong try (voiding the code on the last one):
+      // a wrong code costs the same round trips as a lookup that finds nothing (an unknown account),
+      // so the time of the answer tells nothing (SPEC §9 rule 8). Nor does the commit: without
+      // waiting for the WAL flush, a transaction that wrote answers as fast as one that did not
+      // (a crash may at worst forget the last few tries).
+      await tx.query('SET LOCAL synchronous_commit = off');
       const [live] = await tx.query(
-        `SELECT id, target, secret_hash, attempts, expires_at > now() AS unexpired FROM verification_secrets
-         WHERE user_id = $1 AND purpose = $2 AND ($3::varchar IS NULL OR target = $3) AND kind = 'code' AND consumed_at IS NULL
-         ORDER BY created_at DESC LIMIT 1
-         FOR UPDATE`,
-        [userId, purpose, target ?? null],
+        `WITH live AS (
+           SELECT id, target, secret_hash = $4 AS matches FROM verification_secrets
+           WHERE user_id = $1 AND purpose = $2 AND ($3::varchar IS NULL OR target = $3) AND kind = 'code'
+             AND consumed_at IS NULL AND expires_at > now()
+           ORDER BY created_at DESC LIMIT 1
+           FOR UPDATE),
+         wrong AS (
+           UPDATE verification_secrets v SET attempts = v.attempts + 1,
+             consumed_at = CASE WHEN v.attempts + 1 >= $5 THEN now() ELSE v.consumed_at END
+           FROM live WHERE v.id = live.id AND NOT live.matches
+           RETURNING v.id)
+         SELECT live.target, live.matches FROM live`,
+        [userId, purpose, target ?? null, presented, this.config.verification.maxAttempts],
       );
-      if (!live?.unexpired) return null;
-      const presented = hashCode(purpose, userId, CODE_FORMAT.test(code) ? code : '');
-      if (!timingSafeEqual(presented, live.secret_hash)) {
-        const exhausted = live.attempts + 1 >= this.config.verification.maxAttempts;
-        await tx.query(
-          `UPDATE verification_secrets SET attempts = attempts + 1, consumed_at = CASE WHEN $2 THEN now() ELSE consumed_at END WHERE id = $1`,
-          [live.id, exhausted],
-        );
-        return null;
-      }
+      if (!live?.matches) return null;
       beforeUse?.(live.target);
       await this.useUp(tx, userId, purpose);
       return live.target as string;
