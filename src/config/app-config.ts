@@ -24,8 +24,12 @@ export interface AppConfig {
   trustProxy: boolean | string | number;
   /** Seconds during which an already-rotated refresh token may be retried (SPEC §5). */
   refreshReuseGraceSeconds: number;
-  /** Per-IP request budget per minute on the sign-in style endpoints. */
+  /**
+   * Per-client budget per minute: of the sign-in routes of every surface together, and of each
+   * other per-IP limited route (registration, refresh, codes and recovery) on its own.
+   */
   authRateLimitPerMinute: number;
+  limits: LimitsConfig;
   verification: VerificationConfig;
   outbox: OutboxConfig;
 }
@@ -36,6 +40,18 @@ export interface DatabasePoolConfig {
   poolSize: number;
   /** How long a request waits for a free connection before it is answered 503. */
   poolTimeoutMs: number;
+}
+
+/** Per-account and global budgets (SPEC §9 rule 5), counted in PostgreSQL so every instance shares them. */
+export interface LimitsConfig {
+  /** Profile-update requests one account may make per hour, over every surface together. */
+  profileChangesPerHour: number;
+  /** E-mails one account may cause per day (codes, links and notices). */
+  emailsPerDay: number;
+  /** SMS one account may cause per day. */
+  smsPerDay: number;
+  /** SMS the whole service may send per hour (against SMS pumping). */
+  smsGlobalPerHour: number;
 }
 
 /** One-time secrets (SPEC §6); every duration in seconds. */
@@ -168,6 +184,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trustProxy: parseTrustProxy(read('TRUST_PROXY')),
     refreshReuseGraceSeconds: int('REFRESH_REUSE_GRACE_SECONDS', 5, 0, 60),
     authRateLimitPerMinute: int('AUTH_RATE_LIMIT_PER_MINUTE', 30, 1),
+    limits: {
+      profileChangesPerHour: int('PROFILE_CHANGES_PER_HOUR', 30, 1),
+      emailsPerDay: int('MAX_EMAILS_PER_DAY', 20, 1),
+      smsPerDay: int('MAX_SMS_PER_DAY', 10, 1),
+      smsGlobalPerHour: int('SMS_GLOBAL_PER_HOUR', 500, 1),
+    },
     verification: {
       codeTtl: int('VERIFICATION_CODE_TTL', 600, 1),
       emailLinkTtl: int('EMAIL_CONFIRM_LINK_TTL', 86400, 1),
