@@ -16,6 +16,7 @@ import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
 import { runMigrations } from './database/migrate';
 import { HealthModule } from './health/health.module';
+import { LimitsModule } from './limits/limits.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { UsersModule } from './users/users.module';
 import { VerificationModule } from './verification/verification.module';
@@ -45,6 +46,7 @@ export class AppModule {
           },
         }),
         ThrottlerModule.forRoot([{ name: 'default', ttl: 60_000, limit: config.authRateLimitPerMinute }]),
+        LimitsModule,
         UsersModule,
         AuthModule,
         NotificationsModule,
