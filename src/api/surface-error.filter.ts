@@ -53,7 +53,7 @@ export abstract class SurfaceErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const request = host.switchToHttp().getRequest<FastifyRequest>();
-    const error = toDomainError(exception, reply);
+    const error = toDomainError(exception);
     let answer: ErrorReply;
     if (error) {
       if (error.kind === 'ServiceUnavailable') SurfaceErrorFilter.unavailable.record(exception);

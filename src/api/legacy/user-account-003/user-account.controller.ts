@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger'
 import { AuthService } from '../../../auth/auth.service';
 import { AuthContext, ClientInfo } from '../../../auth/sessions.service';
 import { Authenticated, ClientMeta, CurrentAuth, Public } from '../../../common/auth.decorators';
-import { RateLimited } from '../../../common/ip-throttler.guard';
+import { RateLimited, SignInRateLimited } from '../../../common/ip-throttler.guard';
 import { Locale, RequestLocale } from '../../../common/locale';
 import { UsersService } from '../../../users/users.service';
 import { ContactVerificationService } from '../../../verification/contact-verification.service';
@@ -58,7 +58,7 @@ export class UserAccountController {
 
   @Post('api/login')
   @Public()
-  @RateLimited()
+  @SignInRateLimited()
   @HttpCode(200)
   @ApiOperation({
     operationId: 'legacy003_login',

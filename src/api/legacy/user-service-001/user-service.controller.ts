@@ -3,7 +3,7 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } fr
 import { AuthService } from '../../../auth/auth.service';
 import { AuthContext, ClientInfo } from '../../../auth/sessions.service';
 import { Authenticated, ClientMeta, CurrentAuth, Public } from '../../../common/auth.decorators';
-import { RateLimited } from '../../../common/ip-throttler.guard';
+import { RateLimited, SignInRateLimited } from '../../../common/ip-throttler.guard';
 import { UuidParams } from '../../../common/uuid-route';
 import { Locale, RequestLocale } from '../../../common/locale';
 import { UsersService } from '../../../users/users.service';
@@ -37,7 +37,7 @@ export class UserServiceController {
 
   @Post('auth/login')
   @Public()
-  @RateLimited()
+  @SignInRateLimited()
   @HttpCode(200)
   @ApiOperation({
     operationId: 'legacy001_login',

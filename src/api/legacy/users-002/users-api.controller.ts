@@ -7,7 +7,7 @@ import { AuthContext, ClientInfo, SessionsService } from '../../../auth/sessions
 import { Authenticated, ClientMeta, CurrentAuth, Public } from '../../../common/auth.decorators';
 import { DomainError, FieldError } from '../../../common/domain-error';
 import { LoginIdentifier, toE164 } from '../../../common/identifiers';
-import { RateLimited } from '../../../common/ip-throttler.guard';
+import { RateLimited, SignInRateLimited } from '../../../common/ip-throttler.guard';
 import { Locale, RequestLocale } from '../../../common/locale';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { User } from '../../../users/user.entity';
@@ -73,7 +73,7 @@ export class UsersApiAuthController {
 
   @Post('token')
   @Public()
-  @RateLimited()
+  @SignInRateLimited()
   @HttpCode(200)
   @ApiOperation({
     operationId: 'legacy002_token',
