@@ -4,6 +4,7 @@ import { AuthService } from '../../auth/auth.service';
 import { AuthContext, SessionsService } from '../../auth/sessions.service';
 import { Authenticated, CurrentAuth } from '../../common/auth.decorators';
 import { Locale, RequestLocale } from '../../common/locale';
+import { ProfileChangeLimited } from '../../limits/profile-change-limit.guard';
 import { UsersService } from '../../users/users.service';
 import { ChangePasswordDto, PushTokenDto, UpdateMeDto } from './dto/me.dto';
 import { ApiProblems } from './dto/problem.dto';
@@ -31,9 +32,14 @@ export class V1MeController {
   }
 
   @Patch()
-  @ApiOperation({ operationId: 'updateMe', summary: 'Change profile fields; changing the e-mail or phone clears its verification' })
+  @ProfileChangeLimited()
+  @ApiOperation({
+    operationId: 'updateMe',
+    summary: 'Change profile fields; changing the e-mail or phone clears its verification',
+    description: 'At most PROFILE_CHANGES_PER_HOUR (30) requests per account and hour, over every surface together, refused ones included (429 with Retry-After).',
+  })
   @ApiOkResponse({ type: UserDto })
-  @ApiProblems(400, 401, 403, 409)
+  @ApiProblems(400, 401, 403, 409, 429)
   async updateMe(@CurrentAuth() { user }: AuthContext, @Body() body: UpdateMeDto): Promise<UserDto> {
     return presentUser(await this.users.updateProfile(user, body));
   }

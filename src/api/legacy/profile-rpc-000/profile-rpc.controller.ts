@@ -5,6 +5,7 @@ import { Authenticated, CurrentAuth, OptionalAuth, Public } from '../../../commo
 import { DomainError } from '../../../common/domain-error';
 import { RateLimited } from '../../../common/ip-throttler.guard';
 import { Locale, RequestLocale } from '../../../common/locale';
+import { ProfileChangeLimited } from '../../../limits/profile-change-limit.guard';
 import { UsersService } from '../../../users/users.service';
 import { PasswordRecoveryService } from '../../../verification/password-recovery.service';
 import { ApiProfileRpcErrors, ProfileRpcErrorFilter } from './profile-rpc-error.filter';
@@ -26,14 +27,17 @@ export class ProfileRpcController {
 
   @Post('profile')
   @Authenticated()
+  @ProfileChangeLimited()
   @HttpCode(200)
   @ApiOperation({
     operationId: 'legacy000_profile',
     summary: 'Read the profile (empty body) or change the fields sent, and return the profile',
-    description: 'Changing the e-mail or phone clears its verification. `phone` may be a number; it is stored and returned in E.164.',
+    description:
+      'Changing the e-mail or phone clears its verification. `phone` may be a number; it is stored and returned in E.164. ' +
+      'Requests with fields count against PROFILE_CHANGES_PER_HOUR (30) per account and hour, over every surface together (429 with Retry-After).',
   })
   @ApiOkResponse({ type: ProfileRpcProfileDto })
-  @ApiProfileRpcErrors(400, 401, 403, 409)
+  @ApiProfileRpcErrors(400, 401, 403, 409, 429)
   async profile(@CurrentAuth() { user }: AuthContext, @Body() body: ProfileRpcProfileUpdateDto): Promise<ProfileRpcProfileDto> {
     const changes = profileChanges(body);
     return presentProfile(Object.keys(changes).length ? await this.users.updateProfile(user, changes) : user);
