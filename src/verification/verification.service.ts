@@ -100,7 +100,11 @@ export class VerificationService implements OnModuleDestroy {
     const tracked = new Promise<void>((resolve) => setImmediate(resolve))
       .then(work)
       .then(() => this.notifications.dispatchSoon())
-      .catch((err: Error) => this.logger.error({ err }, 'could not store a code and its message'))
+      .catch((err: Error) => {
+        // At the account's message cap nothing is sent; the caller got the same answer as everyone else.
+        if (err instanceof DomainError && err.kind === 'RateLimited') this.logger.warn({ reason: err.message }, 'message cap reached: no code sent');
+        else this.logger.error({ err }, 'could not store a code and its message');
+      })
       .finally(() => this.pending.delete(tracked));
     this.pending.add(tracked);
   }
@@ -126,7 +130,8 @@ export class VerificationService implements OnModuleDestroy {
       await this.insertSecret(manager, user.id, purpose, 'link', target, sha256(token), ttl);
       Object.assign(params, { link: request.link(token), linkMinutes: Math.ceil(ttl / 60) });
     }
-    await this.notifications.enqueue(manager, { userId: user.id, channel, to: target, template: purpose, locale: request.locale, params });
+    // Asked for by the caller: at the account's message cap the request is refused (and this transaction undone).
+    await this.notifications.enqueue(manager, { userId: user.id, channel, to: target, template: purpose, locale: request.locale, params, whenCapped: 'refuse' });
   }
 
   /**
