@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as argon2 from 'argon2';
 import autocannon from 'autocannon';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
-import { ARGON2_OPTIONS } from '../src/users/password-hasher.service';
+import { ARGON2_OPTIONS } from '../src/credentials/password-hasher.service';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const PORT = 30_000 + Math.floor(Math.random() * 20_000);

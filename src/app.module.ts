@@ -12,7 +12,9 @@ import { RequestBodyGuard } from './common/json-body';
 import { loggerParams } from './common/logging';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { CredentialsModule } from './credentials/credentials.module';
 import { dataSourceOptions } from './database/data-source';
+import { TransactionsModule } from './database/transactions';
 import { runMigrations } from './database/migrate';
 import { HealthModule } from './health/health.module';
 import { LimitsModule } from './limits/limits.module';
@@ -44,8 +46,10 @@ export class AppModule {
             return dataSource;
           },
         }),
+        TransactionsModule,
         LimitsModule,
         UsersModule,
+        CredentialsModule,
         AuthModule,
         NotificationsModule,
         VerificationModule,

@@ -5,7 +5,7 @@ import { AppModule } from './app.module';
 import { DomainError } from './common/domain-error';
 import { ConfigError, loadConfig } from './config/app-config';
 import { openDatabase } from './database/embedded-postgres';
-import { UsersService } from './users/users.service';
+import { AuthService } from './auth/auth.service';
 
 const USAGE = `Usage:
   npm run cli -- create-admin --email <email> [--username <name>] [--password <password>]
@@ -28,7 +28,7 @@ async function main(argv: string[]): Promise<number> {
   config.logLevel = 'warn';
   const context = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger: ['error'] });
   try {
-    const { user, created } = await context.get(UsersService).ensureAdministrator({
+    const { user, created } = await context.get(AuthService).ensureAdministrator({
       email: values.email,
       username: values.username,
       password: values.password ?? process.env.ADMIN_PASSWORD,

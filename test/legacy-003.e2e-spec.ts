@@ -1,3 +1,4 @@
+import { setLock } from './support/lockout';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GOOD_PASSWORD, unique, uniquePhone } from './support/app';
@@ -218,7 +219,7 @@ describe('legacy 003: user account (/api/*)', () => {
 
     it('429 with Retry-After while the account is locked, even with the right password', async () => {
       const anna = await register();
-      await t.db.query(`UPDATE users SET failed_login_count = 12, locked_until = now() + interval '10 minutes' WHERE id = $1`, [anna.id]);
+      await setLock(t.db, anna.id, 12, `now() + interval '10 minutes'`);
 
       const res = await login(anna.username, anna.password);
 

@@ -101,7 +101,7 @@ describe('legacy 004: PATCH /me/password', () => {
       await t.sms.waitFor((m) => m.to === anna.phone);
     });
 
-    it('step 2 {phone, code, password} sets the password, ends every session → {"timeout": n}', async () => {
+    it('step 2 {phone, code, password} sets the password, ends every session, detaches the unverified e-mail → {"timeout": n}', async () => {
       const code = await smsCode(anna.phone);
 
       const res = await patch({ phone: anna.phone, code, password: NEW_PASSWORD });
@@ -112,8 +112,12 @@ describe('legacy 004: PATCH /me/password', () => {
       expect(res.body.timeout).toBeGreaterThanOrEqual(0);
       expect(res.body.timeout).toBeLessThanOrEqual(30);
       expect((await t.http.get('/v1/me', { token: anna.accessToken })).status).toBe(401);
-      expect((await v1Login(anna.email, anna.password)).status).toBe(401);
-      expect((await v1Login(anna.email, NEW_PASSWORD)).status).toBe(200);
+      expect((await v1Login(anna.phone, anna.password)).status).toBe(401);
+      expect((await v1Login(anna.phone, NEW_PASSWORD)).status).toBe(200);
+      // SPEC §9 rule 2: the SMS proved the phone; the never-verified e-mail is no longer the account's.
+      const [row] = await t.db.query('SELECT email, phone_verified_at FROM users WHERE id = $1', [anna.id]);
+      expect(row).toMatchObject({ email: null, phone_verified_at: expect.any(Date) });
+      expect((await v1Login(anna.email, NEW_PASSWORD)).status).toBe(401);
     });
 
     it('21011 with the seconds left (body and Retry-After) when a code is asked for again within 30 s', async () => {

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { UsersService } from '../src/users/users.service';
+import { AuthService } from '../src/auth/auth.service';
 import { GOOD_PASSWORD, startApp, TestApp, unique } from './support/app';
 import { jwtPayload, registerAndLogin } from './support/users';
 
@@ -166,7 +166,7 @@ describe('first administrator (npm run cli -- create-admin)', () => {
 
   it('creates an administrator who can use the admin API', async () => {
     const email = `${unique('admin')}@example.com`;
-    const result = await t.app.get(UsersService).ensureAdministrator({ email, password: GOOD_PASSWORD });
+    const result = await t.app.get(AuthService).ensureAdministrator({ email, password: GOOD_PASSWORD });
     expect(result.created).toBe(true);
     expect(result.user.role).toBe('administrator');
     const login = await t.http.post('/v1/auth/login', { login: email, password: GOOD_PASSWORD });
@@ -176,7 +176,7 @@ describe('first administrator (npm run cli -- create-admin)', () => {
 
   it('promotes an existing account instead of creating a second one', async () => {
     const user = await registerAndLogin(t.http);
-    const result = await t.app.get(UsersService).ensureAdministrator({ email: user.email.toUpperCase() });
+    const result = await t.app.get(AuthService).ensureAdministrator({ email: user.email.toUpperCase() });
     expect(result).toMatchObject({ created: false, user: { id: user.id, role: 'administrator' } });
     const me = await t.http.get('/v1/me', { token: user.accessToken });
     expect(me.body.role).toBe('administrator');

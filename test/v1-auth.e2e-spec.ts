@@ -1,3 +1,4 @@
+import { expireLock, lockState } from './support/lockout';
 import { GOOD_PASSWORD, startApp, TestApp, unique, uniquePhone } from './support/app';
 import { HttpResponse } from './support/http';
 import { jwtPayload, registerAndLogin } from './support/users';
@@ -365,13 +366,17 @@ describe('/v1 auth', () => {
       expectJson(await t.http.get('/v1/me', { token: second.body.accessToken }), 200);
     });
 
-    it('grace: the previous token retried within 5 s gets a working pair, and the session stays live', async () => {
+    it('grace: the previous token retried within 5 s gets the same refresh token as the rotation and a fresh access token', async () => {
       const user = await registerAndLogin(t.http);
       const rotated = await t.http.post('/v1/auth/refresh', { refreshToken: user.refreshToken });
       expectJson(rotated, 200);
       const retry = await t.http.post('/v1/auth/refresh', { refreshToken: user.refreshToken });
       expectJson(retry, 200);
       expect(retry.body.sessionId).toBe(user.sessionId);
+      // One live refresh token per session: the retry gets the rotation's, not a second one.
+      expect(retry.body.refreshToken).toBe(rotated.body.refreshToken);
+      expect(retry.body.accessToken).not.toBe(rotated.body.accessToken);
+      expect(jwtPayload(retry.body.accessToken)).toMatchObject({ sub: user.id, sid: user.sessionId });
       expectJson(await t.http.get('/v1/me', { token: retry.body.accessToken }), 200);
       // The pair from the first rotation (the other tab) is still good.
       expectJson(await t.http.get('/v1/me', { token: rotated.body.accessToken }), 200);
@@ -452,11 +457,6 @@ describe('/v1 auth', () => {
       }
     }
 
-    async function lockState(userId: string): Promise<{ failed_login_count: number; locked_until: Date | null }> {
-      const [row] = await t.db.query('SELECT failed_login_count, locked_until FROM users WHERE id = $1', [userId]);
-      return row;
-    }
-
     it('after 10 wrong passwords the 11th attempt, even with the right password, is 429 AccountLocked with Retry-After ≤ 60', async () => {
       const user = await registerAndLogin(t.http);
       await failSignIns(user.email, 10);
@@ -479,27 +479,27 @@ describe('/v1 auth', () => {
     it('9 failures do not lock, and a success resets the count', async () => {
       const user = await registerAndLogin(t.http);
       await failSignIns(user.email, 9);
-      expect((await lockState(user.id)).failed_login_count).toBe(9);
+      expect((await lockState(t.db, user.id)).failed_count).toBe(9);
       expectJson(await t.http.post('/v1/auth/login', { login: user.email, password: user.password }), 200);
-      expect(await lockState(user.id)).toEqual({ failed_login_count: 0, locked_until: null });
+      expect(await lockState(t.db, user.id)).toEqual({ failed_count: 0, locked_until: null });
     });
 
-    it('once the lock has expired the correct password signs in and resets failed_login_count to 0', async () => {
+    it('once the lock has expired the correct password signs in and resets the failure count to 0', async () => {
       const user = await registerAndLogin(t.http);
       await failSignIns(user.email, 10);
-      expect((await lockState(user.id)).failed_login_count).toBe(10);
-      await t.db.query(`UPDATE users SET locked_until = now() - interval '1 second' WHERE id = $1`, [user.id]);
+      expect((await lockState(t.db, user.id)).failed_count).toBe(10);
+      await expireLock(t.db, user.id);
 
       const res = await t.http.post('/v1/auth/login', { login: user.email, password: user.password });
       expectJson(res, 200);
       expect(res.body.user.id).toBe(user.id);
-      expect(await lockState(user.id)).toEqual({ failed_login_count: 0, locked_until: null });
+      expect(await lockState(t.db, user.id)).toEqual({ failed_count: 0, locked_until: null });
     });
 
     it('a further failure after the lock expires locks again for twice as long (2 minutes)', async () => {
       const user = await registerAndLogin(t.http);
       await failSignIns(user.email, 10);
-      await t.db.query(`UPDATE users SET locked_until = now() - interval '1 second' WHERE id = $1`, [user.id]);
+      await expireLock(t.db, user.id);
       await failSignIns(user.email, 1);
       const res = await t.http.post('/v1/auth/login', { login: user.email, password: user.password });
       expectProblem(res, 429, 'AccountLocked');

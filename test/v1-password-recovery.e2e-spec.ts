@@ -1,9 +1,10 @@
+import { setLock } from './support/lockout';
 import { GOOD_PASSWORD, unique } from './support/app';
 import { expectProblem } from './support/expect';
 import { codeIn, linkIn, MailServer, ReceivedMail } from './support/mail';
 import { SmsReceiver } from './support/sms';
 import { DeliveryTestApp, PUBLIC_URL, startAppWithDelivery } from './support/delivery';
-import { registerAndLogin, SignedInUser } from './support/users';
+import { registerAndLogin, SignedInUser, markContactsVerified } from './support/users';
 
 const NEW_PASSWORD = 'A brand-new passphrase 2026';
 
@@ -176,7 +177,7 @@ describe('/v1 password recovery', () => {
 
     it('lifts a sign-in lockout', async () => {
       const anna = await user();
-      await t.db.query(`UPDATE users SET failed_login_count = 12, locked_until = now() + interval '10 minutes' WHERE id = $1`, [anna.id]);
+      await setLock(t.db, anna.id, 12, `now() + interval '10 minutes'`);
       expectProblem(await login(anna.email, GOOD_PASSWORD), 429, 'AccountLocked');
       const { code } = await forgotByEmail(anna);
 
@@ -271,8 +272,9 @@ describe('/v1 password recovery', () => {
     });
   });
 
-  it('PUT /v1/me/password e-mails a "password changed" notice in the account\'s language', async () => {
+  it('PUT /v1/me/password e-mails a "password changed" notice to the verified address, in the account\'s language', async () => {
     const anna = await registerAndLogin(t.http, { locale: 'ru' });
+    await markContactsVerified(t.db, anna.id);
 
     await t.http.put('/v1/me/password', { currentPassword: GOOD_PASSWORD, newPassword: NEW_PASSWORD }, { token: anna.accessToken });
 

@@ -1,25 +1,18 @@
 import { Module } from '@nestjs/common';
-import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { NotificationsModule } from '../notifications/notifications.module';
+import { CredentialsModule } from '../credentials/credentials.module';
 import { UsersModule } from '../users/users.module';
 import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
-import { RefreshToken } from './refresh-token.entity';
-import { Session } from './session.entity';
-import { SessionsRepository } from './sessions.repository';
-import { SessionsService } from './sessions.service';
-import { SigningKey } from './signing-key.entity';
-import { SigningKeysService } from './signing-keys.service';
-import { TokenService } from './token.service';
+import { SessionsModule } from './sessions.module';
 import { WellKnownController } from './well-known.controller';
 
+/** Sign-in and the token check of every request (the global guard). */
 @Module({
-  imports: [UsersModule, NotificationsModule, PassportModule, JwtModule.register({}), TypeOrmModule.forFeature([Session, RefreshToken, SigningKey])],
+  imports: [UsersModule, SessionsModule, CredentialsModule, PassportModule],
   controllers: [WellKnownController],
-  providers: [AuthService, SessionsService, SessionsRepository, SigningKeysService, TokenService, JwtStrategy, JwtAuthGuard],
-  exports: [AuthService, SessionsService, TokenService, JwtAuthGuard],
+  providers: [AuthService, JwtStrategy, JwtAuthGuard],
+  exports: [AuthService, SessionsModule, JwtAuthGuard],
 })
 export class AuthModule {}

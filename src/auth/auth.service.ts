@@ -1,19 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DomainError } from '../common/domain-error';
-import { classifyIdentifier, LoginIdentifier } from '../common/identifiers';
-import { Locale, resolveLocale } from '../common/locale';
-import { NotificationsService } from '../notifications/notifications.service';
+import { classifyIdentifier, LoginIdentifier, normalizeEmail } from '../common/identifiers';
+import { Locale } from '../common/locale';
+import { SecurityContext } from '../common/security-context';
+import { Transactions } from '../database/transactions';
+import { ContactChanges } from '../credentials/contact-changes.service';
+import { CredentialsService } from '../credentials/credentials.service';
 import { User, UserRole, UserStatus } from '../users/user.entity';
-import { UsersRepository } from '../users/users.repository';
-import { UsersService } from '../users/users.service';
-import { PasswordHasher } from '../users/password-hasher.service';
-import { PasswordPolicy } from '../users/password-policy.service';
-import { ProfileChanges } from '../users/users.service';
+import { ProfileChanges, Registration, UsersService } from '../users/users.service';
 import { SessionOptions, SessionsService, SessionTokens } from './sessions.service';
 
-/** SPEC §6: 10 consecutive failures lock for 1 minute, doubling per further failure, at most 15 minutes. */
-export const LOCKOUT = { threshold: 10, baseSeconds: 60, maxSeconds: 900 } as const;
+export { LOCKOUT } from '../credentials/credentials.service';
 
 export interface SignIn extends SessionOptions {
   /** An e-mail, username or phone as typed, or an identifier a surface already classified. */
@@ -21,108 +19,94 @@ export interface SignIn extends SessionOptions {
   password: string;
 }
 
-export interface SignedIn extends SessionTokens {
-  user: User;
-}
+/**
+ * What a sign-in with the right password leads to; each surface's presenter maps it. Today every
+ * sign-in that passes opens a session; a second-factor step is the next kind.
+ */
+export type SignInOutcome = { kind: 'session'; user: User } & SessionTokens;
 
 @Injectable()
 export class AuthService {
   constructor(
-    private readonly users: UsersRepository,
-    private readonly usersService: UsersService,
-    private readonly hasher: PasswordHasher,
+    private readonly users: UsersService,
+    private readonly credentials: CredentialsService,
+    private readonly contacts: ContactChanges,
     private readonly sessions: SessionsService,
-    private readonly notifications: NotificationsService,
-    private readonly passwordPolicy: PasswordPolicy,
+    private readonly transactions: Transactions,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  register(registration: Registration): Promise<User> {
+    return this.credentials.register(registration);
+  }
+
   /**
-   * Password sign-in. Unknown accounts cost the same argon2 work as known ones, and every
-   * failure reads the same, so the answer does not tell whether an account exists.
+   * Bootstrap for the first administrator (`npm run cli -- create-admin`): promotes the account with
+   * this e-mail when there is one, else creates it with the password.
    */
-  async signIn({ identifier, password, ...options }: SignIn): Promise<SignedIn> {
+  async ensureAdministrator(input: { email: string; username?: string; password?: string }): Promise<{ user: User; created: boolean }> {
+    const existing = await this.users.findByIdentifier({ kind: 'email', value: normalizeEmail(input.email) });
+    if (existing) {
+      return { user: await this.users.setRoleAndStatus(existing.id, { role: 'administrator', status: 'active' }), created: false };
+    }
+    if (!input.password) throw new DomainError('WeakPassword', 'a password is required to create a new account');
+    const user = await this.register({ email: input.email, username: input.username, password: input.password, role: 'administrator' });
+    return { user, created: true };
+  }
+
+  /**
+   * Password sign-in. Unknown accounts cost the same work as known ones, and every failure reads
+   * the same, so the answer does not tell whether an account exists.
+   */
+  async signIn({ identifier, password, ...options }: SignIn): Promise<SignInOutcome> {
     const id = typeof identifier === 'string' ? classifyIdentifier(identifier, this.config.defaultPhoneRegion) : identifier;
     const user = id.value ? await this.users.findByIdentifier(id) : null;
-    this.assertNotLocked(user);
-
-    const valid = await this.hasher.verify(user?.passwordHash, password);
-    if (!user || !valid) {
-      if (user) await this.users.recordFailedSignIn(user.id, LOCKOUT.threshold, LOCKOUT.baseSeconds, LOCKOUT.maxSeconds);
+    if (!(await this.credentials.verifyPassword(user, password)) || !user) {
       throw new DomainError('InvalidCredentials', 'wrong login or password');
     }
     if (user.status === 'blocked') throw new DomainError('AccountBlocked', 'this account is blocked');
-
-    if (user.failedLoginCount > 0 || user.lockedUntil) await this.users.resetFailedSignIns(user.id);
-    if (this.hasher.needsRehash(user.passwordHash!)) {
-      await this.users.update(user.id, { passwordHash: await this.hasher.hash(password) });
-    }
-    return { user, ...(await this.sessions.start(user, options)) };
+    return { kind: 'session', user, ...(await this.sessions.start(user, options)) };
   }
 
   signOut(user: User, sessionId: string): Promise<void> {
     return this.sessions.revoke(user.id, sessionId, 'logout');
   }
 
-  /** Changes the password after proving the current one; every other session of the user ends. */
-  async changePassword(user: User, currentSessionId: string | undefined, currentPassword: string, newPassword: string, locale?: Locale): Promise<void> {
-    if (!(await this.hasher.verify(user.passwordHash, currentPassword))) {
-      throw new DomainError('WrongPassword', 'the current password is wrong');
-    }
-    await this.replacePassword(user, newPassword, { keepSessionId: currentSessionId, locale });
-  }
-
-  /** Recovery (a code or link proved control of the account): every session of the user ends. */
-  resetPassword(user: User, newPassword: string, locale?: Locale): Promise<void> {
-    return this.replacePassword(user, newPassword, { locale });
+  /** Changes the password after proving the current one (a wrong one counts toward the lockout); every other session ends. */
+  async changePassword(user: User, currentSessionId: string | undefined, currentPassword: string, newPassword: string, locale?: Locale, context?: SecurityContext): Promise<void> {
+    await this.credentials.requirePassword(user, currentPassword);
+    await this.credentials.setPassword(user, newPassword, { reason: 'changed', keepSessionId: currentSessionId, locale, context });
   }
 
   /**
-   * Sets a new password once the caller proved control some other way (a code or link): every
-   * session of the user ends (except `keepSessionId`), the lockout is lifted, and the user is told by e-mail.
-   */
-  async replacePassword(user: User, newPassword: string, options: { keepSessionId?: string; locale?: Locale } = {}): Promise<void> {
-    await this.usersService.setPassword(user, newPassword);
-    const reset = options.keepSessionId === undefined;
-    await this.sessions.revokeOthers(user.id, options.keepSessionId, reset ? 'password_reset' : 'password_changed');
-    if (user.failedLoginCount > 0 || user.lockedUntil) await this.users.resetFailedSignIns(user.id);
-    if (user.email) {
-      await this.notifications.send({
-        userId: user.id,
-        channel: 'email',
-        to: user.email,
-        template: reset ? 'password-reset-done' : 'password-changed',
-        locale: resolveLocale(user.locale, options.locale),
-      });
-    }
-  }
-
-  /**
-   * Profile fields and, optionally, a new password in one request (surfaces whose update form
-   * carries the password). The password is checked first, so a refused one changes nothing;
-   * a new password ends every other session (all of them when `keepSessionId` is not given).
+   * Profile fields and, optionally, a new password in one request and one transaction (surfaces
+   * whose update form carries the password: 001). The password is checked first, so a refused one
+   * changes nothing; SPEC §9 rules 1–3 apply to both parts.
    */
   async updateAccount(user: User, changes: ProfileChanges, options: { password?: string; keepSessionId?: string; locale?: Locale } = {}): Promise<User> {
-    const { password, ...passwordOptions } = options;
-    if (password !== undefined) {
-      this.passwordPolicy.check(password, { email: changes.email ?? user.email, username: changes.username ?? user.username, phone: user.phone });
-    }
-    const updated = await this.usersService.updateProfile(user, changes);
-    if (password !== undefined) await this.replacePassword(updated, password, passwordOptions);
+    const { password, keepSessionId, locale } = options;
+    if (password === undefined) return this.contacts.updateProfile(user, changes, locale);
+    const hash = await this.credentials.preparePassword(password, { email: user.email, username: user.username, phone: user.phone, ...this.identityOf(changes) });
+    const updated = await this.transactions.run(async (tx) => {
+      const next = await this.users.updateProfile(user, changes, tx);
+      await this.contacts.contactsChanged(tx, user, next, locale);
+      await this.credentials.storePassword(tx, user, hash, { reason: 'changed', keepSessionId, locale });
+      return next;
+    });
     return updated;
   }
 
   /** Administration: blocking also ends every session, so refresh tokens die with the access tokens. */
   async setRoleAndStatus(userId: string, changes: { role?: UserRole; status?: UserStatus }): Promise<User> {
-    const user = await this.usersService.setRoleAndStatus(userId, changes);
+    const user = await this.users.setRoleAndStatus(userId, changes);
     if (changes.status === 'blocked') await this.sessions.revokeOthers(userId, undefined, 'blocked');
     return user;
   }
 
-  private assertNotLocked(user: User | null): void {
-    const lockedFor = user?.lockedUntil ? Math.ceil((user.lockedUntil.getTime() - Date.now()) / 1000) : 0;
-    if (lockedFor > 0) {
-      throw new DomainError('AccountLocked', 'too many failed sign-ins; try again later', { retryAfterSeconds: lockedFor });
-    }
+  private identityOf(changes: ProfileChanges): { email?: string; username?: string } {
+    const identity: { email?: string; username?: string } = {};
+    if (typeof changes.email === 'string') identity.email = changes.email;
+    if (typeof changes.username === 'string') identity.username = changes.username;
+    return identity;
   }
 }

@@ -45,6 +45,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     if (typeof claims.sid !== 'string' || typeof claims.sub !== 'string') {
       throw new DomainError('InvalidToken', 'the access token is not valid');
     }
-    return this.sessions.authenticate(claims.sid, claims.sub);
+    const authTime = typeof claims.auth_time === 'number' ? new Date(claims.auth_time * 1000) : new Date(0);
+    return this.sessions.authenticate(claims.sid, claims.sub, authTime);
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull, MoreThan, Not } from 'typeorm';
+import { Tx } from '../database/transactions';
 import { User } from '../users/user.entity';
 import { RefreshToken } from './refresh-token.entity';
 import { Session } from './session.entity';
@@ -77,8 +78,8 @@ export class SessionsRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  async revokeAll(userId: string, reason: string, exceptSessionId?: string): Promise<number> {
-    const result = await this.dataSource
+  async revokeAll(userId: string, reason: string, exceptSessionId?: string, tx?: Tx): Promise<number> {
+    const result = await (tx ?? this.dataSource.manager)
       .getRepository(Session)
       .update(
         { userId, revokedAt: IsNull(), ...(exceptSessionId ? { id: Not(exceptSessionId) } : {}) },

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { DomainError, DomainErrorKind } from '../common/domain-error';
@@ -74,21 +75,25 @@ class InMemorySessionsRepository {
 }
 
 class FakeTokenService {
-  private counter = 0;
   readonly signed: Array<{ subject: { userId: string; role: string; sessionId: string }; ttlSeconds: number; notAfter?: Date }> = [];
 
-  newRefreshToken(): string {
-    return `refresh-${++this.counter}`;
+  refreshTokenFor(sessionId: string, generation: number): string {
+    return `refresh-${sessionId}-${generation}`;
   }
 
   hashRefreshToken(token: string): Buffer {
-    return Buffer.from(token);
+    return createHash('sha256').update(token).digest();
   }
 
   signAccessToken(subject: { userId: string; role: string; sessionId: string }, ttlSeconds: number, notAfter?: Date): IssuedAccessToken {
     this.signed.push({ subject, ttlSeconds, notAfter });
     return { token: 'a', expiresIn: 1, expiresAt: new Date() };
   }
+}
+
+/** The key under which the fake repository stores a token: its SHA-256, as the database does. */
+function stored(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
 }
 
 function makeUser(overrides: Partial<User> = {}): User {
@@ -139,7 +144,7 @@ describe('SessionsService', () => {
   describe('start', () => {
     it('stores only the hash of the refresh token it returns, as generation 0', async () => {
       const { sessionId, token0 } = await signIn();
-      expect(repo.tokens.get(Buffer.from(token0).toString('hex'))).toMatchObject({ sessionId, generation: 0 });
+      expect(repo.tokens.get(stored(token0))).toMatchObject({ sessionId, generation: 0 });
     });
 
     it('makes the session last REFRESH_TOKEN_TTL, or REMEMBER_ME_TTL when remember is set', async () => {
@@ -167,7 +172,7 @@ describe('SessionsService', () => {
       expect(result.refreshToken).not.toBe(token0);
       expect(result.session.refreshGeneration).toBe(1);
       expect(repo.row(sessionId)).toMatchObject({ refreshGeneration: 1, rotatedAt: new Date(T0.getTime() + 1000), revokedAt: null });
-      expect(repo.tokens.get(Buffer.from(result.refreshToken).toString('hex'))).toMatchObject({ sessionId, generation: 1 });
+      expect(repo.tokens.get(stored(result.refreshToken))).toMatchObject({ sessionId, generation: 1 });
     });
 
     it('issues an access token for the session with ACCESS_TOKEN_TTL', async () => {
@@ -178,7 +183,7 @@ describe('SessionsService', () => {
 
       expect(result.access.token).toBe('a');
       expect(tokens.signed).toEqual([
-        { subject: { userId: 'user-1', role: 'user', sessionId }, ttlSeconds: 900, notAfter: repo.row(sessionId).expiresAt },
+        { subject: { userId: 'user-1', role: 'user', sessionId, authTime: repo.row(sessionId).createdAt }, ttlSeconds: 900, notAfter: repo.row(sessionId).expiresAt },
       ]);
     });
 
@@ -204,18 +209,30 @@ describe('SessionsService', () => {
   });
 
   describe('reuse of the previous token', () => {
-    it('within 5 s of the rotation gets a fresh pair of the current generation without rotating again', async () => {
+    it('within 5 s of the rotation gets the token that rotation issued and a fresh access token, storing nothing', async () => {
       const { sessionId, token0 } = await signIn();
       const rotated = await service.refresh(token0);
+      const tokensBefore = new Map(repo.tokens);
+      tokens.signed.length = 0;
       advance(2000);
 
       const retry = await service.refresh(token0);
 
-      expect(retry.refreshToken).not.toBe(token0);
-      expect(retry.refreshToken).not.toBe(rotated.refreshToken);
+      expect(retry.refreshToken).toBe(rotated.refreshToken);
       expect(retry.session.refreshGeneration).toBe(1);
+      expect(tokens.signed).toEqual([
+        { subject: { userId: 'user-1', role: 'user', sessionId, authTime: repo.row(sessionId).createdAt }, ttlSeconds: 900, notAfter: repo.row(sessionId).expiresAt },
+      ]);
       expect(repo.row(sessionId)).toMatchObject({ refreshGeneration: 1, rotatedAt: T0, revokedAt: null });
-      expect(repo.tokens.get(Buffer.from(retry.refreshToken).toString('hex'))).toMatchObject({ sessionId, generation: 1 });
+      expect(repo.tokens).toEqual(tokensBefore);
+    });
+
+    it('never stores a token in plaintext: only the SHA-256 of each token handed out is a key', async () => {
+      const { token0 } = await signIn();
+      const rotated = await service.refresh(token0);
+      await service.refresh(token0);
+
+      expect([...repo.tokens.keys()].sort()).toEqual([stored(token0), stored(rotated.refreshToken)].sort());
     });
 
     it('within the grace window hands out a token that rotates like the current one', async () => {
@@ -325,7 +342,8 @@ describe('SessionsService', () => {
       const user = makeUser();
       repo.findLiveSessionUser.mockResolvedValue(user);
 
-      await expect(service.authenticate('session-1', 'user-1')).resolves.toEqual({ user, sessionId: 'session-1' });
+      const signedInAt = new Date(T0.getTime() - 60_000);
+      await expect(service.authenticate('session-1', 'user-1', signedInAt)).resolves.toEqual({ user, sessionId: 'session-1', authTime: signedInAt });
       expect(repo.findLiveSessionUser).toHaveBeenCalledWith('session-1', 'user-1');
     });
 

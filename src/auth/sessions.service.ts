@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DomainError } from '../common/domain-error';
+import { Tx } from '../database/transactions';
 import { User } from '../users/user.entity';
 import { Session } from './session.entity';
 import { SessionsRepository } from './sessions.repository';
@@ -30,6 +32,8 @@ export interface SessionOptions extends ClientInfo {
 export interface AuthContext {
   user: User;
   sessionId: string;
+  /** When this session signed in (not refreshed): the freshness of the proof (SPEC §9 rule 4). */
+  authTime: Date;
 }
 
 /** Sessions and refresh-token rotation with reuse detection (SPEC §5). */
@@ -43,9 +47,11 @@ export class SessionsService {
 
   async start(user: User, options: SessionOptions = {}): Promise<SessionTokens> {
     const now = new Date();
-    const refreshToken = this.tokens.newRefreshToken();
+    const id = randomUUID(); // known before the insert: the first refresh token is derived from it
+    const refreshToken = this.tokens.refreshTokenFor(id, 0);
     const session = await this.sessions.create(
       {
+        id,
         userId: user.id,
         remember: !!options.remember,
         userAgent: options.userAgent?.slice(0, 512) ?? null,
@@ -61,11 +67,11 @@ export class SessionsService {
 
   /**
    * Exchanges a refresh token for a new pair. The presented token's generation decides:
-   * current → rotate; the previous one within the grace window → a fresh pair of the current
-   * generation (parallel tabs); anything else → theft: the whole session is revoked.
+   * current → rotate (generation + 1); the previous one within the grace window (parallel tabs)
+   * → the token that rotation issued, re-derived, with a fresh access token, so the session never
+   * has more than one live refresh token; anything else → theft: the whole session is revoked.
    */
   async refresh(refreshToken: string): Promise<SessionTokens> {
-    const nextToken = this.tokens.newRefreshToken();
     const outcome = await this.sessions.withLockedSessionOfToken(this.tokens.hashRefreshToken(refreshToken), async (found, manager) => {
       if (!found) return { error: 'unknown' as const };
       const { token, session, user } = found;
@@ -95,23 +101,25 @@ export class SessionsService {
         expiresAt: session.expiresAt,
         lastUsedAt: now,
       });
-      await this.sessions.addRefreshToken(manager, session.id, session.refreshGeneration, this.tokens.hashRefreshToken(nextToken));
-      return { session, user };
+      const liveToken = this.tokens.refreshTokenFor(session.id, session.refreshGeneration);
+      // A grace retry stores nothing: the rotation's token is already the session's only live one.
+      if (current) await this.sessions.addRefreshToken(manager, session.id, session.refreshGeneration, this.tokens.hashRefreshToken(liveToken));
+      return { session, user, refreshToken: liveToken };
     });
 
     if ('error' in outcome) {
       if (outcome.error === 'blocked') throw new DomainError('AccountBlocked', 'this account is blocked');
       throw new DomainError('InvalidRefreshToken', outcome.error === 'reuse' ? 'refresh token was already used; the session is revoked' : 'refresh token is invalid or expired');
     }
-    return { session: outcome.session, refreshToken: nextToken, access: this.accessFor(outcome.user, outcome.session, this.config.accessTokenTtl) };
+    return { session: outcome.session, refreshToken: outcome.refreshToken, access: this.accessFor(outcome.user, outcome.session, this.config.accessTokenTtl) };
   }
 
   /** The hot path: one indexed read that proves the session is live and loads its user. */
-  async authenticate(sessionId: string, userId: string): Promise<AuthContext> {
+  async authenticate(sessionId: string, userId: string, authTime = new Date(0)): Promise<AuthContext> {
     const user = await this.sessions.findLiveSessionUser(sessionId, userId);
     if (!user) throw new DomainError('SessionRevoked', 'the session has ended; sign in again');
     if (user.status === 'blocked') throw new DomainError('AccountBlocked', 'this account is blocked');
-    return { user, sessionId };
+    return { user, sessionId, authTime };
   }
 
   list(userId: string): Promise<Session[]> {
@@ -124,12 +132,13 @@ export class SessionsService {
     }
   }
 
-  revokeOthers(userId: string, keepSessionId: string | undefined, reason: string): Promise<number> {
-    return this.sessions.revokeAll(userId, reason, keepSessionId);
+  /** Ends every session of the user but `keepSessionId`; inside `tx` when the change that causes it has one. */
+  revokeOthers(userId: string, keepSessionId: string | undefined, reason: string, tx?: Tx): Promise<number> {
+    return this.sessions.revokeAll(userId, reason, keepSessionId, tx);
   }
 
   private accessFor(user: User, session: Session, ttlSeconds: number): IssuedAccessToken {
-    return this.tokens.signAccessToken({ userId: user.id, role: user.role, sessionId: session.id }, ttlSeconds, session.expiresAt);
+    return this.tokens.signAccessToken({ userId: user.id, role: user.role, sessionId: session.id, authTime: session.createdAt }, ttlSeconds, session.expiresAt);
   }
 
   private lifetime(remember: boolean): number {

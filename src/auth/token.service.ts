@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { UserRole } from '../users/user.entity';
+import { ServerSecretsService } from './server-secrets.service';
 import { SigningKeysService } from './signing-keys.service';
 
 /** What an access token says (SPEC §5). */
@@ -11,6 +12,17 @@ export interface AccessClaims {
   role: UserRole;
   exp: number;
   iat: number;
+  /** When the user signed in to this session (OIDC's `auth_time`, seconds): how fresh the proof is (SPEC §9 rule 4). */
+  auth_time?: number;
+}
+
+/** Who an access token is for. */
+export interface AccessSubject {
+  userId: string;
+  role: UserRole;
+  sessionId: string;
+  /** The session's sign-in time. */
+  authTime: Date;
 }
 
 export interface IssuedAccessToken {
@@ -20,30 +32,36 @@ export interface IssuedAccessToken {
   expiresAt: Date;
 }
 
-/** The one token service: signs access JWTs and makes and hashes opaque refresh tokens. */
+/** The one token service: signs access JWTs and derives and hashes opaque refresh tokens. */
 @Injectable()
 export class TokenService {
   constructor(
     private readonly jwt: JwtService,
     private readonly keys: SigningKeysService,
+    private readonly secrets: ServerSecretsService,
   ) {}
 
   /** An access token for `sessionId` that lives `ttlSeconds`, never past `notAfter` (the session's end). */
-  signAccessToken(subject: { userId: string; role: UserRole; sessionId: string }, ttlSeconds: number, notAfter?: Date): IssuedAccessToken {
+  signAccessToken(subject: AccessSubject, ttlSeconds: number, notAfter?: Date): IssuedAccessToken {
     const now = Math.floor(Date.now() / 1000);
     const limit = notAfter ? Math.floor(notAfter.getTime() / 1000) : Number.POSITIVE_INFINITY;
     const exp = Math.max(now + 1, Math.min(now + ttlSeconds, limit));
     const key = this.keys.signingKey();
     const token = this.jwt.sign(
-      { sub: subject.userId, sid: subject.sessionId, role: subject.role, iat: now, exp },
+      { sub: subject.userId, sid: subject.sessionId, role: subject.role, iat: now, exp, auth_time: Math.floor(subject.authTime.getTime() / 1000) },
       { privateKey: key.privateKey as never, algorithm: key.algorithm, keyid: key.kid },
     );
     return { token, expiresIn: exp - now, expiresAt: new Date(exp * 1000) };
   }
 
-  /** 256 random bits, base64url. */
-  newRefreshToken(): string {
-    return randomBytes(32).toString('base64url');
+  /**
+   * The refresh token of generation `generation` of a session: HMAC-SHA256 under the server's
+   * refresh-token secret, base64url (256 bits). Derived rather than stored, so a retry within the
+   * grace window can be answered with the very token the rotation issued (SPEC §5) while the
+   * database holds only its hash. Unpredictable without the secret, which never leaves the server.
+   */
+  refreshTokenFor(sessionId: string, generation: number): string {
+    return createHmac('sha256', this.secrets.refreshTokenSecret()).update(`refresh-token:${sessionId}:${generation}`).digest('base64url');
   }
 
   /** Refresh tokens are high-entropy, so a fast hash is enough (no salt or argon2 needed). */

@@ -18,9 +18,3 @@ export const Authenticated = (...roles: UserRole[]) =>
 
 /** The `AuthContext` ({ user, sessionId }) the guard attached, or undefined on an anonymous request. */
 export const CurrentAuth = createParamDecorator((_: unknown, context: ExecutionContext) => context.switchToHttp().getRequest().user);
-
-/** Who is calling from where, for the sessions list: `{ ip, userAgent }`. */
-export const ClientMeta = createParamDecorator((_: unknown, context: ExecutionContext) => {
-  const request = context.switchToHttp().getRequest<{ ip?: string; headers: Record<string, string | undefined> }>();
-  return { ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null };
-});

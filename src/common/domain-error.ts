@@ -32,6 +32,8 @@ export type DomainErrorKind =
   | 'AlreadyVerified'
   /** The account has no e-mail or phone to send a code to. */
   | 'ContactMissing'
+  /** A sensitive change without fresh proof: the current password, or a recent sign-in (SPEC §9 rule 4). */
+  | 'ReauthenticationRequired'
   /** The database could not be reached in time (pool exhausted or server down): try again shortly. */
   | 'ServiceUnavailable'
   /** A framework-level 4xx (unknown route, wrong method, body too large…); `details.status` keeps its code. */

@@ -25,6 +25,7 @@ export const HTTP_STATUS: Record<DomainErrorKind, number> = {
   InvalidRefreshToken: 401,
   SessionRevoked: 401,
   WrongPassword: 403,
+  ReauthenticationRequired: 403,
   AccountBlocked: 403,
   Forbidden: 403,
   NotFound: 404,

@@ -24,6 +24,8 @@ export interface AppConfig {
   trustProxy: boolean | string | number;
   /** Seconds during which an already-rotated refresh token may be retried (SPEC §5). */
   refreshReuseGraceSeconds: number;
+  /** Seconds a sign-in counts as fresh proof for sensitive /v1 changes (SPEC §9 rule 4). */
+  reauthMaxAge: number;
   /**
    * Per-client budget per minute: of the sign-in routes of every surface together, and of each
    * other per-IP limited route (registration, refresh, codes and recovery) on its own.
@@ -184,6 +186,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trustProxy: parseTrustProxy(read('TRUST_PROXY')),
     refreshReuseGraceSeconds: int('REFRESH_REUSE_GRACE_SECONDS', 5, 0, 60),
     authRateLimitPerMinute: int('AUTH_RATE_LIMIT_PER_MINUTE', 30, 1),
+    reauthMaxAge: int('REAUTH_MAX_AGE', 300, 0, 86_400),
     limits: {
       profileChangesPerHour: int('PROFILE_CHANGES_PER_HOUR', 30, 1),
       emailsPerDay: int('MAX_EMAILS_PER_DAY', 20, 1),

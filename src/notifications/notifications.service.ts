@@ -65,6 +65,15 @@ export class NotificationsService {
     return true;
   }
 
+  /**
+   * Counts a message that is deliberately not written (its answer must look like one that was)
+   * against the caps of `userId`, in `manager`'s transaction: throws RateLimited at a cap.
+   */
+  async charge(manager: EntityManager, userId: string, channel: MessageChannel): Promise<void> {
+    const cap = await this.limits.consumeMessage(manager, userId, channel);
+    if (!cap.allowed) throw this.limits.refusal(cap.budget, cap);
+  }
+
   /** Outside a transaction: write (with its cap count, in a transaction of its own) and deliver. */
   async send(message: OutgoingMessage): Promise<boolean> {
     const queued = await this.dataSource.transaction((manager) => this.enqueue(manager, message));

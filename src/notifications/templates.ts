@@ -2,7 +2,16 @@ import { Locale } from '../common/locale';
 import { MessageChannel } from './outbox-message.entity';
 
 /** Every message the service sends. Verification templates carry a code, a link, or both. */
-export type TemplateName = 'email-verify' | 'phone-verify' | 'password-reset' | 'password-change' | 'password-changed' | 'password-reset-done';
+export type TemplateName =
+  | 'email-verify'
+  | 'phone-verify'
+  | 'password-reset'
+  | 'password-change'
+  | 'email-change'
+  | SecurityNoticeName;
+
+/** SPEC §9 rule 3: the notices sent to the owner's previous verified address. */
+export type SecurityNoticeName = 'password-changed' | 'password-reset-done' | 'email-changed' | 'phone-changed';
 
 export interface TemplateParams {
   code?: string;
@@ -11,6 +20,8 @@ export interface TemplateParams {
   codeMinutes?: number;
   /** How long the link lives. */
   linkMinutes?: number;
+  /** Contacts a reset removed from the account because they were never verified (SPEC §9 rule 2). */
+  detached?: string[];
 }
 
 export interface RenderedMessage {
@@ -26,7 +37,12 @@ interface Copy {
   codeLine?: (code: string, minutes: number) => string;
   linkLine?: (minutes: number) => string;
   outro: string;
+  /** The SMS form: verification messages carry their code; notices have none. */
   sms?: (code: string, minutes: number) => string;
+  /** A notice's SMS form has no code. */
+  notice?: true;
+  /** After the intro: the contacts a reset detached. */
+  detachedLine?: (contacts: string) => string;
 }
 
 const duration = {
@@ -84,15 +100,42 @@ const COPY: Record<Locale, Record<TemplateName, Copy>> = {
       codeLine: (code, minutes) => `Your code: ${code} (valid for ${duration.en(minutes)}).`,
       outro: IGNORE.en,
     },
+    'email-change': {
+      subject: 'Confirm your new e-mail address',
+      intro: 'You asked to use this address for your account. It changes once you confirm it.',
+      codeLine: (code, minutes) => `Your confirmation code: ${code} (valid for ${duration.en(minutes)}).`,
+      linkLine: (minutes) => `Or open this link (valid for ${duration.en(minutes)}):`,
+      outro: IGNORE.en,
+    },
     'password-changed': {
       subject: 'Your password was changed',
       intro: 'The password of your account has just been changed.',
       outro: SECURITY.en,
+      notice: true,
+      sms: () => 'The password of your account was changed. If this was not you, reset it at once.',
     },
     'password-reset-done': {
       subject: 'Your password was reset',
       intro: 'The password of your account has just been reset, and every session was signed out.',
+      detachedLine: (contacts) => `These contacts were never confirmed and have been removed from the account: ${contacts}.`,
       outro: 'If this was not you, reset your password again at once and check your e-mail account.',
+      notice: true,
+      sms: () => 'The password of your account was reset and every session signed out. If this was not you, reset it again at once.',
+    },
+    'email-changed': {
+      subject: 'The e-mail address of your account was changed',
+      intro: 'The e-mail address of your account has just been changed; messages no longer come to this address.',
+      linkLine: (minutes) => `If this was not you, open this link (valid for ${duration.en(minutes)}) to restore this address, sign out every session and get a password reset link here:`,
+      outro: 'If it was you, there is nothing to do.',
+      notice: true,
+      sms: () => 'The e-mail address of your account was changed. If this was not you, reset your password at once.',
+    },
+    'phone-changed': {
+      subject: 'The phone number of your account was changed',
+      intro: 'The phone number of your account has just been changed.',
+      outro: SECURITY.en,
+      notice: true,
+      sms: () => 'The phone number of your account was changed. If this was not you, reset your password at once.',
     },
   },
   ru: {
@@ -123,15 +166,42 @@ const COPY: Record<Locale, Record<TemplateName, Copy>> = {
       codeLine: (code, minutes) => `Ваш код: ${code} (действует ${duration.ru(minutes)}).`,
       outro: IGNORE.ru,
     },
+    'email-change': {
+      subject: 'Подтвердите новый адрес электронной почты',
+      intro: 'Вы указали этот адрес для своей учётной записи. Он сменится после подтверждения.',
+      codeLine: (code, minutes) => `Код подтверждения: ${code} (действует ${duration.ru(minutes)}).`,
+      linkLine: (minutes) => `Или откройте ссылку (действует ${duration.ru(minutes)}):`,
+      outro: IGNORE.ru,
+    },
     'password-changed': {
       subject: 'Пароль изменён',
       intro: 'Пароль вашей учётной записи только что был изменён.',
       outro: SECURITY.ru,
+      notice: true,
+      sms: () => 'Пароль вашей учётной записи изменён. Если это были не вы, немедленно восстановите его.',
     },
     'password-reset-done': {
       subject: 'Пароль восстановлен',
       intro: 'Пароль вашей учётной записи только что был сброшен, все сеансы завершены.',
+      detachedLine: (contacts) => `Эти контакты не были подтверждены и удалены из учётной записи: ${contacts}.`,
       outro: 'Если это были не вы, немедленно восстановите пароль ещё раз и проверьте свой почтовый ящик.',
+      notice: true,
+      sms: () => 'Пароль вашей учётной записи сброшен, все сеансы завершены. Если это были не вы, немедленно восстановите его.',
+    },
+    'email-changed': {
+      subject: 'Адрес почты учётной записи изменён',
+      intro: 'Адрес электронной почты вашей учётной записи только что изменён; письма на этот адрес больше не приходят.',
+      linkLine: (minutes) => `Если это были не вы, откройте ссылку (действует ${duration.ru(minutes)}): адрес вернётся, все сеансы завершатся, а сюда придёт ссылка для смены пароля:`,
+      outro: 'Если это были вы, ничего делать не нужно.',
+      notice: true,
+      sms: () => 'Адрес почты вашей учётной записи изменён. Если это были не вы, немедленно восстановите пароль.',
+    },
+    'phone-changed': {
+      subject: 'Номер телефона учётной записи изменён',
+      intro: 'Номер телефона вашей учётной записи только что изменён.',
+      outro: SECURITY.ru,
+      notice: true,
+      sms: () => 'Номер телефона вашей учётной записи изменён. Если это были не вы, немедленно восстановите пароль.',
     },
   },
 };
@@ -145,11 +215,15 @@ export function renderTemplate(name: TemplateName, locale: Locale, channel: Mess
   const copy = COPY[locale][name];
   const codeMinutes = params.codeMinutes ?? 10;
   if (channel === 'sms') {
-    if (!copy.sms || !params.code) throw new Error(`template ${name} has no SMS form`);
-    return { subject: copy.subject, text: copy.sms(params.code, codeMinutes) };
+    if (!copy.sms || (!params.code && !copy.notice)) throw new Error(`template ${name} has no SMS form`);
+    return { subject: copy.subject, text: copy.sms(params.code ?? '', codeMinutes) };
   }
   if (!copy.intro) throw new Error(`template ${name} has no e-mail form`);
   const lines: { text: string; html: string }[] = [{ text: copy.intro, html: `<p>${escapeHtml(copy.intro)}</p>` }];
+  if (params.detached?.length && copy.detachedLine) {
+    const line = copy.detachedLine(params.detached.join(', '));
+    lines.push({ text: line, html: `<p>${escapeHtml(line)}</p>` });
+  }
   if (params.code && copy.codeLine) {
     const line = copy.codeLine(params.code, codeMinutes);
     lines.push({ text: line, html: `<p>${escapeHtml(line).replace(params.code, `<strong style="font-size:1.4em;letter-spacing:0.1em">${params.code}</strong>`)}</p>` });

@@ -5,7 +5,10 @@ export type UserRole = (typeof USER_ROLES)[number];
 export const USER_STATUSES = ['active', 'blocked'] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];
 
-/** The one user store every surface reads and writes (SPEC §4). Never returned as is: see the presenters. */
+/**
+ * The one user store every surface reads and writes (SPEC §4). Never returned as is: see the
+ * presenters. How a user proves who they are lives in `credentials` (src/credentials/).
+ */
 @Entity({ name: 'users' })
 // Expression and composite indexes are written by hand in the migration; TypeORM must not touch them.
 @Index('UQ_users_username_lower', { synchronize: false })
@@ -30,9 +33,6 @@ export class User {
   /** Stored in E.164; unique. */
   @Column({ type: 'varchar', length: 20, nullable: true })
   phone: string | null;
-
-  @Column({ name: 'password_hash', type: 'varchar', length: 255, nullable: true })
-  passwordHash: string | null;
 
   @Column({ type: 'varchar', length: 100, nullable: true })
   name: string | null;
@@ -86,13 +86,6 @@ export class User {
 
   @Column({ name: 'phone_verified_at', type: 'timestamptz', nullable: true })
   phoneVerifiedAt: Date | null;
-
-  /** Consecutive failed sign-ins; reset by a success (SPEC §6 lockout). */
-  @Column({ name: 'failed_login_count', type: 'integer', default: 0 })
-  failedLoginCount: number;
-
-  @Column({ name: 'locked_until', type: 'timestamptz', nullable: true })
-  lockedUntil: Date | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -1,14 +1,13 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { PasswordHasher } from './password-hasher.service';
-import { PasswordPolicy } from './password-policy.service';
 import { User } from './user.entity';
 import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
 
+/** The user store: profiles and identifiers. Other modules go through UsersService, never the repository. */
 @Module({
   imports: [TypeOrmModule.forFeature([User])],
-  providers: [UsersRepository, UsersService, PasswordHasher, PasswordPolicy],
-  exports: [UsersRepository, UsersService, PasswordHasher, PasswordPolicy],
+  providers: [UsersRepository, UsersService],
+  exports: [UsersService],
 })
 export class UsersModule {}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { QueryFailedError, Repository } from 'typeorm';
+import { Tx } from '../database/transactions';
 import { DomainError } from '../common/domain-error';
 import { LoginIdentifier } from '../common/identifiers';
 import { User, UserRole, UserStatus } from './user.entity';
@@ -33,8 +34,8 @@ function translateUniqueViolation(error: unknown): never {
 export class UsersRepository {
   constructor(@InjectRepository(User) private readonly users: Repository<User>) {}
 
-  findById(id: string): Promise<User | null> {
-    return this.users.findOneBy({ id });
+  findById(id: string, tx?: Tx): Promise<User | null> {
+    return this.repo(tx).findOneBy({ id });
   }
 
   findByIdentifier({ kind, value }: LoginIdentifier): Promise<User | null> {
@@ -42,30 +43,31 @@ export class UsersRepository {
     return this.users.createQueryBuilder('u').where(column, { value }).getOne();
   }
 
-  async create(data: Partial<User>): Promise<User> {
+  async create(data: Partial<User>, tx?: Tx): Promise<User> {
+    const users = this.repo(tx);
     try {
-      return await this.users.save(this.users.create(data));
+      return await users.save(users.create(data));
     } catch (error) {
       translateUniqueViolation(error);
     }
   }
 
   /** Applies `patch` and returns the stored row. */
-  async update(id: string, patch: Partial<User>): Promise<User | null> {
+  async update(id: string, patch: Partial<User>, tx?: Tx): Promise<User | null> {
     if (Object.keys(patch).length > 0) {
       try {
-        await this.users.update({ id }, patch);
+        await this.repo(tx).update({ id }, patch);
       } catch (error) {
         translateUniqueViolation(error);
       }
     }
-    return this.findById(id);
+    return this.findById(id, tx);
   }
 
   /** Stamps the e-mail or phone as verified, but only while the account still has that address. */
-  async markVerified(id: string, kind: 'email' | 'phone', address: string): Promise<boolean> {
+  async markVerified(id: string, kind: 'email' | 'phone', address: string, tx?: Tx): Promise<boolean> {
     const column = kind === 'email' ? 'emailVerifiedAt' : 'phoneVerifiedAt';
-    const result = await this.users.update({ id, [kind]: address }, { [column]: () => 'now()' });
+    const result = await this.repo(tx).update({ id, [kind]: address }, { [column]: () => 'now()' });
     return (result.affected ?? 0) > 0;
   }
 
@@ -89,23 +91,7 @@ export class UsersRepository {
     return query.orderBy('u.created_at', 'DESC').addOrderBy('u.id', 'ASC').skip(offset).take(limit).getManyAndCount();
   }
 
-  /**
-   * Counts one more failed sign-in in a single statement (no lost updates under concurrency) and,
-   * from `threshold` failures on, locks the account for `baseSeconds` doubling per failure up to `maxSeconds`.
-   */
-  async recordFailedSignIn(id: string, threshold: number, baseSeconds: number, maxSeconds: number): Promise<void> {
-    await this.users.query(
-      `UPDATE users SET failed_login_count = failed_login_count + 1,
-         locked_until = CASE WHEN failed_login_count + 1 >= $2
-           THEN now() + make_interval(secs => LEAST($4::float8, $3::float8 * power(2, LEAST(failed_login_count + 1 - $2, 30))))
-           ELSE locked_until END
-       WHERE id = $1`,
-      [id, threshold, baseSeconds, maxSeconds],
-    );
-  }
-
-  /** Raw SQL on purpose: bookkeeping, not a profile change, so `updated_at` stays. */
-  async resetFailedSignIns(id: string): Promise<void> {
-    await this.users.query('UPDATE users SET failed_login_count = 0, locked_until = NULL WHERE id = $1', [id]);
+  private repo(tx?: Tx): Repository<User> {
+    return tx ? tx.getRepository(User) : this.users;
   }
 }

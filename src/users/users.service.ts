@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DomainError } from '../common/domain-error';
-import { normalizeEmail, toE164, usernameProblem } from '../common/identifiers';
-import { PasswordHasher } from './password-hasher.service';
-import { PasswordPolicy } from './password-policy.service';
+import { LoginIdentifier, normalizeEmail, toE164, usernameProblem } from '../common/identifiers';
+import { Tx } from '../database/transactions';
 import { User, UserRole, UserStatus } from './user.entity';
 import { UserSearch, UsersRepository } from './users.repository';
 
@@ -31,36 +30,31 @@ export interface Registration extends ProfileChanges {
   role?: UserRole;
 }
 
+/** Normalised profile fields of a new account, checked but not stored yet. */
+export type NewAccount = Partial<User>;
+
 @Injectable()
 export class UsersService {
   constructor(
     private readonly users: UsersRepository,
-    private readonly hasher: PasswordHasher,
-    private readonly passwordPolicy: PasswordPolicy,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async register({ password, role, ...profile }: Registration): Promise<User> {
+  /** Normalises and checks the fields of a new account; `create` stores them (the password is the credentials' part). */
+  prepareAccount({ role, ...profile }: Omit<Registration, 'password'>): NewAccount {
     const fields = this.normalize(profile);
     if (!fields.email && !fields.username && !fields.phone) {
       throw new DomainError('IdentifierRequired', 'an e-mail, a username or a phone number is required');
     }
-    this.passwordPolicy.check(password, fields);
-    return this.users.create({ ...fields, role: role ?? 'user', passwordHash: await this.hasher.hash(password) });
+    return { ...fields, role: role ?? 'user' };
   }
 
-  /**
-   * Bootstrap for the first administrator (`npm run cli -- create-admin`): promotes the account with
-   * this e-mail when there is one, else creates it with the password.
-   */
-  async ensureAdministrator(input: { email: string; username?: string; password?: string }): Promise<{ user: User; created: boolean }> {
-    const existing = await this.users.findByIdentifier({ kind: 'email', value: normalizeEmail(input.email) });
-    if (existing) {
-      return { user: await this.setRoleAndStatus(existing.id, { role: 'administrator', status: 'active' }), created: false };
-    }
-    if (!input.password) throw new DomainError('WeakPassword', 'a password is required to create a new account');
-    const user = await this.register({ email: input.email, username: input.username, password: input.password, role: 'administrator' });
-    return { user, created: true };
+  create(account: NewAccount, tx: Tx): Promise<User> {
+    return this.users.create(account, tx);
+  }
+
+  findByIdentifier(identifier: LoginIdentifier): Promise<User | null> {
+    return this.users.findByIdentifier(identifier);
   }
 
   async get(id: string): Promise<User> {
@@ -79,8 +73,11 @@ export class UsersService {
     return this.get(id);
   }
 
-  /** Changing the e-mail or phone clears its verification; removing every identifier is refused. */
-  async updateProfile(user: User, changes: ProfileChanges): Promise<User> {
+  /**
+   * Changing the e-mail or phone clears its verification; removing every identifier is refused.
+   * Surfaces call `ContactChanges.updateProfile`, which adds SPEC §9 rules 1 and 3 around this.
+   */
+  async updateProfile(user: User, changes: ProfileChanges, tx?: Tx): Promise<User> {
     const fields = this.normalize(changes);
     if (fields.email !== undefined && fields.email !== user.email) fields.emailVerifiedAt = null;
     if (fields.phone !== undefined && fields.phone !== user.phone) fields.phoneVerifiedAt = null;
@@ -88,20 +85,20 @@ export class UsersService {
     if (!next.email && !next.username && !next.phone) {
       throw new DomainError('IdentifierRequired', 'an e-mail, a username or a phone number must remain');
     }
-    return this.saved(await this.users.update(user.id, fields));
+    return this.saved(await this.users.update(user.id, fields, tx));
   }
 
-  async setPassword(user: User, password: string): Promise<void> {
-    this.passwordPolicy.check(password, user);
-    await this.users.update(user.id, { passwordHash: await this.hasher.hash(password) });
+  /** Sets fields the domain decided on (no normalisation: they come from stored or verified values). */
+  async apply(userId: string, fields: Partial<User>, tx?: Tx): Promise<User> {
+    return this.saved(await this.users.update(userId, fields, tx));
   }
 
   /** Records that the user proved `address` (a code or link reached it); refused when the address changed since. */
-  async markVerified(userId: string, kind: 'email' | 'phone', address: string): Promise<User> {
-    if (!(await this.users.markVerified(userId, kind, address))) {
+  async markVerified(userId: string, kind: 'email' | 'phone', address: string, tx?: Tx): Promise<User> {
+    if (!(await this.users.markVerified(userId, kind, address, tx))) {
       throw new DomainError('InvalidCode', 'the code or link was sent to an address this account no longer has');
     }
-    return this.get(userId);
+    return this.saved(await this.users.findById(userId, tx));
   }
 
   async setRoleAndStatus(id: string, changes: { role?: UserRole; status?: UserStatus }): Promise<User> {

@@ -1,7 +1,11 @@
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { User } from '../users/user.entity';
 
-export const VERIFICATION_PURPOSES = ['email-verify', 'phone-verify', 'password-reset', 'password-change'] as const;
+/**
+ * `email-change`: proves the new address of a two-step e-mail change (/v1); `email-change-revert`:
+ * the "this wasn't me" link sent to the previous address, which survives later changes.
+ */
+export const VERIFICATION_PURPOSES = ['email-verify', 'phone-verify', 'password-reset', 'password-change', 'email-change', 'email-change-revert'] as const;
 export type VerificationPurpose = (typeof VERIFICATION_PURPOSES)[number];
 export type SecretKind = 'code' | 'link';
 
@@ -10,7 +14,10 @@ export type SecretKind = 'code' | 'link';
 // Partial indexes are written by hand in the migration.
 @Index('IDX_verification_secrets_live', { synchronize: false })
 @Index('UQ_verification_secrets_link', { synchronize: false })
-@Check('CHK_verification_secrets_purpose', `"purpose" IN ('email-verify', 'phone-verify', 'password-reset', 'password-change')`)
+@Check(
+  'CHK_verification_secrets_purpose',
+  `"purpose" IN ('email-verify', 'phone-verify', 'password-reset', 'password-change', 'email-change', 'email-change-revert')`,
+)
 @Check('CHK_verification_secrets_kind', `"kind" IN ('code', 'link')`)
 export class VerificationSecret {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_verification_secrets' })

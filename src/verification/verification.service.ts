@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { Transactions, Tx } from '../database/transactions';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DomainError } from '../common/domain-error';
 import { queryRows } from '../database/sql';
@@ -15,7 +16,8 @@ import { VerificationPurpose } from './verification-secret.entity';
 export interface IssueRequest {
   /** Null for an unknown account: only the cooldown is recorded, so the answer looks the same. */
   user: User | null;
-  purpose: VerificationPurpose;
+  /** Purposes whose message is a code and/or link of their own (a revert link rides in a notice). */
+  purpose: Exclude<VerificationPurpose, 'email-change-revert'>;
   channel: MessageChannel;
   /** The normalised e-mail or E.164 phone the secret goes to (and, later, proves). */
   target: string;
@@ -30,6 +32,12 @@ export interface IssueRequest {
    * whether the account exists.
    */
   hideAccountExistence?: boolean;
+  /**
+   * The signed-in account that asked, when `user` is null only so that a target belonging to another
+   * account does not show (an e-mail change to a taken address): its message cap is charged as if the
+   * message went, so at the cap both answers are the same 429 (SPEC §9 rule 5).
+   */
+  requestedBy?: User;
 }
 
 export interface Issued {
@@ -42,9 +50,13 @@ export interface Issued {
 export interface CodeCheck {
   userId: string;
   purpose: VerificationPurpose;
-  target: string;
+  /** The address the code went to; omitted: the user's newest live code of `purpose`, wherever it went. */
+  target?: string;
   code: string;
 }
+
+/** SPEC §9 rule 3: the "this wasn't me" link of an e-mail change lives 7 days. */
+export const EMAIL_CHANGE_REVERT_TTL = 7 * 24 * 3600;
 
 /** The same answer for a wrong, expired, used, voided or exhausted secret: no oracle. */
 export const INVALID_CODE = 'the code or link is wrong, expired or already used';
@@ -65,6 +77,7 @@ export class VerificationService implements OnModuleDestroy {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
     private readonly notifications: NotificationsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -84,6 +97,7 @@ export class VerificationService implements OnModuleDestroy {
       await this.dataSource.transaction(async (manager) => {
         await this.claimCooldown(manager, request, cooldown);
         if (user) await this.writeSecrets(manager, user, request);
+        else if (request.requestedBy) await this.notifications.charge(manager, request.requestedBy.id, request.channel);
       });
       if (user) this.notifications.dispatchSoon();
     }
@@ -135,32 +149,60 @@ export class VerificationService implements OnModuleDestroy {
   }
 
   /**
-   * Uses the live code of (user, purpose, target). A wrong code costs one try; the last try voids
-   * it. A right one is used up together with every other live secret of that purpose.
+   * Uses the live code of (user, purpose, target), or of (user, purpose) when no target is given,
+   * and returns the address it was sent to. A wrong code costs one try; the last try voids it. A
+   * right one runs `beforeUse` (which may refuse, leaving the code usable) and is used up together
+   * with every other live secret of that purpose.
    */
-  async consumeCode({ userId, purpose, target, code }: CodeCheck): Promise<void> {
-    const outcome = await this.dataSource.transaction(async (manager) => {
-      const [live] = await manager.query(
-        `SELECT id, secret_hash, attempts, expires_at > now() AS unexpired FROM verification_secrets
-         WHERE user_id = $1 AND purpose = $2 AND target = $3 AND kind = 'code' AND consumed_at IS NULL
+  async consumeCode({ userId, purpose, target, code }: CodeCheck, beforeUse?: (target: string) => void): Promise<string> {
+    const outcome = await this.transactions.run(async (tx) => {
+      const [live] = await tx.query(
+        `SELECT id, target, secret_hash, attempts, expires_at > now() AS unexpired FROM verification_secrets
+         WHERE user_id = $1 AND purpose = $2 AND ($3::varchar IS NULL OR target = $3) AND kind = 'code' AND consumed_at IS NULL
          ORDER BY created_at DESC LIMIT 1
          FOR UPDATE`,
-        [userId, purpose, target],
+        [userId, purpose, target ?? null],
       );
-      if (!live?.unexpired) return 'invalid';
+      if (!live?.unexpired) return null;
       const presented = hashCode(purpose, userId, CODE_FORMAT.test(code) ? code : '');
       if (!timingSafeEqual(presented, live.secret_hash)) {
         const exhausted = live.attempts + 1 >= this.config.verification.maxAttempts;
-        await manager.query(
+        await tx.query(
           `UPDATE verification_secrets SET attempts = attempts + 1, consumed_at = CASE WHEN $2 THEN now() ELSE consumed_at END WHERE id = $1`,
           [live.id, exhausted],
         );
-        return 'invalid';
+        return null;
       }
-      await this.useUp(manager, userId, purpose);
-      return 'ok';
+      beforeUse?.(live.target);
+      await this.useUp(tx, userId, purpose);
+      return live.target as string;
     });
-    if (outcome !== 'ok') throw new DomainError('InvalidCode', INVALID_CODE);
+    if (outcome === null) throw new DomainError('InvalidCode', INVALID_CODE);
+    return outcome;
+  }
+
+  /**
+   * SPEC §9 rule 1: a secret proves one address at one moment. Called in the same transaction as
+   * a change of the user's e-mail, phone or password: every outstanding code and link dies. The
+   * "this wasn't me" links survive: they must still undo the change that sent them.
+   */
+  async voidAll(tx: Tx, userId: string): Promise<void> {
+    await tx.query(
+      `UPDATE verification_secrets SET consumed_at = now() WHERE user_id = $1 AND consumed_at IS NULL AND purpose <> 'email-change-revert'`,
+      [userId],
+    );
+  }
+
+  /** A link token of `purpose` for `target`, stored hashed in `tx`; the caller puts it in a message. */
+  async createLink(tx: Tx, userId: string, purpose: VerificationPurpose, target: string): Promise<string> {
+    const token = randomBytes(32).toString('base64url');
+    await this.insertSecret(tx, userId, purpose, 'link', target, sha256(token), this.linkTtl(purpose));
+    return token;
+  }
+
+  /** How long a link of `purpose` lives, in minutes (for the message that carries it). */
+  linkMinutes(purpose: VerificationPurpose): number {
+    return Math.ceil(this.linkTtl(purpose) / 60);
   }
 
   /** Uses a link token once; returns whom and which address it proves. */
@@ -206,7 +248,8 @@ export class VerificationService implements OnModuleDestroy {
 
   private linkTtl(purpose: VerificationPurpose): number {
     const settings = this.config.verification;
-    return purpose === 'email-verify' ? settings.emailLinkTtl : settings.passwordResetLinkTtl;
+    if (purpose === 'email-change-revert') return EMAIL_CHANGE_REVERT_TTL;
+    return purpose === 'email-verify' || purpose === 'email-change' ? settings.emailLinkTtl : settings.passwordResetLinkTtl;
   }
 
   private async insertSecret(

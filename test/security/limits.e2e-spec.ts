@@ -3,6 +3,7 @@ import { GOOD_PASSWORD, startApp, TestApp, unique, uniquePhone } from '../suppor
 import { DeliveryTestApp, startAppWithDelivery } from '../support/delivery';
 import { expectProblem } from '../support/expect';
 import { HttpClient, HttpResponse } from '../support/http';
+import { codeIn } from '../support/mail';
 import { registerAndLogin, SignedInUser } from '../support/users';
 
 /**
@@ -229,7 +230,7 @@ describe('SPEC §9 rule 5: limits per client and per account', () => {
     beforeAll(async () => (d = await startAppWithDelivery({ PROFILE_CHANGES_PER_HOUR: '1000' })));
     afterAll(() => d.close());
 
-    it('002: PATCH user/ {email, password} in a loop to new third-party addresses mails at most MAX_EMAILS_PER_DAY, and every change still applies', async () => {
+    it('002: PATCH user/ {email, password} in a loop to new third-party addresses: at most MAX_EMAILS_PER_DAY e-mails in all, and every change still applies', async () => {
       const user = await register002(d.http);
       const thirdParties: string[] = [];
       for (let i = 0; i < MAX_EMAILS + 5; i++) {
@@ -245,6 +246,45 @@ describe('SPEC §9 rule 5: limits per client and per account', () => {
       const received = d.mail.messages.filter((mail) => thirdParties.includes(mail.to));
       expect(received.length).toBeLessThanOrEqual(MAX_EMAILS);
       expect(await queuedFor(d.db, user.id)).toBeLessThanOrEqual(MAX_EMAILS);
+    });
+
+    it('at the cap a security notice is dropped and logged, and the change it reports still applies', async () => {
+      const user = await register002(d.http);
+      const token = { token: user.access };
+      // A verified address (one e-mail), so notices go there (SPEC §9 rule 3) …
+      expect((await d.http.post('/users/verify-email/', undefined, token)).status).toBe(200);
+      const code = codeIn((await d.mail.waitFor((mail) => mail.to === user.email)).text);
+      expect((await d.http.post('/users/accept-email/', { code }, token)).status).toBe(200);
+      // … and the rest of the day's e-mails spent on password-change codes (000 sendCode).
+      for (let i = 1; i < MAX_EMAILS; i++) {
+        await d.endCooldown(user.email);
+        expect((await d.http.post('/api/users/sendCode', undefined, token)).status).toBe(200);
+      }
+      await d.endCooldown(user.email);
+      expect((await d.http.post('/api/users/sendCode', undefined, token)).status).toBe(429);
+
+      const changed = await d.http.patch('/users/user/', { password: 'A brand new passphrase 7' }, token);
+      expect(changed.body).toEqual({ success: { Password: 'Password successfully changed' }, error: {} });
+      expect((await d.http.post('/users/auth/token/', { email: user.email, password: 'A brand new passphrase 7' })).status).toBe(200);
+
+      await settled(d.db, [user.id]);
+      expect(d.mail.mailsTo(user.email).length).toBe(MAX_EMAILS);
+      expect(d.mail.mailsTo(user.email).filter((mail) => /password was changed/i.test(mail.subject))).toEqual([]);
+      expect(d.logs.some((line) => line.msg === 'message cap reached: message dropped' && line.template === 'password-changed')).toBe(true);
+    });
+
+    it('/v1 e-mail change at the cap: the same 429 whether the new address is free or another account\'s (no oracle)', async () => {
+      const other = await registerAndLogin(d.http);
+      const user = await registerAndLogin(d.http); // its welcome message is the first e-mail of the day
+      const token = { token: user.accessToken };
+      for (let i = 1; i < MAX_EMAILS; i++) {
+        expect((await d.http.post('/v1/me/email/change', { email: `${unique('new')}@example.org` }, token)).status).toBe(202);
+      }
+      const free = await d.http.post('/v1/me/email/change', { email: `${unique('new')}@example.org` }, token);
+      const taken = await d.http.post('/v1/me/email/change', { email: other.email }, token);
+      expectProblem(free, 429, 'RateLimited');
+      expectProblem(taken, 429, 'RateLimited');
+      expect(taken.body.detail).toBe(free.body.detail);
     });
 
     it('002: PATCH user/ {email} + verify-email/ to new third-party addresses stops at MAX_EMAILS_PER_DAY with 429; "forgot password" then answers as before and sends nothing', async () => {

@@ -1,3 +1,4 @@
+import { Surface } from '../../common/security-context';
 import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Query, UseFilters } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthService } from '../../auth/auth.service';
@@ -10,6 +11,7 @@ import { ProblemDetailsFilter } from './problem-details.filter';
 import { presentUser } from './v1.presenter';
 
 @ApiTags('v1 admin')
+@Surface('v1')
 @Controller('v1/admin/users')
 @Authenticated('administrator')
 @UseFilters(ProblemDetailsFilter)

@@ -1,8 +1,9 @@
+import { Surface, RequestContext, SecurityContext } from '../../common/security-context';
 import { Body, Controller, HttpCode, Post, UseFilters } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthService } from '../../auth/auth.service';
-import { AuthContext, ClientInfo, SessionsService } from '../../auth/sessions.service';
-import { Authenticated, ClientMeta, CurrentAuth, Public } from '../../common/auth.decorators';
+import { AuthContext, SessionsService } from '../../auth/sessions.service';
+import { Authenticated, CurrentAuth, Public } from '../../common/auth.decorators';
 import { RateLimited, SignInRateLimited } from '../../common/ip-throttler.guard';
 import { Locale, RequestLocale } from '../../common/locale';
 import { UsersService } from '../../users/users.service';
@@ -15,6 +16,7 @@ import { ProblemDetailsFilter } from './problem-details.filter';
 import { presentTokens, presentUser } from './v1.presenter';
 
 @ApiTags('v1 auth')
+@Surface('v1')
 @Controller('v1/auth')
 @UseFilters(ProblemDetailsFilter)
 export class V1AuthController {
@@ -37,7 +39,7 @@ export class V1AuthController {
   @ApiCreatedResponse({ type: UserDto })
   @ApiProblems(400, 409)
   async register(@Body() body: RegisterDto, @RequestLocale() locale?: Locale): Promise<UserDto> {
-    const user = await this.users.register({ ...body, locale: body.locale ?? locale ?? null });
+    const user = await this.auth.register({ ...body, locale: body.locale ?? locale ?? null });
     await this.contacts.welcome(user, { link: this.links.confirmEmail });
     return presentUser(user);
   }
@@ -49,7 +51,7 @@ export class V1AuthController {
   @ApiOperation({ operationId: 'login', summary: 'Sign in with e-mail, username or phone and password' })
   @ApiOkResponse({ type: LoginResponseDto })
   @ApiProblems(400, 401, 403, 429)
-  async login(@Body() body: LoginDto, @ClientMeta() client: ClientInfo): Promise<LoginResponseDto> {
+  async login(@Body() body: LoginDto, @RequestContext() client: SecurityContext): Promise<LoginResponseDto> {
     const signedIn = await this.auth.signIn({ identifier: body.login, password: body.password, remember: body.rememberMe, ...client });
     return { ...presentTokens(signedIn), user: presentUser(signedIn.user) };
   }
@@ -62,7 +64,7 @@ export class V1AuthController {
     operationId: 'refresh',
     summary: 'Exchange a refresh token for a new pair',
     description:
-      'The refresh token rotates on every use. Presenting an already-used token revokes the whole session, except a retry within 5 seconds of its rotation, which gets a fresh pair.',
+      'The refresh token rotates on every use. Presenting an already-used token revokes the whole session, except a retry within 5 seconds of its rotation, which gets the same refresh token that rotation issued and a fresh access token.',
   })
   @ApiOkResponse({ type: TokenPairDto })
   @ApiProblems(400, 401, 403, 429)

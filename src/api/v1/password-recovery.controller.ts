@@ -1,15 +1,17 @@
+import { Surface } from '../../common/security-context';
 import { Body, Controller, Get, HttpCode, Post, Query, UseFilters } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Public } from '../../common/auth.decorators';
 import { RateLimited } from '../../common/ip-throttler.guard';
 import { Locale, RequestLocale } from '../../common/locale';
-import { PasswordRecoveryService, RecoveryAddress } from '../../verification/password-recovery.service';
+import { PasswordRecoveryService, RecoveryAddress } from '../../credentials/password-recovery.service';
 import { ApiProblems } from './dto/problem.dto';
 import { ForgotPasswordDto, RecoveryRequestedDto, ResetLinkStatusDto, ResetPasswordDto } from './dto/verification.dto';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { V1Links } from './v1.links';
 
 @ApiTags('v1 password recovery')
+@Surface('v1')
 @Controller('v1/auth/password')
 @Public()
 @UseFilters(ProblemDetailsFilter)

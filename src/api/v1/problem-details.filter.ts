@@ -18,6 +18,7 @@ export const PROBLEM_TITLES: Record<DomainErrorKind, string> = {
   InvalidRefreshToken: 'Invalid refresh token',
   SessionRevoked: 'Session ended',
   WrongPassword: 'Wrong current password',
+  ReauthenticationRequired: 'Fresh proof required',
   AccountBlocked: 'Account blocked',
   Forbidden: 'Forbidden',
   NotFound: 'Not found',

@@ -12,4 +12,5 @@ export class V1Links {
 
   readonly confirmEmail = (token: string) => `${this.base}/v1/auth/email/confirm?token=${token}`;
   readonly resetPassword = (token: string) => `${this.base}/v1/auth/password/reset?token=${token}`;
+  readonly confirmEmailChange = (token: string) => `${this.base}/v1/auth/email/change/confirm?token=${token}`;
 }

@@ -1,3 +1,4 @@
+import { CredentialsModule } from '../../credentials/credentials.module';
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../../auth/auth.module';
 import { UsersModule } from '../../users/users.module';
@@ -10,7 +11,7 @@ import { V1Links } from './v1.links';
 import { V1VerificationController } from './verification.controller';
 
 @Module({
-  imports: [AuthModule, UsersModule, VerificationModule],
+  imports: [CredentialsModule, AuthModule, UsersModule, VerificationModule],
   providers: [V1Links],
   controllers: [V1AuthController, V1MeController, V1AdminUsersController, V1VerificationController, V1PasswordRecoveryController],
 })

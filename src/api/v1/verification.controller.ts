@@ -1,3 +1,4 @@
+import { Surface } from '../../common/security-context';
 import { Body, Controller, Get, HttpCode, Post, Query, UseFilters } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { AuthContext } from '../../auth/sessions.service';
@@ -5,20 +6,26 @@ import { Authenticated, CurrentAuth, Public } from '../../common/auth.decorators
 import { maskEmail, maskPhone } from '../../common/identifiers';
 import { RateLimited } from '../../common/ip-throttler.guard';
 import { Locale, RequestLocale } from '../../common/locale';
+import { ContactChanges } from '../../credentials/contact-changes.service';
+import { PasswordRecoveryService } from '../../credentials/password-recovery.service';
+import { DomainError } from '../../common/domain-error';
 import { ContactVerificationService } from '../../verification/contact-verification.service';
 import { ApiProblems } from './dto/problem.dto';
 import { UserDto } from './dto/user.dto';
-import { CodeSentDto, ConfirmCodeDto, EmailConfirmedDto } from './dto/verification.dto';
+import { CodeSentDto, ConfirmCodeDto, EmailConfirmedDto, EmailRestoredDto } from './dto/verification.dto';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { V1Links } from './v1.links';
 import { presentUser } from './v1.presenter';
 
 @ApiTags('v1 verification')
+@Surface('v1')
 @Controller('v1')
 @UseFilters(ProblemDetailsFilter)
 export class V1VerificationController {
   constructor(
     private readonly contacts: ContactVerificationService,
+    private readonly contactChanges: ContactChanges,
+    private readonly recovery: PasswordRecoveryService,
     private readonly links: V1Links,
   ) {}
 
@@ -63,6 +70,46 @@ export class V1VerificationController {
   async confirmEmailLink(@Query('token') token: unknown): Promise<EmailConfirmedDto> {
     const user = await this.contacts.confirmEmailLink(typeof token === 'string' ? token : '');
     return { email: maskEmail(user.email!), emailVerifiedAt: user.emailVerifiedAt!.toISOString() };
+  }
+
+  @Get('auth/email/change/confirm')
+  @Public()
+  @RateLimited()
+  @ApiOperation({
+    operationId: 'confirmEmailChangeLink',
+    summary: 'The link sent to a new address: applies the e-mail change',
+    description: 'Single use; no sign-in needed. The previous verified address is told, with a 7-day link that undoes the change.',
+  })
+  @ApiQuery({ name: 'token', required: true, description: 'The token from the link.' })
+  @ApiOkResponse({ type: EmailConfirmedDto })
+  @ApiProblems(400, 409, 429)
+  async confirmEmailChangeLink(@Query('token') token: unknown, @RequestLocale() locale?: Locale): Promise<EmailConfirmedDto> {
+    const user = await this.contactChanges.confirmEmailChangeLink(typeof token === 'string' ? token : '');
+    return { email: maskEmail(user.email!), emailVerifiedAt: user.emailVerifiedAt!.toISOString() };
+  }
+
+  @Get('auth/email/revert')
+  @Public()
+  @RateLimited()
+  @ApiOperation({
+    operationId: 'revertEmailChange',
+    summary: '"This wasn\'t me": the link in an e-mail-changed notice',
+    description:
+      'Restores the previous address (unless another account took it since), ends every session of the account and e-mails a password reset link ' +
+      'to that address. Single use; lives 7 days; later changes do not void it.',
+  })
+  @ApiQuery({ name: 'token', required: true, description: 'The token from the link.' })
+  @ApiOkResponse({ type: EmailRestoredDto })
+  @ApiProblems(400, 429)
+  async revertEmailChange(@Query('token') token: unknown, @RequestLocale() locale?: Locale): Promise<EmailRestoredDto> {
+    const { email } = await this.contactChanges.revertEmailChange(typeof token === 'string' ? token : '');
+    try {
+      await this.recovery.request({ email }, { locale, link: this.links.resetPassword });
+    } catch (error) {
+      // A reset message went there moments ago: that one serves.
+      if (!(error instanceof DomainError && error.kind === 'ResendTooSoon')) throw error;
+    }
+    return { email: maskEmail(email), message: 'The address is restored, every session has ended, and a password reset link is on its way there.' };
   }
 
   @Post('me/phone/verification')

@@ -1,3 +1,4 @@
+import { Surface } from '../../../common/security-context';
 import { Body, Controller, Header, HttpCode, Patch, UseFilters } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthService } from '../../../auth/auth.service';
@@ -5,13 +6,14 @@ import { AuthContext } from '../../../auth/sessions.service';
 import { CurrentAuth, OptionalAuth } from '../../../common/auth.decorators';
 import { RateLimited } from '../../../common/ip-throttler.guard';
 import { Locale, RequestLocale } from '../../../common/locale';
-import { PasswordRecoveryService } from '../../../verification/password-recovery.service';
+import { PasswordRecoveryService } from '../../../credentials/password-recovery.service';
 import { jsonValue } from '../api-error-responses';
 import { ApiMePasswordErrors, MePasswordErrorFilter, missingField } from './me-password-error.filter';
 import { MePasswordDto, MePasswordTimeoutDto } from './me-password.dto';
 
 /** Document 004: `PATCH /me/password`, a change with a token or a two-step SMS recovery without one. */
 @ApiTags('legacy 004: password')
+@Surface('004')
 @Controller('me')
 @UseFilters(MePasswordErrorFilter)
 export class MePasswordController {

@@ -1,3 +1,4 @@
+import { Surface } from '../../../common/security-context';
 import { Body, Controller, Header, HttpCode, Post, UseFilters } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthContext } from '../../../auth/sessions.service';
@@ -5,9 +6,10 @@ import { Authenticated, CurrentAuth, OptionalAuth, Public } from '../../../commo
 import { DomainError } from '../../../common/domain-error';
 import { RateLimited } from '../../../common/ip-throttler.guard';
 import { Locale, RequestLocale } from '../../../common/locale';
+import { ContactChanges } from '../../../credentials/contact-changes.service';
 import { ProfileChangeLimited } from '../../../limits/profile-change-limit.guard';
 import { UsersService } from '../../../users/users.service';
-import { PasswordRecoveryService } from '../../../verification/password-recovery.service';
+import { PasswordRecoveryService } from '../../../credentials/password-recovery.service';
 import { ApiProfileRpcErrors, ProfileRpcErrorFilter } from './profile-rpc-error.filter';
 import { ProfileRpcForgottenPasswordDto, ProfileRpcProfileDto, ProfileRpcProfileUpdateDto, ProfileRpcResetPasswordDto, ProfileRpcSetPushTokenDto } from './profile-rpc.dto';
 import { CODE_SENT, DONE, presentProfile, profileChanges } from './profile-rpc.presenter';
@@ -17,11 +19,13 @@ const stringAnswer = (example: string) => ApiOkResponse({ schema: { type: 'strin
 
 /** Document 000: the profile RPC under /api/users (every operation is a POST). */
 @ApiTags('legacy 000: profile RPC')
+@Surface('000')
 @Controller('api/users')
 @UseFilters(ProfileRpcErrorFilter)
 export class ProfileRpcController {
   constructor(
     private readonly users: UsersService,
+    private readonly contactChanges: ContactChanges,
     private readonly recovery: PasswordRecoveryService,
   ) {}
 
@@ -38,9 +42,9 @@ export class ProfileRpcController {
   })
   @ApiOkResponse({ type: ProfileRpcProfileDto })
   @ApiProfileRpcErrors(400, 401, 403, 409, 429)
-  async profile(@CurrentAuth() { user }: AuthContext, @Body() body: ProfileRpcProfileUpdateDto): Promise<ProfileRpcProfileDto> {
+  async profile(@CurrentAuth() { user }: AuthContext, @Body() body: ProfileRpcProfileUpdateDto, @RequestLocale() locale?: Locale): Promise<ProfileRpcProfileDto> {
     const changes = profileChanges(body);
-    return presentProfile(Object.keys(changes).length ? await this.users.updateProfile(user, changes) : user);
+    return presentProfile(Object.keys(changes).length ? await this.contactChanges.updateProfile(user, changes, locale) : user);
   }
 
   @Post('sendCode')

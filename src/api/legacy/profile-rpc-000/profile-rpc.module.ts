@@ -1,3 +1,4 @@
+import { CredentialsModule } from '../../../credentials/credentials.module';
 import { Module } from '@nestjs/common';
 import { UsersModule } from '../../../users/users.module';
 import { VerificationModule } from '../../../verification/verification.module';
@@ -5,7 +6,7 @@ import { ProfileRpcController } from './profile-rpc.controller';
 
 /** Document 000 (`seeds/000`): profile RPC under /api/users. */
 @Module({
-  imports: [UsersModule, VerificationModule],
+  imports: [CredentialsModule, UsersModule, VerificationModule],
   controllers: [ProfileRpcController],
 })
 export class ProfileRpcModule {}

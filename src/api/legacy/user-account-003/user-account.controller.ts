@@ -1,13 +1,14 @@
+import { Surface, RequestContext, SecurityContext } from '../../../common/security-context';
 import { Body, Controller, Get, HttpCode, Param, Post, UseFilters } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AuthService } from '../../../auth/auth.service';
-import { AuthContext, ClientInfo } from '../../../auth/sessions.service';
-import { Authenticated, ClientMeta, CurrentAuth, Public } from '../../../common/auth.decorators';
+import { AuthContext } from '../../../auth/sessions.service';
+import { Authenticated, CurrentAuth, Public } from '../../../common/auth.decorators';
 import { RateLimited, SignInRateLimited } from '../../../common/ip-throttler.guard';
 import { Locale, RequestLocale } from '../../../common/locale';
 import { UsersService } from '../../../users/users.service';
 import { ContactVerificationService } from '../../../verification/contact-verification.service';
-import { PasswordRecoveryService } from '../../../verification/password-recovery.service';
+import { PasswordRecoveryService } from '../../../credentials/password-recovery.service';
 import { ApiUserAccountErrors, ApiUserAccountTokenErrors, UserAccountErrorFilter } from './user-account-error.filter';
 import { UserAccountLoggedInDto, UserAccountLoginDto, UserAccountMessageDto, UserAccountProfileSettingsDto, UserAccountRegistrationDto, UserAccountResetPasswordDto, UserAccountResetPasswordRequestDto, UserAccountServiceInfoDto } from './user-account.dto';
 import { UserAccountLinks } from './user-account.links';
@@ -29,6 +30,7 @@ const okMessage = (msg: string, description: string) => ApiOkResponse({ type: Us
 
 /** Document 003: user_account endpoints under /api/ (`{"status":"OK"|"ERR","msg":…,"data"?:…}`). */
 @ApiTags('legacy 003: user account')
+@Surface('003')
 @Controller()
 @UseFilters(new UserAccountErrorFilter())
 export class UserAccountController {
@@ -67,7 +69,7 @@ export class UserAccountController {
   })
   @ApiOkResponse({ type: UserAccountLoggedInDto, description: 'Signed in: a new session and its token.' })
   @ApiUserAccountErrors(400, 401, 403, 429)
-  async login(@Body() body: UserAccountLoginDto, @ClientMeta() client: ClientInfo): Promise<UserAccountLoggedInDto> {
+  async login(@Body() body: UserAccountLoginDto, @RequestContext() client: SecurityContext): Promise<UserAccountLoggedInDto> {
     return presentLogin(
       await this.auth.signIn({ identifier: body.username, password: body.pwd, remember: body.remember, accessLivesAsLongAsSession: true, ...client }),
     );
@@ -85,7 +87,7 @@ export class UserAccountController {
   @okMessage(CHECK_EMAIL.msg, 'Registered; the confirmation link is on its way.')
   @ApiUserAccountErrors(400, 409, 429)
   async registration(@Body() body: UserAccountRegistrationDto, @RequestLocale() locale?: Locale): Promise<UserAccountMessageDto> {
-    const user = await this.users.register(registrationOf(body, locale));
+    const user = await this.auth.register(registrationOf(body, locale));
     await this.contacts.welcome(user, { code: false, link: this.links.confirmEmail });
     return CHECK_EMAIL;
   }

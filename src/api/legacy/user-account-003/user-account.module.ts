@@ -1,3 +1,4 @@
+import { CredentialsModule } from '../../../credentials/credentials.module';
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../../../auth/auth.module';
 import { UsersModule } from '../../../users/users.module';
@@ -7,7 +8,7 @@ import { UserAccountLinks } from './user-account.links';
 
 /** Document 003 (`seeds/003`): user_account endpoints under /api/ (and the service info at /). */
 @Module({
-  imports: [UsersModule, AuthModule, VerificationModule],
+  imports: [CredentialsModule, UsersModule, AuthModule, VerificationModule],
   providers: [UserAccountLinks],
   controllers: [UserAccountController],
 })

@@ -1,8 +1,9 @@
+import { Surface, RequestContext, SecurityContext } from '../../../common/security-context';
 import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post, Put, UseFilters } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AuthService } from '../../../auth/auth.service';
-import { AuthContext, ClientInfo } from '../../../auth/sessions.service';
-import { Authenticated, ClientMeta, CurrentAuth, Public } from '../../../common/auth.decorators';
+import { AuthContext } from '../../../auth/sessions.service';
+import { Authenticated, CurrentAuth, Public } from '../../../common/auth.decorators';
 import { RateLimited, SignInRateLimited } from '../../../common/ip-throttler.guard';
 import { UuidParams } from '../../../common/uuid-route';
 import { Locale, RequestLocale } from '../../../common/locale';
@@ -18,6 +19,7 @@ const userIdParam = applyDecorators(UuidParams('userId'), ApiParam({ name: 'user
 
 /** Document 001: the user service (`/auth/register`, `/auth/login`, `/{user_id}`). */
 @ApiTags('legacy 001: user service')
+@Surface('001')
 @Controller()
 @UseFilters(UserServiceErrorFilter)
 export class UserServiceController {
@@ -33,7 +35,7 @@ export class UserServiceController {
   @ApiCreatedResponse({ type: UserServiceRegisteredDto })
   @ApiUserServiceErrors(400, 409)
   async register(@Body() body: UserServiceRegisterDto, @RequestLocale() locale?: Locale): Promise<UserServiceRegisteredDto> {
-    return presentRegistered(await this.users.register({ ...accountChanges(body), password: body.password, locale: locale ?? null }));
+    return presentRegistered(await this.auth.register({ ...accountChanges(body), password: body.password, locale: locale ?? null }));
   }
 
   @Post('auth/login')
@@ -47,7 +49,7 @@ export class UserServiceController {
   })
   @ApiOkResponse({ type: UserServiceLoggedInDto })
   @ApiUserServiceErrors(400, 401, 403, 429)
-  async login(@Body() body: UserServiceLoginDto, @ClientMeta() client: ClientInfo): Promise<UserServiceLoggedInDto> {
+  async login(@Body() body: UserServiceLoginDto, @RequestContext() client: SecurityContext): Promise<UserServiceLoggedInDto> {
     return presentLogin(
       await this.auth.signIn({ identifier: body.email_or_name, password: body.password, remember: body.remember_me, accessLivesAsLongAsSession: true, ...client }),
     );

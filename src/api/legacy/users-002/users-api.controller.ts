@@ -1,10 +1,13 @@
+import { Surface, RequestContext, SecurityContext } from '../../../common/security-context';
 import { Body, Controller, Delete, Get, HttpCode, Inject, Patch, Post, Query, UseFilters } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { AuthService } from '../../../auth/auth.service';
-import { AuthContext, ClientInfo, SessionsService } from '../../../auth/sessions.service';
-import { Authenticated, ClientMeta, CurrentAuth, Public } from '../../../common/auth.decorators';
+import { ContactChanges } from '../../../credentials/contact-changes.service';
+import { CredentialsService } from '../../../credentials/credentials.service';
+import { AuthContext, SessionsService } from '../../../auth/sessions.service';
+import { Authenticated, CurrentAuth, Public } from '../../../common/auth.decorators';
 import { DomainError, FieldError } from '../../../common/domain-error';
 import { LoginIdentifier, toE164 } from '../../../common/identifiers';
 import { RateLimited, SignInRateLimited } from '../../../common/ip-throttler.guard';
@@ -47,6 +50,7 @@ const EXECUTORS_PAGE = 100;
 
 /** Document 002, registration and tokens: `/users/auth/…` (public). */
 @ApiTags(TAG)
+@Surface('002')
 @Controller('users/auth')
 @UseFilters(UsersApiErrorFilter)
 export class UsersApiAuthController {
@@ -69,7 +73,7 @@ export class UsersApiAuthController {
   @ApiUsersApiErrors(400, 409, 429)
   async registration(@Body() body: UsersApiRegistrationDto, @RequestLocale() locale?: Locale): Promise<UsersApiRegisteredUserDto> {
     const { number, ...profile } = body;
-    return presentRegistered(await this.users.register({ ...profile, phone: number, locale: locale ?? null }));
+    return presentRegistered(await this.auth.register({ ...profile, phone: number, locale: locale ?? null }));
   }
 
   @Post('token')
@@ -83,7 +87,7 @@ export class UsersApiAuthController {
   })
   @ApiOkResponse({ type: UsersApiTokenPairDto, description: 'Signed in: a new session.' })
   @ApiUsersApiErrors(400, 401, 403, 429)
-  async token(@Body() body: UsersApiTokenRequestDto, @ClientMeta() client: ClientInfo): Promise<UsersApiTokenPairDto> {
+  async token(@Body() body: UsersApiTokenRequestDto, @RequestContext() client: SecurityContext): Promise<UsersApiTokenPairDto> {
     return presentTokens(await this.auth.signIn({ identifier: this.identifierOf(body), password: body.password, ...client }));
   }
 
@@ -96,7 +100,7 @@ export class UsersApiAuthController {
     summary: 'Exchange a refresh token for a new pair',
     description:
       'The refresh token rotates on every use. Presenting an already-used one revokes the whole session (its access tokens stop working), ' +
-      'except a retry within 5 seconds of its rotation, which gets a fresh pair.',
+      'except a retry within 5 seconds of its rotation, which gets the same refresh token that rotation issued and a fresh access token.',
   })
   @ApiOkResponse({ type: UsersApiTokenPairDto, description: 'A new pair; the refresh token sent is used up.' })
   @ApiUsersApiErrors(400, 401, 403, 429)
@@ -114,6 +118,7 @@ export class UsersApiAuthController {
 
 /** Document 002, the signed-in user: `/users/user/…`, `/users/verify-email/`, `/users/accept-email/`. */
 @ApiTags(TAG)
+@Surface('002')
 @Controller('users')
 @Authenticated()
 @UseFilters(UsersApiErrorFilter)
@@ -121,6 +126,8 @@ export class UsersApiUserController {
   constructor(
     private readonly users: UsersService,
     private readonly auth: AuthService,
+    private readonly credentials: CredentialsService,
+    private readonly contactChanges: ContactChanges,
     private readonly contacts: ContactVerificationService,
   ) {}
 
@@ -157,8 +164,8 @@ export class UsersApiUserController {
       try {
         const problems = invalid.get(field);
         if (problems) throw DomainError.validation(problems);
-        if (field === 'password') await this.auth.replacePassword(user, dto.password!, { keepSessionId: auth.sessionId, locale });
-        else user = await this.users.updateProfile(user, profileChange(field, dto[field] ?? null));
+        if (field === 'password') await this.credentials.setPassword(user, dto.password!, { reason: 'changed', keepSessionId: auth.sessionId, locale });
+        else user = await this.contactChanges.updateProfile(user, profileChange(field, dto[field] ?? null), locale);
         result.success[key] = changedMessage(key);
       } catch (error) {
         if (!(error instanceof DomainError)) throw error;

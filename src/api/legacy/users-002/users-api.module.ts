@@ -1,3 +1,4 @@
+import { CredentialsModule } from '../../../credentials/credentials.module';
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../../../auth/auth.module';
 import { UsersModule } from '../../../users/users.module';
@@ -6,7 +7,7 @@ import { UsersApiAuthController, UsersApiUserController } from './users-api.cont
 
 /** Document 002 (`seeds/002`): the users API under /users/. */
 @Module({
-  imports: [UsersModule, AuthModule, VerificationModule],
+  imports: [CredentialsModule, UsersModule, AuthModule, VerificationModule],
   controllers: [UsersApiAuthController, UsersApiUserController],
 })
 export class UsersApiModule {}

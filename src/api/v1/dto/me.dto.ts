@@ -5,10 +5,23 @@ import { lowerTrim } from '../../../common/dto-transforms';
 
 const nullable = { nullable: true } as const;
 
-/** Every field is optional; `null` clears it. Changing e-mail or phone clears its verification. */
-export class UpdateMeDto {
+/** A sensitive change's proof (SPEC §9 rule 4): the current password, unless this session signed in within REAUTH_MAX_AGE. */
+class FreshProofDto {
+  @ApiPropertyOptional({
+    example: 'the current password',
+    description: 'Required unless this session signed in within the last REAUTH_MAX_AGE seconds (default 300). A wrong one counts toward the account lockout.',
+  })
+  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(1024)
+  currentPassword?: string;
+}
+
+/**
+ * Every field is optional; `null` clears it. A new phone clears its verification and needs fresh
+ * proof; the e-mail changes through `POST /v1/me/email/change` (two steps).
+ */
+export class UpdateMeDto extends FreshProofDto {
   @ApiPropertyOptional({ ...nullable, type: String, example: 'anna' }) @IsOptional() @IsString() @MaxLength(64) username?: string | null;
-  @ApiPropertyOptional({ ...nullable, type: String, example: 'anna@example.com' })
+  @ApiPropertyOptional({ ...nullable, type: String, description: '`null` removes the e-mail (fresh proof needed). A new address is not set here (400): use POST /v1/me/email/change.' })
   @IsOptional() @Transform(lowerTrim) @IsEmail() @MaxLength(254)
   email?: string | null;
   @ApiPropertyOptional({ ...nullable, type: String, example: '+79991234567' }) @IsOptional() @IsString() @MaxLength(32) phone?: string | null;
@@ -28,6 +41,14 @@ export class UpdateMeDto {
 export class ChangePasswordDto {
   @ApiProperty({ example: 'the current password' }) @IsString() @IsNotEmpty() @MaxLength(1024) currentPassword: string;
   @ApiProperty({ example: 'a new long passphrase' }) @IsString() @IsNotEmpty() newPassword: string;
+}
+
+export class DeleteMeDto extends FreshProofDto {}
+
+export class EmailChangeDto extends FreshProofDto {
+  @ApiProperty({ example: 'anna.new@example.com', description: 'The new address: a code and a link go there; it applies once one of them is used.' })
+  @Transform(lowerTrim) @IsEmail() @MaxLength(254)
+  email: string;
 }
 
 export class PushTokenDto {

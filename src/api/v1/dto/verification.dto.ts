@@ -23,6 +23,11 @@ export class EmailConfirmedDto {
   @ApiProperty({ format: 'date-time' }) emailVerifiedAt: string;
 }
 
+export class EmailRestoredDto {
+  @ApiProperty({ example: 'a*a@example.com', description: 'The restored address, masked.' }) email: string;
+  @ApiProperty({ example: 'The address is restored, every session has ended, and a password reset link is on its way there.' }) message: string;
+}
+
 export class ForgotPasswordDto {
   @ApiPropertyOptional({ example: 'anna@example.com', description: 'Send a code and a link to this e-mail…' })
   @ValidateIf((body: ForgotPasswordDto) => body.phone === undefined || body.email !== undefined)

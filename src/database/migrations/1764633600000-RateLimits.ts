@@ -1,8 +1,8 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** Fixed-window counters of the per-client, per-account and global budgets (SPEC §9 rule 5), shared by every instance. */
-export class RateLimits1764072000000 implements MigrationInterface {
-  name = 'RateLimits1764072000000';
+export class RateLimits1764633600000 implements MigrationInterface {
+  name = 'RateLimits1764633600000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`

@@ -1,14 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AuthService } from '../auth/auth.service';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DomainError } from '../common/domain-error';
 import { classifyIdentifier, normalizeEmail, toE164 } from '../common/identifiers';
 import { Locale, resolveLocale } from '../common/locale';
-import { PasswordPolicy } from '../users/password-policy.service';
 import { User } from '../users/user.entity';
-import { UsersRepository } from '../users/users.repository';
 import { UsersService } from '../users/users.service';
-import { INVALID_CODE, Issued, VerificationService } from './verification.service';
+import { INVALID_CODE, Issued, VerificationService } from '../verification/verification.service';
+import { CredentialsService } from './credentials.service';
+import { NO_ACCOUNT } from './credentials.repository';
+import { PasswordPolicy } from './password-policy.service';
 
 /** Where a recovery code goes: the account's e-mail or its phone (SMS). */
 export type RecoveryAddress = { email: string } | { phone: string | number };
@@ -33,9 +33,8 @@ export interface RecoveryRequest {
 export class PasswordRecoveryService {
   constructor(
     private readonly verification: VerificationService,
-    private readonly users: UsersRepository,
-    private readonly usersService: UsersService,
-    private readonly auth: AuthService,
+    private readonly users: UsersService,
+    private readonly credentials: CredentialsService,
     private readonly passwordPolicy: PasswordPolicy,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -56,14 +55,21 @@ export class PasswordRecoveryService {
     });
   }
 
-  /** Resets with the code sent to `address`. A weak password is refused before the code is used, so it is not wasted. */
+  /**
+   * Resets with the code sent to `address`. Known and unknown accounts take the same steps (SPEC §9
+   * rule 8): the strength of the new password is checked first, then the code (an unknown account's
+   * lookup matches no row), and only a proven code lets the comparison with the account's own
+   * identifiers refuse the password, leaving the code usable.
+   */
   async resetWithCode(address: RecoveryAddress, code: string, password: string, locale?: Locale): Promise<void> {
     const { kind, target } = this.normalize(address);
-    const user = await this.users.findByIdentifier({ kind, value: target });
-    this.passwordPolicy.check(password, user ?? { [kind]: target });
-    if (!user) throw new DomainError('InvalidCode', INVALID_CODE);
-    await this.verification.consumeCode({ userId: user.id, purpose: 'password-reset', target, code });
-    await this.finish(user, kind, target, password, locale);
+    this.passwordPolicy.checkStrength(password);
+    const found = await this.users.findByIdentifier({ kind, value: target });
+    const user = found?.status === 'active' ? found : null;
+    await this.verification.consumeCode({ userId: user?.id ?? NO_ACCOUNT, purpose: 'password-reset', target, code }, () =>
+      this.passwordPolicy.checkAgainstIdentity(password, user!),
+    );
+    await this.finish(user!, kind, target, password, locale);
   }
 
   /** Seconds until another recovery code may be sent to `address` (0: now). */
@@ -90,15 +96,20 @@ export class PasswordRecoveryService {
     this.passwordPolicy.check(password, user);
     if (!user.email) throw new DomainError('InvalidCode', INVALID_CODE);
     await this.verification.consumeCode({ userId: user.id, purpose: 'password-change', target: user.email, code });
-    await this.auth.replacePassword(user, password, { keepSessionId: sessionId, locale });
+    await this.credentials.setPassword(user, password, { reason: 'changed', keepSessionId: sessionId, provenContact: { kind: 'email', address: user.email }, locale });
   }
 
-  /** Resets with the e-mailed link's token. */
+  /**
+   * Resets with the e-mailed link's token. A weak password is refused before the link is used; a
+   * link to an address the account no longer has is refused (SPEC §9 rule 1).
+   */
   async resetWithLink(token: string, password: string, locale?: Locale): Promise<void> {
-    const { userId } = await this.verification.peekLink('password-reset', token);
-    this.passwordPolicy.check(password, await this.usersService.get(userId));
-    const { target } = await this.verification.consumeLink('password-reset', token);
-    await this.finish(await this.usersService.get(userId), 'email', target, password, locale);
+    const { userId, target } = await this.verification.peekLink('password-reset', token);
+    const user = await this.users.get(userId);
+    if (user.email !== target || user.status !== 'active') throw new DomainError('InvalidCode', INVALID_CODE);
+    this.passwordPolicy.check(password, user);
+    await this.verification.consumeLink('password-reset', token);
+    await this.finish(user, 'email', target, password, locale);
   }
 
   /** Whether a reset link is still good, without using it. */
@@ -107,10 +118,9 @@ export class PasswordRecoveryService {
     return { expiresAt };
   }
 
+  /** The code or link reached `target`, which proves it as well (SPEC §9 rule 2). */
   private async finish(user: User, kind: 'email' | 'phone', target: string, password: string, locale?: Locale): Promise<void> {
-    await this.auth.resetPassword(user, password, locale);
-    // The code or link reached this address, which proves it as well.
-    if (user[kind] === target) await this.usersService.markVerified(user.id, kind, target);
+    await this.credentials.setPassword(user, password, { reason: 'reset', provenContact: { kind, address: target }, locale });
   }
 
   /** The address a recovery message goes to, and the account behind it (null when unknown). */

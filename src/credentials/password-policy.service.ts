@@ -12,6 +12,13 @@ function loadCommonPasswords(): Set<string> {
   return new Set(text.split('\n').filter((line) => line && !line.startsWith('#')).map((line) => line.toLowerCase()));
 }
 
+/** What a password must not equal. */
+export interface PasswordIdentity {
+  email?: string | null;
+  username?: string | null;
+  phone?: string | null;
+}
+
 /** The one password policy of every surface. */
 @Injectable()
 export class PasswordPolicy {
@@ -19,8 +26,17 @@ export class PasswordPolicy {
 
   constructor(@Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'passwordMinLength'>) {}
 
-  /** Throws `WeakPassword` with the reason the user can act on. */
-  check(password: unknown, identity: { email?: string | null; username?: string | null; phone?: string | null } = {}): asserts password is string {
+  /** Throws `WeakPassword` with the reason the user can act on: strength, then the account's own identifiers. */
+  check(password: unknown, identity: PasswordIdentity = {}): asserts password is string {
+    this.checkStrength(password);
+    this.checkAgainstIdentity(password, identity);
+  }
+
+  /**
+   * The part that knows nothing of the account (length, common passwords). A recovery checks only
+   * this before its code is proven, so the answer cannot tell whether the account exists (SPEC §9 rule 8).
+   */
+  checkStrength(password: unknown): asserts password is string {
     if (typeof password !== 'string' || password.length === 0) {
       throw new DomainError('WeakPassword', 'password is required');
     }
@@ -32,11 +48,15 @@ export class PasswordPolicy {
     if (length < this.config.passwordMinLength) {
       throw new DomainError('WeakPassword', `password must be at least ${this.config.passwordMinLength} characters long`);
     }
-    const lowered = password.toLowerCase();
     PasswordPolicy.common ??= loadCommonPasswords();
-    if (PasswordPolicy.common.has(lowered)) {
+    if (PasswordPolicy.common.has(password.toLowerCase())) {
       throw new DomainError('WeakPassword', 'password is too common');
     }
+  }
+
+  /** The part that compares with the account's own e-mail, username or phone. */
+  checkAgainstIdentity(password: string, identity: PasswordIdentity): void {
+    const lowered = password.toLowerCase();
     const identifiers = [identity.email, identity.email?.split('@')[0], identity.username, identity.phone]
       .filter((value): value is string => !!value)
       .map((value) => value.toLowerCase());

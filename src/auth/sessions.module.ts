@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { RefreshToken } from './refresh-token.entity';
+import { ServerSecret } from './server-secret.entity';
+import { ServerSecretsService } from './server-secrets.service';
+import { Session } from './session.entity';
+import { SessionsRepository } from './sessions.repository';
+import { SessionsService } from './sessions.service';
+import { SigningKey } from './signing-key.entity';
+import { SigningKeysService } from './signing-keys.service';
+import { TokenService } from './token.service';
+
+/** Sessions, refresh rotation and the signing keys: what a sign-in produces and a token check reads. */
+@Module({
+  imports: [JwtModule.register({}), TypeOrmModule.forFeature([Session, RefreshToken, SigningKey, ServerSecret])],
+  providers: [SessionsService, SessionsRepository, SigningKeysService, ServerSecretsService, TokenService],
+  exports: [SessionsService, SigningKeysService, TokenService],
+})
+export class SessionsModule {}

@@ -1,0 +1,40 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { JwtService } from '@nestjs/jwt';
+import { ServerSecretsService } from './server-secrets.service';
+import { SigningKeysService } from './signing-keys.service';
+import { TokenService } from './token.service';
+
+function serviceWithSecret(secret: Buffer): TokenService {
+  const secrets = { refreshTokenSecret: () => secret } as ServerSecretsService;
+  return new TokenService(new JwtService({}), {} as SigningKeysService, secrets);
+}
+
+describe('TokenService refresh tokens', () => {
+  const secret = randomBytes(32);
+  const tokens = serviceWithSecret(secret);
+  const sessionId = '3f1c2b7e-9d0a-4c5b-8e6f-0a1b2c3d4e5f';
+
+  it('derives HMAC-SHA256(secret, session id and generation), base64url: 256 bits', () => {
+    const token = tokens.refreshTokenFor(sessionId, 3);
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(Buffer.from(token, 'base64url')).toHaveLength(32);
+    expect(token).toBe(createHmac('sha256', secret).update(`refresh-token:${sessionId}:3`).digest('base64url'));
+  });
+
+  it('gives the same token for the same session and generation, and a different one otherwise', () => {
+    expect(tokens.refreshTokenFor(sessionId, 1)).toBe(tokens.refreshTokenFor(sessionId, 1));
+    expect(tokens.refreshTokenFor(sessionId, 1)).not.toBe(tokens.refreshTokenFor(sessionId, 2));
+    expect(tokens.refreshTokenFor(sessionId, 1)).not.toBe(tokens.refreshTokenFor('0e8b1c6a-2f3d-4a5b-9c7d-1e2f3a4b5c6d', 1));
+  });
+
+  it('depends on the server secret: without it the token cannot be computed', () => {
+    expect(serviceWithSecret(randomBytes(32)).refreshTokenFor(sessionId, 1)).not.toBe(tokens.refreshTokenFor(sessionId, 1));
+  });
+
+  it('hashes with SHA-256 (what the database stores), never the token itself', () => {
+    const token = tokens.refreshTokenFor(sessionId, 0);
+    const hash = tokens.hashRefreshToken(token);
+    expect(hash.equals(createHash('sha256').update(token).digest())).toBe(true);
+    expect(hash.toString('utf8')).not.toContain(token);
+  });
+});

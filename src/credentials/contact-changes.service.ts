@@ -1,0 +1,129 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DomainError } from '../common/domain-error';
+import { normalizeEmail } from '../common/identifiers';
+import { Locale, resolveLocale } from '../common/locale';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { Transactions, Tx } from '../database/transactions';
+import { SessionsService } from '../auth/sessions.service';
+import { User } from '../users/user.entity';
+import { ProfileChanges, UsersService } from '../users/users.service';
+import { Issued, VerificationService } from '../verification/verification.service';
+import { noticeAddress, SecurityNotices } from './security-notices.service';
+
+/** Where the "this wasn't me" link of an e-mail change points, whichever surface made the change. */
+export const EMAIL_CHANGE_REVERT_PATH = '/v1/auth/email/revert';
+
+/**
+ * Changes of the account's e-mail and phone, with SPEC §9 rules 1 and 3: the change voids every
+ * outstanding code and link, and the previous verified address hears of it (an e-mail change with a
+ * 7-day "this wasn't me" link that restores it). Legacy surfaces change contacts directly, as their
+ * documents show; /v1 changes the e-mail in two steps (rule 4): it applies once the new address
+ * proved itself with the code or link sent there.
+ */
+@Injectable()
+export class ContactChanges {
+  constructor(
+    private readonly transactions: Transactions,
+    private readonly users: UsersService,
+    private readonly sessions: SessionsService,
+    private readonly verification: VerificationService,
+    private readonly notices: SecurityNotices,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Any profile change of any surface; contact changes bring their rules along. */
+  async updateProfile(user: User, changes: ProfileChanges, locale?: Locale): Promise<User> {
+    const updated = await this.transactions.run(async (tx) => {
+      const next = await this.users.updateProfile(user, changes, tx);
+      await this.contactsChanged(tx, user, next, locale);
+      return next;
+    });
+    this.notices.deliverSoon();
+    return updated;
+  }
+
+  /** Rules 1 and 3 for whatever `tx` changed between `before` and `after`. */
+  async contactsChanged(tx: Tx, before: User, after: User, locale?: Locale): Promise<void> {
+    const emailChanged = before.email !== after.email;
+    const phoneChanged = before.phone !== after.phone;
+    if (!emailChanged && !phoneChanged) return;
+    await this.verification.voidAll(tx, before.id);
+    if (emailChanged) await this.announceEmailChange(tx, before, locale);
+    if (phoneChanged) await this.notices.announce(tx, before, 'phone-changed', { locale });
+  }
+
+  /**
+   * /v1 step one: a code and link go to the new address. An address that belongs to another account
+   * gets nothing but the answer is the same, so this is no "is it taken?" probe.
+   */
+  async requestEmailChange(user: User, email: string, options: { locale?: Locale; link: (token: string) => string }): Promise<Issued> {
+    const target = normalizeEmail(email);
+    if (target === user.email) throw DomainError.validation([{ field: 'email', message: 'email is already the address of this account' }]);
+    const owner = await this.users.findByIdentifier({ kind: 'email', value: target });
+    return this.verification.issue({
+      user: owner ? null : user,
+      requestedBy: user,
+      purpose: 'email-change',
+      channel: 'email',
+      target,
+      code: true,
+      link: options.link,
+      locale: resolveLocale(user.locale, options.locale),
+    });
+  }
+
+  /** /v1 step two, with the code: the newest address the user asked for. */
+  async confirmEmailChange(user: User, code: string, locale?: Locale): Promise<User> {
+    const target = await this.verification.consumeCode({ userId: user.id, purpose: 'email-change', code });
+    return this.applyEmailChange(user.id, target, locale);
+  }
+
+  /** /v1 step two, with the link. */
+  async confirmEmailChangeLink(token: string): Promise<User> {
+    const { userId, target } = await this.verification.consumeLink('email-change', token);
+    return this.applyEmailChange(userId, target);
+  }
+
+  /**
+   * The "this wasn't me" link: the previous address comes back (verified: it just proved itself),
+   * every session ends, and the caller sends a reset link there. Returns the address restored.
+   */
+  async revertEmailChange(token: string): Promise<{ user: User; email: string }> {
+    const { userId, target } = await this.verification.consumeLink('email-change-revert', token);
+    const owner = await this.users.findByIdentifier({ kind: 'email', value: target });
+    const user = await this.transactions.run(async (tx) => {
+      // The address may have gone to another account since: then only the sessions end.
+      const restored = owner && owner.id !== userId ? await this.users.get(userId) : await this.users.apply(userId, { email: target, emailVerifiedAt: new Date() }, tx);
+      await this.verification.voidAll(tx, userId);
+      await this.sessions.revokeOthers(userId, undefined, 'email_change_reverted', tx);
+      return restored;
+    });
+    return { user, email: target };
+  }
+
+  private async applyEmailChange(userId: string, target: string, locale?: Locale): Promise<User> {
+    const before = await this.users.get(userId);
+    const after = await this.transactions.run(async (tx) => {
+      const next = await this.users.apply(userId, { email: target, emailVerifiedAt: new Date() }, tx);
+      await this.contactsChanged(tx, before, next, locale);
+      return next;
+    });
+    this.notices.deliverSoon();
+    return after;
+  }
+
+  /** The e-mail-changed notice; by e-mail it carries the 7-day link that undoes the change. */
+  private async announceEmailChange(tx: Tx, before: User, locale?: Locale): Promise<void> {
+    const to = noticeAddress(before);
+    if (!to) return;
+    await this.notices.announce(tx, before, 'email-changed', {
+      locale,
+      to,
+      params: async () => {
+        if (to.channel !== 'email') return {};
+        const token = await this.verification.createLink(tx, before.id, 'email-change-revert', to.to);
+        return { link: `${this.config.publicUrl}${EMAIL_CHANGE_REVERT_PATH}?token=${token}`, linkMinutes: this.verification.linkMinutes('email-change-revert') };
+      },
+    });
+  }
+}

@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { Transactions, Tx } from '../database/transactions';
+import { Credential } from './credential.entity';
+
+/** Stands for "no such account" so an unknown account runs the same statements as a known one. */
+export const NO_ACCOUNT = '00000000-0000-0000-0000-000000000000';
+
+/** Lockout settings: from `threshold` failures on, locked for `baseSeconds`, doubling per failure, at most `maxSeconds`. */
+export interface LockoutPolicy {
+  threshold: number;
+  baseSeconds: number;
+  maxSeconds: number;
+}
+
+@Injectable()
+export class CredentialsRepository {
+  constructor(private readonly transactions: Transactions) {}
+
+  findPassword(userId: string, tx: Tx = this.transactions.none): Promise<Credential | null> {
+    return tx.findOneBy(Credential, { userId, type: 'password' });
+  }
+
+  /** Sets (or replaces) the user's password hash; a new password starts with no failures. */
+  async setPassword(tx: Tx, userId: string, hash: string): Promise<void> {
+    await tx.query(
+      `INSERT INTO credentials (user_id, type, secret) VALUES ($1, 'password', $2)
+       ON CONFLICT (user_id) WHERE type = 'password'
+       DO UPDATE SET secret = EXCLUDED.secret, failed_count = 0, locked_until = NULL, updated_at = now()`,
+      [userId, hash],
+    );
+  }
+
+  /** Replaces the hash of the same password (new parameters) without touching anything else. */
+  async rehash(userId: string, hash: string): Promise<void> {
+    await this.transactions.none.query(`UPDATE credentials SET secret = $2 WHERE user_id = $1 AND type = 'password'`, [userId, hash]);
+  }
+
+  /**
+   * Counts one more failure in a single statement (no lost updates under concurrency) and locks
+   * per `policy`. For an unknown account (`NO_ACCOUNT`) the same statement matches no row, so the
+   * answer takes the same time.
+   */
+  async recordFailure(userId: string, policy: LockoutPolicy): Promise<void> {
+    await this.transactions.none.query(
+      `UPDATE credentials SET failed_count = failed_count + 1,
+         locked_until = CASE WHEN failed_count + 1 >= $2
+           THEN now() + make_interval(secs => LEAST($4::float8, $3::float8 * power(2, LEAST(failed_count + 1 - $2, 30))))
+           ELSE locked_until END
+       WHERE user_id = $1 AND type = 'password'`,
+      [userId, policy.threshold, policy.baseSeconds, policy.maxSeconds],
+    );
+  }
+
+  async recordSuccess(credential: Credential): Promise<void> {
+    await this.transactions.none.query(
+      `UPDATE credentials SET failed_count = 0, locked_until = NULL, last_used_at = now() WHERE id = $1`,
+      [credential.id],
+    );
+  }
+
+  /** Lifts the lockout (a reset proved control of the account). */
+  async clearFailures(tx: Tx, userId: string): Promise<void> {
+    await tx.query(`UPDATE credentials SET failed_count = 0, locked_until = NULL WHERE user_id = $1 AND type = 'password'`, [userId]);
+  }
+}
