@@ -1,35 +1,64 @@
 import { AppConfig } from '../config/app-config';
 import { DomainError } from '../common/domain-error';
-import { NotificationsService } from '../notifications/notifications.service';
-import { PasswordHasher } from '../users/password-hasher.service';
-import { PasswordPolicy } from '../users/password-policy.service';
+import { Transactions, Tx } from '../database/transactions';
+import { ContactChanges } from '../credentials/contact-changes.service';
+import { Credential } from '../credentials/credential.entity';
+import { CredentialsRepository, LockoutPolicy, NO_ACCOUNT } from '../credentials/credentials.repository';
+import { CredentialsService } from '../credentials/credentials.service';
+import { PasswordHasher } from '../credentials/password-hasher.service';
+import { PasswordPolicy } from '../credentials/password-policy.service';
+import { SecurityNotices } from '../credentials/security-notices.service';
 import { User } from '../users/user.entity';
-import { UsersRepository } from '../users/users.repository';
-import { UsersService } from '../users/users.service';
+import { ProfileChanges, UsersService } from '../users/users.service';
+import { VerificationService } from '../verification/verification.service';
 import { AuthService, LOCKOUT } from './auth.service';
 import { SessionsService, SessionTokens } from './sessions.service';
 
 const NOW = new Date('2030-01-01T00:00:00.000Z');
 const PASSWORD = 'correct horse battery staple';
+const NEW_PASSWORD = 'a brand new passphrase';
 
-/** "Hashes" are `hash:<password>`: verify is a string comparison, so tests can reason about it. */
-function fakeHasher() {
-  return {
-    hash: jest.fn(async (password: string) => `hash:${password}`),
-    verify: jest.fn(async (hash: string | null | undefined, password: string) => !!hash && hash === `hash:${password}`),
-    needsRehash: jest.fn((_hash: string) => false),
-  };
+/**
+ * The password rows, over a Map, with the contract of CredentialsRepository's SQL (see
+ * credentials.service.spec.ts): failures count, lock from `threshold` on, a new password clears them.
+ */
+class InMemoryCredentials {
+  readonly rows = new Map<string, Credential>();
+  readonly findPassword = jest.fn(async (userId: string) => (this.rows.has(userId) ? { ...this.rows.get(userId)! } : null));
+  readonly setPassword = jest.fn(async (_tx: Tx, userId: string, hash: string) => {
+    this.rows.set(userId, { ...(this.rows.get(userId) ?? ({ id: `credential-${userId}`, userId, type: 'password' } as Credential)), secret: hash, failedCount: 0, lockedUntil: null });
+  });
+  readonly rehash = jest.fn(async (userId: string, hash: string) => {
+    this.rows.get(userId)!.secret = hash;
+  });
+  readonly recordFailure = jest.fn(async (userId: string, policy: LockoutPolicy) => {
+    const row = this.rows.get(userId);
+    if (!row) return;
+    row.failedCount += 1;
+    if (row.failedCount >= policy.threshold) {
+      row.lockedUntil = new Date(Date.now() + 1000 * Math.min(policy.maxSeconds, policy.baseSeconds * 2 ** (row.failedCount - policy.threshold)));
+    }
+  });
+  readonly recordSuccess = jest.fn(async (credential: Credential) => {
+    Object.assign(this.rows.get(credential.userId)!, { failedCount: 0, lockedUntil: null });
+  });
+
+  seed(userId: string, password: string, state: Partial<Credential> = {}): void {
+    this.rows.set(userId, { id: `credential-${userId}`, userId, type: 'password', secret: `hash:${password}`, failedCount: 0, lockedUntil: null, ...state } as Credential);
+  }
 }
 
 function makeUser(overrides: Partial<User> = {}): User {
   return {
     id: 'user-1',
+    username: 'alice',
     email: 'alice@example.com',
+    emailVerifiedAt: NOW,
+    phone: null,
+    phoneVerifiedAt: null,
     role: 'user',
     status: 'active',
-    passwordHash: `hash:${PASSWORD}`,
-    failedLoginCount: 0,
-    lockedUntil: null,
+    locale: null,
     ...overrides,
   } as User;
 }
@@ -45,47 +74,80 @@ async function caught(promise: Promise<unknown>): Promise<DomainError> {
   return error as DomainError;
 }
 
+/**
+ * AuthService over a real CredentialsService: sign-in and password changes are proved by the real
+ * lockout and policy code; only storage, hashing, sessions and messages are faked.
+ */
 describe('AuthService', () => {
+  const tx = { name: 'the transaction' } as unknown as Tx;
   const tokens = { session: { id: 'session-new' }, access: { token: 'a', expiresIn: 1, expiresAt: NOW }, refreshToken: 'r' } as SessionTokens;
+  let credentials: InMemoryCredentials;
+  let hasher: { hash: jest.Mock; verify: jest.Mock; needsRehash: jest.Mock };
   let users: {
     findByIdentifier: jest.Mock;
-    recordFailedSignIn: jest.Mock;
-    resetFailedSignIns: jest.Mock;
-    update: jest.Mock;
+    updateProfile: jest.Mock;
+    setRoleAndStatus: jest.Mock;
+    prepareAccount: jest.Mock;
+    create: jest.Mock;
   };
-  let usersService: { setPassword: jest.Mock; updateProfile: jest.Mock };
+  let contacts: { updateProfile: jest.Mock; contactsChanged: jest.Mock };
   let sessions: { start: jest.Mock; revoke: jest.Mock; revokeOthers: jest.Mock };
-  let hasher: ReturnType<typeof fakeHasher>;
-  let notifications: { send: jest.Mock };
+  let transactions: { run: jest.Mock };
+  let verification: { voidAll: jest.Mock };
+  let notices: { announce: jest.Mock; deliverSoon: jest.Mock };
   let service: AuthService;
 
-  /** The user findByIdentifier returns. */
-  const registered = (user: User | null) => users.findByIdentifier.mockResolvedValue(user);
+  /** The account findByIdentifier returns, and its stored password. */
+  const registered = (user: User | null, state: Partial<Credential> = {}) => {
+    users.findByIdentifier.mockResolvedValue(user);
+    if (user) credentials.seed(user.id, PASSWORD, state);
+  };
+  /** What changes when a password is set: nothing of it may happen after a refusal. */
+  const effects = () => [credentials.setPassword, transactions.run, verification.voidAll, sessions.revokeOthers, notices.announce, notices.deliverSoon];
 
   beforeEach(() => {
     jest.useFakeTimers({ now: NOW });
+    credentials = new InMemoryCredentials();
+    hasher = {
+      hash: jest.fn(async (password: string) => `hash:${password}`),
+      verify: jest.fn(async (hash: string | null | undefined, password: string) => !!hash && hash === `hash:${password}`),
+      needsRehash: jest.fn((_hash: string) => false),
+    };
     users = {
       findByIdentifier: jest.fn().mockResolvedValue(null),
-      recordFailedSignIn: jest.fn().mockResolvedValue(undefined),
-      resetFailedSignIns: jest.fn().mockResolvedValue(undefined),
-      update: jest.fn().mockResolvedValue(null),
+      updateProfile: jest.fn(async (user: User, changes: ProfileChanges) => ({ ...user, ...changes })),
+      setRoleAndStatus: jest.fn(async (id: string, changes: object) => makeUser({ id, ...changes })),
+      prepareAccount: jest.fn((profile: Partial<User>) => ({ ...profile, role: profile.role ?? 'user' })),
+      create: jest.fn(async (account: Partial<User>) => makeUser({ id: 'user-new', ...account })),
     };
-    usersService = { setPassword: jest.fn().mockResolvedValue(undefined), updateProfile: jest.fn(async (user: User, changes: object) => ({ ...user, ...changes })) };
-    sessions = {
-      start: jest.fn().mockResolvedValue(tokens),
-      revoke: jest.fn().mockResolvedValue(undefined),
-      revokeOthers: jest.fn().mockResolvedValue(0),
+    contacts = {
+      updateProfile: jest.fn(async (user: User, changes: ProfileChanges) => ({ ...user, ...changes })),
+      contactsChanged: jest.fn().mockResolvedValue(undefined),
     };
-    hasher = fakeHasher();
-    notifications = { send: jest.fn().mockResolvedValue(undefined) };
-    service = new AuthService(
-      users as unknown as UsersRepository,
-      usersService as unknown as UsersService,
+    sessions = { start: jest.fn().mockResolvedValue(tokens), revoke: jest.fn().mockResolvedValue(undefined), revokeOthers: jest.fn().mockResolvedValue(0) };
+    transactions = { run: jest.fn((work: (tx: Tx) => Promise<unknown>) => work(tx)) };
+    verification = { voidAll: jest.fn().mockResolvedValue(undefined) };
+    notices = { announce: jest.fn().mockResolvedValue(null), deliverSoon: jest.fn() };
+    const config = { defaultPhoneRegion: 'RU', reauthMaxAge: 300 } as AppConfig;
+    const credentialsService = new CredentialsService(
+      credentials as unknown as CredentialsRepository,
       hasher as unknown as PasswordHasher,
-      sessions as unknown as SessionsService,
-      notifications as unknown as NotificationsService,
       new PasswordPolicy({ passwordMinLength: 8 }),
-      { defaultPhoneRegion: 'RU' } as AppConfig,
+      transactions as unknown as Transactions,
+      users as unknown as UsersService,
+      sessions as unknown as SessionsService,
+      verification as unknown as VerificationService,
+      notices as unknown as SecurityNotices,
+      config,
+    );
+    service = new AuthService(
+      users as unknown as UsersService,
+      credentialsService,
+      contacts as unknown as ContactChanges,
+      sessions as unknown as SessionsService,
+      transactions as unknown as Transactions,
+      notices as unknown as SecurityNotices,
+      config,
     );
   });
 
@@ -115,61 +177,67 @@ describe('AuthService', () => {
     });
 
     describe('unknown account', () => {
-      it('still verifies a password (against no hash) so that the timing is the same', async () => {
+      it('still verifies a password (against no hash) and records a no-op failure, so the timing is the same', async () => {
         await caught(service.signIn({ identifier: 'nobody@example.com', password: PASSWORD }));
 
         expect(hasher.verify).toHaveBeenCalledTimes(1);
         expect(hasher.verify).toHaveBeenCalledWith(undefined, PASSWORD);
+        expect(credentials.recordFailure).toHaveBeenCalledWith(NO_ACCOUNT, LOCKOUT);
       });
 
-      it('throws InvalidCredentials', async () => {
+      it('an empty identifier looks nothing up but costs the same verify', async () => {
+        await caught(service.signIn({ identifier: '   ', password: PASSWORD }));
+
+        expect(users.findByIdentifier).not.toHaveBeenCalled();
+        expect(hasher.verify).toHaveBeenCalledTimes(1);
+      });
+
+      it('throws InvalidCredentials and starts no session', async () => {
         expect((await caught(service.signIn({ identifier: 'nobody@example.com', password: PASSWORD }))).kind).toBe('InvalidCredentials');
-      });
-
-      it('records no failed sign-in and starts no session', async () => {
-        await caught(service.signIn({ identifier: 'nobody@example.com', password: PASSWORD }));
-
-        expect(users.recordFailedSignIn).not.toHaveBeenCalled();
         expect(sessions.start).not.toHaveBeenCalled();
       });
     });
 
     describe('wrong password', () => {
-      it('throws InvalidCredentials, the same as an unknown account', async () => {
+      it('throws InvalidCredentials with the same message as an unknown account', async () => {
         registered(makeUser());
-
         const wrongPassword = await caught(service.signIn({ identifier: 'alice@example.com', password: 'wrong password' }));
         registered(null);
         const unknownAccount = await caught(service.signIn({ identifier: 'alice@example.com', password: 'wrong password' }));
 
         expect(wrongPassword.kind).toBe('InvalidCredentials');
+        expect(unknownAccount.kind).toBe('InvalidCredentials');
         expect(wrongPassword.message).toBe(unknownAccount.message);
       });
 
-      it('records a failed sign-in with the lockout parameters', async () => {
+      it('counts a failure with the lockout policy and starts no session', async () => {
         registered(makeUser());
 
         await caught(service.signIn({ identifier: 'alice@example.com', password: 'wrong password' }));
 
-        expect(users.recordFailedSignIn).toHaveBeenCalledWith('user-1', 10, 60, 900);
-        expect(LOCKOUT).toEqual({ threshold: 10, baseSeconds: 60, maxSeconds: 900 });
+        expect(credentials.recordFailure).toHaveBeenCalledWith('user-1', LOCKOUT);
+        expect(credentials.rows.get('user-1')!.failedCount).toBe(1);
+        expect(sessions.start).not.toHaveBeenCalled();
       });
 
-      it('starts no session', async () => {
+      it('the 10th consecutive failure locks the account: the next attempt is AccountLocked for 60 s', async () => {
         registered(makeUser());
+        for (let i = 0; i < 10; i++) {
+          expect((await caught(service.signIn({ identifier: 'alice@example.com', password: 'wrong password' }))).kind).toBe('InvalidCredentials');
+        }
 
-        await caught(service.signIn({ identifier: 'alice@example.com', password: 'wrong password' }));
+        const error = await caught(service.signIn({ identifier: 'alice@example.com', password: PASSWORD }));
 
-        expect(sessions.start).not.toHaveBeenCalled();
-        expect(users.resetFailedSignIns).not.toHaveBeenCalled();
+        expect(error.kind).toBe('AccountLocked');
+        expect(error.details.retryAfterSeconds).toBe(60);
       });
     });
 
     describe('locked account', () => {
-      const locked = () => makeUser({ failedLoginCount: 10, lockedUntil: new Date(NOW.getTime() + 90_000) });
+      const lockedFor = (ms: number) => ({ failedCount: 10, lockedUntil: new Date(NOW.getTime() + ms) });
 
       it('throws AccountLocked with the seconds left in details.retryAfterSeconds', async () => {
-        registered(locked());
+        registered(makeUser(), lockedFor(90_000));
 
         const error = await caught(service.signIn({ identifier: 'alice@example.com', password: 'wrong password' }));
 
@@ -178,7 +246,7 @@ describe('AuthService', () => {
       });
 
       it('rounds a part second up so retryAfterSeconds is never 0', async () => {
-        registered(makeUser({ lockedUntil: new Date(NOW.getTime() + 200) }));
+        registered(makeUser(), lockedFor(200));
 
         const error = await caught(service.signIn({ identifier: 'alice@example.com', password: PASSWORD }));
 
@@ -186,32 +254,24 @@ describe('AuthService', () => {
         expect(error.details.retryAfterSeconds).toBe(1);
       });
 
-      it('does not sign in with the right password, nor even check it', async () => {
-        registered(locked());
+      it('does not sign in with the right password, nor even verify it, nor count the attempt', async () => {
+        registered(makeUser(), lockedFor(90_000));
 
-        const error = await caught(service.signIn({ identifier: 'alice@example.com', password: PASSWORD }));
+        expect((await caught(service.signIn({ identifier: 'alice@example.com', password: PASSWORD }))).kind).toBe('AccountLocked');
 
-        expect(error.kind).toBe('AccountLocked');
         expect(hasher.verify).not.toHaveBeenCalled();
         expect(sessions.start).not.toHaveBeenCalled();
-        expect(users.resetFailedSignIns).not.toHaveBeenCalled();
-      });
-
-      it('does not count attempts made during the lockout', async () => {
-        registered(locked());
-
-        await caught(service.signIn({ identifier: 'alice@example.com', password: 'wrong password' }));
-
-        expect(users.recordFailedSignIn).not.toHaveBeenCalled();
+        expect(credentials.recordSuccess).not.toHaveBeenCalled();
+        expect(credentials.recordFailure).not.toHaveBeenCalled();
       });
 
       it('signs in again once the lock has passed, and clears it', async () => {
-        registered(makeUser({ failedLoginCount: 10, lockedUntil: new Date(NOW.getTime() - 1000) }));
+        registered(makeUser(), lockedFor(-1000));
 
         await service.signIn({ identifier: 'alice@example.com', password: PASSWORD });
 
         expect(sessions.start).toHaveBeenCalled();
-        expect(users.resetFailedSignIns).toHaveBeenCalledWith('user-1');
+        expect(credentials.rows.get('user-1')).toMatchObject({ failedCount: 0, lockedUntil: null });
       });
     });
 
@@ -219,9 +279,7 @@ describe('AuthService', () => {
       it('throws AccountBlocked for the right password', async () => {
         registered(makeUser({ status: 'blocked' }));
 
-        const error = await caught(service.signIn({ identifier: 'alice@example.com', password: PASSWORD }));
-
-        expect(error.kind).toBe('AccountBlocked');
+        expect((await caught(service.signIn({ identifier: 'alice@example.com', password: PASSWORD }))).kind).toBe('AccountBlocked');
         expect(sessions.start).not.toHaveBeenCalled();
       });
 
@@ -240,23 +298,15 @@ describe('AuthService', () => {
         const result = await service.signIn({ identifier: 'alice@example.com', password: PASSWORD, remember: true, userAgent: 'jest', ip: '10.0.0.1' });
 
         expect(sessions.start).toHaveBeenCalledWith(user, { remember: true, userAgent: 'jest', ip: '10.0.0.1' });
-        expect(result).toEqual({ user, ...tokens });
+        expect(result).toEqual({ kind: 'session', user, ...tokens });
       });
 
-      it('does not reset the failure counter when it is already zero', async () => {
-        registered(makeUser({ failedLoginCount: 0, lockedUntil: null }));
+      it('resets earlier failures', async () => {
+        registered(makeUser(), { failedCount: 3 });
 
         await service.signIn({ identifier: 'alice@example.com', password: PASSWORD });
 
-        expect(users.resetFailedSignIns).not.toHaveBeenCalled();
-      });
-
-      it('resets a non-zero failure counter', async () => {
-        registered(makeUser({ failedLoginCount: 3 }));
-
-        await service.signIn({ identifier: 'alice@example.com', password: PASSWORD });
-
-        expect(users.resetFailedSignIns).toHaveBeenCalledWith('user-1');
+        expect(credentials.rows.get('user-1')!.failedCount).toBe(0);
       });
 
       it('rehashes the password when the hash uses outdated parameters', async () => {
@@ -266,7 +316,7 @@ describe('AuthService', () => {
         await service.signIn({ identifier: 'alice@example.com', password: PASSWORD });
 
         expect(hasher.needsRehash).toHaveBeenCalledWith(`hash:${PASSWORD}`);
-        expect(users.update).toHaveBeenCalledWith('user-1', { passwordHash: `hash:${PASSWORD}` });
+        expect(credentials.rehash).toHaveBeenCalledWith('user-1', `hash:${PASSWORD}`);
       });
 
       it('leaves a current hash alone', async () => {
@@ -275,109 +325,125 @@ describe('AuthService', () => {
         await service.signIn({ identifier: 'alice@example.com', password: PASSWORD });
 
         expect(hasher.hash).not.toHaveBeenCalled();
-        expect(users.update).not.toHaveBeenCalled();
+        expect(credentials.rehash).not.toHaveBeenCalled();
       });
     });
   });
 
   describe('changePassword', () => {
-    it('throws WrongPassword for a wrong current password and changes and revokes nothing', async () => {
-      const error = await caught(service.changePassword(makeUser(), 'session-current', 'wrong password', 'a brand new passphrase'));
+    beforeEach(() => credentials.seed('user-1', PASSWORD));
+
+    it('a wrong current password is WrongPassword, counts a failure, and changes nothing', async () => {
+      const error = await caught(service.changePassword(makeUser(), 'session-current', 'wrong password', NEW_PASSWORD));
 
       expect(error.kind).toBe('WrongPassword');
-      expect(usersService.setPassword).not.toHaveBeenCalled();
-      expect(sessions.revokeOthers).not.toHaveBeenCalled();
+      expect(credentials.rows.get('user-1')).toMatchObject({ secret: `hash:${PASSWORD}`, failedCount: 1 });
+      for (const effect of effects()) expect(effect).not.toHaveBeenCalled();
     });
 
-    it('sets the new password', async () => {
+    it('wrong current passwords lead to the lockout like wrong sign-ins', async () => {
+      for (let i = 0; i < 10; i++) await caught(service.changePassword(makeUser(), 'session-current', 'wrong password', NEW_PASSWORD));
+
+      const error = await caught(service.changePassword(makeUser(), 'session-current', PASSWORD, NEW_PASSWORD));
+
+      expect(error.kind).toBe('AccountLocked');
+      expect(credentials.rows.get('user-1')!.secret).toBe(`hash:${PASSWORD}`);
+    });
+
+    it('sets the new password, keeps the current session, ends the others and announces it in one transaction', async () => {
       const user = makeUser();
 
-      await service.changePassword(user, 'session-current', PASSWORD, 'a brand new passphrase');
+      await service.changePassword(user, 'session-current', PASSWORD, NEW_PASSWORD, 'ru');
 
-      expect(usersService.setPassword).toHaveBeenCalledWith(user, 'a brand new passphrase');
+      expect(credentials.rows.get('user-1')!.secret).toBe(`hash:${NEW_PASSWORD}`);
+      expect(transactions.run).toHaveBeenCalledTimes(1);
+      expect(sessions.revokeOthers).toHaveBeenCalledWith('user-1', 'session-current', 'password_changed', tx);
+      expect(verification.voidAll).toHaveBeenCalledWith(tx, 'user-1');
+      expect(notices.announce).toHaveBeenCalledWith(tx, user, 'password-changed', { locale: 'ru', params: { detached: [] } });
+      expect(notices.deliverSoon).toHaveBeenCalledTimes(1);
     });
 
-    it('revokes every other session of the user, keeping the current one', async () => {
-      await service.changePassword(makeUser(), 'session-current', PASSWORD, 'a brand new passphrase');
-
-      expect(sessions.revokeOthers).toHaveBeenCalledTimes(1);
-      expect(sessions.revokeOthers).toHaveBeenCalledWith('user-1', 'session-current', 'password_changed');
-    });
-
-    it('e-mails a security notice in the user\'s language, else the request\'s', async () => {
-      await service.changePassword(makeUser({ locale: null }), 'session-current', PASSWORD, 'a brand new passphrase', 'ru');
-      await service.changePassword(makeUser({ locale: 'en' }), 'session-current', PASSWORD, 'a brand new passphrase', 'ru');
-
-      expect(notifications.send.mock.calls.map(([message]) => [message.to, message.template, message.locale])).toEqual([
-        ['alice@example.com', 'password-changed', 'ru'],
-        ['alice@example.com', 'password-changed', 'en'],
-      ]);
-    });
-
-    it('sends no notice to an account without an e-mail, and none when the change is refused', async () => {
-      await service.changePassword(makeUser({ email: null }), 'session-current', PASSWORD, 'a brand new passphrase');
-      await caught(service.changePassword(makeUser(), 'session-current', 'wrong password', 'a brand new passphrase'));
-
-      expect(notifications.send).not.toHaveBeenCalled();
-    });
-
-    it('revokes no session when the new password is refused', async () => {
-      usersService.setPassword.mockRejectedValue(new DomainError('WeakPassword', 'password is too common'));
-
+    it('a refused new password changes nothing', async () => {
       expect((await caught(service.changePassword(makeUser(), 'session-current', PASSWORD, 'password1'))).kind).toBe('WeakPassword');
-      expect(sessions.revokeOthers).not.toHaveBeenCalled();
+
+      expect(credentials.rows.get('user-1')!.secret).toBe(`hash:${PASSWORD}`);
+      for (const effect of effects()) expect(effect).not.toHaveBeenCalled();
     });
   });
 
   describe('updateAccount', () => {
-    it('changes the profile only, when no password is sent', async () => {
+    beforeEach(() => credentials.seed('user-1', PASSWORD));
+
+    it('without a password: the profile change with its contact rules, nothing else', async () => {
       const user = makeUser();
 
-      const updated = await service.updateAccount(user, { username: 'renamed' });
+      const updated = await service.updateAccount(user, { username: 'renamed' }, { locale: 'ru' });
 
       expect(updated.username).toBe('renamed');
-      expect(usersService.setPassword).not.toHaveBeenCalled();
-      expect(sessions.revokeOthers).not.toHaveBeenCalled();
+      expect(contacts.updateProfile).toHaveBeenCalledWith(user, { username: 'renamed' }, 'ru');
+      for (const effect of effects()) expect(effect).not.toHaveBeenCalled();
     });
 
     it('refuses a weak password before anything changes', async () => {
-      const error = await caught(service.updateAccount(makeUser(), { username: 'renamed' }, { password: 'password' }));
+      expect((await caught(service.updateAccount(makeUser(), { username: 'renamed' }, { password: 'password' }))).kind).toBe('WeakPassword');
 
-      expect(error.kind).toBe('WeakPassword');
-      expect(usersService.updateProfile).not.toHaveBeenCalled();
+      expect(users.updateProfile).not.toHaveBeenCalled();
+      expect(contacts.updateProfile).not.toHaveBeenCalled();
+      for (const effect of effects()) expect(effect).not.toHaveBeenCalled();
     });
 
     it('checks the password against the new identifiers too', async () => {
-      const error = await caught(service.updateAccount(makeUser(), { email: 'longusername@example.com' }, { password: 'longusername' }));
+      expect((await caught(service.updateAccount(makeUser(), { email: 'longusername@example.com' }, { password: 'longusername' }))).kind).toBe('WeakPassword');
+      expect((await caught(service.updateAccount(makeUser(), { username: 'newname123' }, { password: 'NewName123' }))).kind).toBe('WeakPassword');
 
-      expect(error.kind).toBe('WeakPassword');
-      expect(usersService.updateProfile).not.toHaveBeenCalled();
+      expect(users.updateProfile).not.toHaveBeenCalled();
+      expect(transactions.run).not.toHaveBeenCalled();
     });
 
-    it('with a password: profile first, then the password, ending the other sessions', async () => {
-      await service.updateAccount(makeUser(), { username: 'renamed' }, { password: 'a brand new passphrase', keepSessionId: 'session-current' });
+    it('with a password: profile, contact rules and password in one transaction, keeping the session', async () => {
+      const user = makeUser();
 
-      expect(usersService.updateProfile).toHaveBeenCalledTimes(1);
-      expect(usersService.setPassword).toHaveBeenCalledWith(expect.objectContaining({ username: 'renamed' }), 'a brand new passphrase');
-      expect(sessions.revokeOthers).toHaveBeenCalledWith('user-1', 'session-current', 'password_changed');
+      const updated = await service.updateAccount(user, { email: 'new@example.com' }, { password: NEW_PASSWORD, keepSessionId: 'session-current', locale: 'en' });
+
+      expect(transactions.run).toHaveBeenCalledTimes(1);
+      expect(users.updateProfile).toHaveBeenCalledWith(user, { email: 'new@example.com' }, tx);
+      expect(contacts.contactsChanged).toHaveBeenCalledWith(tx, user, updated, 'en');
+      expect(credentials.setPassword).toHaveBeenCalledWith(tx, 'user-1', `hash:${NEW_PASSWORD}`);
+      expect(sessions.revokeOthers).toHaveBeenCalledWith('user-1', 'session-current', 'password_changed', tx);
+      expect(updated.email).toBe('new@example.com');
+      // The notices queued in the transaction go out now, not at the dispatcher's next poll.
+      expect(notices.deliverSoon).toHaveBeenCalled();
     });
   });
 
-  describe('resetPassword', () => {
-    it('sets the password and revokes every session of the user', async () => {
-      const user = makeUser();
+  describe('ensureAdministrator', () => {
+    it('promotes an existing account (and unblocks it)', async () => {
+      users.findByIdentifier.mockResolvedValue(makeUser());
 
-      await service.resetPassword(user, 'a brand new passphrase');
+      const result = await service.ensureAdministrator({ email: ' Alice@Example.com ' });
 
-      expect(usersService.setPassword).toHaveBeenCalledWith(user, 'a brand new passphrase');
-      expect(sessions.revokeOthers).toHaveBeenCalledWith('user-1', undefined, 'password_reset');
-      expect(notifications.send).toHaveBeenCalledWith(expect.objectContaining({ template: 'password-reset-done', to: 'alice@example.com' }));
+      expect(users.findByIdentifier).toHaveBeenCalledWith({ kind: 'email', value: 'alice@example.com' });
+      expect(users.setRoleAndStatus).toHaveBeenCalledWith('user-1', { role: 'administrator', status: 'active' });
+      expect(result.created).toBe(false);
     });
 
-    it('lifts a lockout: the code or link proved the owner', async () => {
-      await service.resetPassword(makeUser({ failedLoginCount: 12, lockedUntil: new Date(NOW.getTime() + 60_000) }), 'a brand new passphrase');
+    it('creates the account with its password, or refuses without one', async () => {
+      expect((await caught(service.ensureAdministrator({ email: 'root@example.com' }))).kind).toBe('WeakPassword');
 
-      expect(users.resetFailedSignIns).toHaveBeenCalledWith('user-1');
+      const result = await service.ensureAdministrator({ email: 'admin@example.com', password: NEW_PASSWORD });
+
+      expect(result).toMatchObject({ created: true, user: { id: 'user-new', role: 'administrator' } });
+      expect(credentials.rows.get('user-new')!.secret).toBe(`hash:${NEW_PASSWORD}`);
+    });
+  });
+
+  describe('setRoleAndStatus', () => {
+    it('blocking ends every session; other changes end none', async () => {
+      await service.setRoleAndStatus('user-1', { role: 'executor' });
+      expect(sessions.revokeOthers).not.toHaveBeenCalled();
+
+      await service.setRoleAndStatus('user-1', { status: 'blocked' });
+      expect(sessions.revokeOthers).toHaveBeenCalledWith('user-1', undefined, 'blocked');
     });
   });
 });

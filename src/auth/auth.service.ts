@@ -7,6 +7,7 @@ import { SecurityContext } from '../common/security-context';
 import { Transactions } from '../database/transactions';
 import { ContactChanges } from '../credentials/contact-changes.service';
 import { CredentialsService } from '../credentials/credentials.service';
+import { SecurityNotices } from '../credentials/security-notices.service';
 import { User, UserRole, UserStatus } from '../users/user.entity';
 import { ProfileChanges, Registration, UsersService } from '../users/users.service';
 import { SessionOptions, SessionsService, SessionTokens } from './sessions.service';
@@ -33,6 +34,7 @@ export class AuthService {
     private readonly contacts: ContactChanges,
     private readonly sessions: SessionsService,
     private readonly transactions: Transactions,
+    private readonly notices: SecurityNotices,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -93,6 +95,7 @@ export class AuthService {
       await this.credentials.storePassword(tx, user, hash, { reason: 'changed', keepSessionId, locale });
       return next;
     });
+    this.notices.deliverSoon();
     return updated;
   }
 

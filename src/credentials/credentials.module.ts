@@ -20,6 +20,6 @@ import { SecurityNotices } from './security-notices.service';
 @Module({
   imports: [UsersModule, SessionsModule, NotificationsModule, VerificationModule, TypeOrmModule.forFeature([Credential])],
   providers: [CredentialsRepository, CredentialsService, PasswordHasher, PasswordPolicy, PasswordRecoveryService, ContactChanges, SecurityNotices],
-  exports: [CredentialsService, PasswordPolicy, PasswordRecoveryService, ContactChanges],
+  exports: [CredentialsService, PasswordPolicy, PasswordRecoveryService, ContactChanges, SecurityNotices],
 })
 export class CredentialsModule {}

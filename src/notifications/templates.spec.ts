@@ -70,9 +70,35 @@ describe('renderTemplate', () => {
       expect(() => renderTemplate('phone-verify', 'en', 'email', { code: '123456' })).toThrow(/no e-mail form/);
     });
 
-    it('refuses templates without an SMS form, and an SMS without a code', () => {
-      expect(() => renderTemplate('password-changed', 'en', 'sms', { code: '123456' })).toThrow(/no SMS form/);
+    it('refuses templates without an SMS form, and a code message without its code', () => {
+      expect(() => renderTemplate('password-change', 'en', 'sms', { code: '123456' })).toThrow(/no SMS form/);
       expect(() => renderTemplate('phone-verify', 'en', 'sms')).toThrow(/no SMS form/);
+    });
+
+    it('security notices have a short SMS form without a code (SPEC §9 rule 3: e-mail, else SMS)', () => {
+      for (const notice of ['password-changed', 'password-reset-done', 'email-changed', 'phone-changed'] as const) {
+        for (const locale of ['en', 'ru'] as const) {
+          const sms = renderTemplate(notice, locale, 'sms');
+          expect(sms.text.length).toBeGreaterThan(20);
+          expect(sms.html).toBeUndefined();
+        }
+      }
+    });
+  });
+
+  describe('security notices', () => {
+    it('the e-mail-changed notice carries its "this wasn\'t me" link and how long it lives', () => {
+      const link = 'https://id.example.test/v1/auth/email/revert?token=abc';
+      const message = renderTemplate('email-changed', 'en', 'email', { link, linkMinutes: 7 * 24 * 60 });
+      expect(message.text).toContain(link);
+      expect(message.text).toContain('valid for 168 hours');
+      expect(message.html).toContain(`href="${link}"`);
+    });
+
+    it('the reset notice names the contacts it detached', () => {
+      const message = renderTemplate('password-reset-done', 'ru', 'email', { detached: ['+79990001122'] });
+      expect(message.text).toContain('+79990001122');
+      expect(renderTemplate('password-reset-done', 'en', 'email').text).not.toContain('removed from the account');
     });
   });
 });

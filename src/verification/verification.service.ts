@@ -106,6 +106,11 @@ export class VerificationService implements OnModuleDestroy {
 
   /** Waits for the writes that `issue` left running, so shutdown does not cut them off. */
   async onModuleDestroy(): Promise<void> {
+    await this.settled();
+  }
+
+  /** Resolves once every write that `issue` left running after its answer is done (shutdown, tests). */
+  async settled(): Promise<void> {
     await Promise.allSettled([...this.pending]);
   }
 
