@@ -207,6 +207,7 @@ describe('SPEC §9 rule 5: limits per client and per account', () => {
       const doc = (await p.http.get('/docs-json')).body;
       const operations: [string, string][] = [
         ['/v1/me', 'patch'],
+        ['/v1/me/email/change', 'post'],
         ['/api/users/profile', 'post'],
         ['/{userId}', 'put'],
         ['/users/user', 'patch'],

@@ -70,6 +70,7 @@ export class V1MeController {
 
   @Post('email/change')
   @RateLimited()
+  @ProfileChangeLimited()
   @HttpCode(202)
   @ApiOperation({
     operationId: 'requestEmailChange',
@@ -77,7 +78,8 @@ export class V1MeController {
     description:
       'Needs fresh proof (`currentPassword`, or a sign-in within REAUTH_MAX_AGE). Nothing changes until the code (`POST /v1/me/email/change/confirm`) ' +
       'or the link is used. The answer is the same when the address belongs to another account (no message goes there then). ' +
-      'Once applied, the previous verified address gets a notice with a 7-day link that undoes the change.',
+      'Once applied, the previous verified address gets a notice with a 7-day link that undoes the change. ' +
+      'Counts against PROFILE_CHANGES_PER_HOUR like PATCH /v1/me, and its message against MAX_EMAILS_PER_DAY (429 with Retry-After).',
   })
   @ApiAcceptedResponse({ type: CodeSentDto })
   @ApiProblems(400, 401, 403, 429)
