@@ -5,7 +5,8 @@ import { registerAndLogin } from './support/users';
 /** SPEC: the hot path (token check, profile read) costs one database round trip or fewer. */
 describe('hot path database round trips', () => {
   let t: TestApp;
-  beforeAll(async () => (t = await startApp()));
+  // The spy counts every query of the process: no outbox dispatcher polling in the background.
+  beforeAll(async () => (t = await startApp({ OUTBOX_DISPATCH: 'false' })));
   afterAll(() => t.close());
 
   async function countQueries(action: () => Promise<unknown>): Promise<string[]> {

@@ -184,6 +184,9 @@ describe('legacy 000: profile RPC under /api/users', () => {
       expectJsonString(sent, 'code send on your email');
       const message = await mail.waitFor((m) => m.to === anna.email && m.subject === 'Password change code');
       const code = codeIn(message.text);
+      expect(message.text).toContain('valid for 10 minutes');
+      const lifetimes = await t.secretLifetimes(anna.id);
+      expect(lifetimes.filter((secret) => secret.purpose === 'password-change')).toEqual([{ purpose: 'password-change', kind: 'code', target: anna.email, seconds: 600 }]);
 
       const res = await t.http.post('/api/users/resetPassword', { password: NEW_PASSWORD, code }, { token: anna.accessToken });
 

@@ -161,8 +161,10 @@ describe('legacy 001: user service', () => {
   });
 
   describe('PUT /{user_id}', () => {
-    it('{status: "success"}; the documented fields change', async () => {
+    it('{status: "success"}; the documented fields change, and a new e-mail is "Not_Verifyed" again', async () => {
       const egor = await register();
+      await t.db.query(`UPDATE users SET email_verified_at = now() WHERE id = $1`, [egor.id]);
+      expect((await t.http.get(`/${egor.id}`, { token: egor.token })).body.data.user_role).toBe('Verified');
       const changes = { user_type: 'ent', username: unique('renamed'), email: `${unique('moved')}@example.com`, contact_number: uniquePhone() };
 
       const res = await t.http.put(`/${egor.id}`, changes, { token: egor.token });

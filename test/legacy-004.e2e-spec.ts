@@ -2,7 +2,7 @@ import { uniquePhone } from './support/app';
 import { DeliveryTestApp, startAppWithDelivery } from './support/delivery';
 import { HttpResponse } from './support/http';
 import { codeIn } from './support/mail';
-import { registerAndLogin, SignedInUser } from './support/users';
+import { quickUser, registerAndLogin, SignedInUser } from './support/users';
 
 const NEW_PASSWORD = 'A brand-new passphrase 2026';
 
@@ -131,11 +131,44 @@ describe('legacy 004: PATCH /me/password', () => {
 
     it('an unknown phone is answered exactly like a known one, and gets no SMS', async () => {
       const nobody = uniquePhone();
-      const known = await patch({ phone: anna.phone });
+      // The unknown phone first: whatever it set off is done by the time the known phone's SMS is out.
       const unknown = await patch({ phone: nobody });
+      const known = await patch({ phone: anna.phone });
       expect({ status: unknown.status, body: unknown.body }).toEqual({ status: known.status, body: known.body });
       await t.sms.waitFor((m) => m.to === anna.phone);
+      const queued = await t.db.query(`SELECT count(*)::int AS n FROM outbox_messages WHERE recipient = $1`, [nobody]);
+      expect(queued[0].n).toBe(0);
       expect(t.sms.to(nobody)).toEqual([]);
+    });
+
+    it('a blocked user asking for a code is answered like an unknown phone, and gets no SMS', async () => {
+      const nobody = uniquePhone();
+      await t.db.query(`UPDATE users SET status = 'blocked' WHERE id = $1`, [anna.id]);
+
+      const blocked = await patch({ phone: anna.phone });
+      const unknown = await patch({ phone: nobody });
+
+      expect({ status: blocked.status, body: blocked.body }).toEqual({ status: unknown.status, body: unknown.body });
+      // Whatever those two set off is done by the time a later code to an active user is out.
+      const other = await quickUser(t.app);
+      await patch({ phone: other.phone });
+      await t.sms.waitFor((m) => m.to === other.phone);
+      const queued = await t.db.query(`SELECT count(*)::int AS n FROM outbox_messages WHERE recipient = ANY($1)`, [[anna.phone, nobody]]);
+      expect(queued[0].n).toBe(0);
+    });
+
+    it('21010 for a user blocked after the code was sent: the code is right, the password stays', async () => {
+      const code = await smsCode(anna.phone);
+      await t.db.query(`UPDATE users SET status = 'blocked' WHERE id = $1`, [anna.id]);
+      const wrong = code === '000000' ? '111111' : '000000';
+
+      // A wrong code says nothing about the account: the same 21015 as for anyone.
+      expectCode(await patch({ phone: anna.phone, code: wrong, password: NEW_PASSWORD }), 400, 21015);
+      expectCode(await patch({ phone: anna.phone, code, password: NEW_PASSWORD }), 403, 21010);
+
+      await t.db.query(`UPDATE users SET status = 'active' WHERE id = $1`, [anna.id]);
+      expect((await v1Login(anna.email, NEW_PASSWORD)).status).toBe(401);
+      expect((await v1Login(anna.email, anna.password)).status).toBe(200);
     });
 
     it('21009 without a phone, 21013 for a phone that is not one', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { expireLock, lockState } from './support/lockout';
 import { GOOD_PASSWORD, startApp, TestApp, unique, uniquePhone } from './support/app';
 import { HttpResponse } from './support/http';
@@ -199,7 +200,9 @@ describe('/v1 auth', () => {
       return { ...body, id: res.body.id as string };
     }
 
-    async function expectSignedIn(res: HttpResponse, userId: string, refreshTtl = 86400): Promise<void> {
+    /** `sent`: Date.now() just before the sign-in request, so the lifetimes are bounded by the clock. */
+    async function expectSignedIn(res: HttpResponse, userId: string, sent: number, refreshTtl = 86400): Promise<void> {
+      const elapsed = Math.ceil((Date.now() - sent) / 1000);
       expectJson(res, 200);
       expect(res.body).toMatchObject({
         accessToken: expect.any(String),
@@ -209,36 +212,40 @@ describe('/v1 auth', () => {
         sessionId: expect.stringMatching(UUID),
         user: expect.objectContaining({ id: userId }),
       });
-      expect(res.body.refreshExpiresIn).toBeGreaterThanOrEqual(refreshTtl - 5);
+      expect(res.body.refreshExpiresIn).toBeGreaterThanOrEqual(refreshTtl - elapsed);
       expect(res.body.refreshExpiresIn).toBeLessThanOrEqual(refreshTtl);
       // ≥ 256 random bits, base64url: at least 43 characters, opaque (not a JWT).
       expect(res.body.refreshToken).toMatch(/^[A-Za-z0-9_-]{43,}$/);
       expectNoSecrets(res);
       const claims = jwtPayload(res.body.accessToken);
       expect(claims).toMatchObject({ sub: userId, sid: res.body.sessionId, role: 'user' });
-      expect(claims.exp - Math.floor(Date.now() / 1000)).toBeGreaterThan(890);
-      expect(claims.exp - Math.floor(Date.now() / 1000)).toBeLessThanOrEqual(900);
+      // Signed between `sent` and now, for 900 s.
+      expect(claims.exp).toBeGreaterThanOrEqual(Math.floor(sent / 1000) + 900);
+      expect(claims.exp).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 900);
     }
 
     it('signs in by e-mail in any case: token pair, session id = JWT sid, and the user', async () => {
       const user = await register();
+      const sent = Date.now();
       const res = await t.http.post('/v1/auth/login', { login: user.email.toUpperCase(), password: GOOD_PASSWORD });
-      await expectSignedIn(res, user.id);
+      await expectSignedIn(res, user.id, sent);
       expect(res.body.user.email).toBe(user.email);
     });
 
     it('signs in by username in any case', async () => {
       const user = await register();
+      const sent = Date.now();
       const res = await t.http.post('/v1/auth/login', { login: user.username.toLowerCase(), password: GOOD_PASSWORD });
-      await expectSignedIn(res, user.id);
+      await expectSignedIn(res, user.id, sent);
       expect(res.body.user.username).toBe(user.username);
     });
 
     it('signs in by phone written in another format', async () => {
       const user = await register();
       for (const login of [russianStyle(user.phone), bracketStyle(user.phone)]) {
+        const sent = Date.now();
         const res = await t.http.post('/v1/auth/login', { login, password: GOOD_PASSWORD });
-        await expectSignedIn(res, user.id);
+        await expectSignedIn(res, user.id, sent);
         expect(res.body.user.phone).toBe(user.phone);
       }
     });
@@ -267,8 +274,9 @@ describe('/v1 auth', () => {
 
     it('rememberMe: true keeps the session for REMEMBER_ME_TTL (30 days)', async () => {
       const user = await register();
+      const sent = Date.now();
       const res = await t.http.post('/v1/auth/login', { login: user.email, password: GOOD_PASSWORD, rememberMe: true });
-      await expectSignedIn(res, user.id, 2592000);
+      await expectSignedIn(res, user.id, sent, 2592000);
     });
 
     it('401 InvalidCredentials for a wrong password', async () => {
@@ -344,12 +352,15 @@ describe('/v1 auth', () => {
   describe('POST /v1/auth/refresh', () => {
     it('rotates: a new refresh token and a new working access token for the same session', async () => {
       const user = await registerAndLogin(t.http);
+      const sent = Date.now();
       const res = await t.http.post('/v1/auth/refresh', { refreshToken: user.refreshToken });
+      const elapsed = Math.ceil((Date.now() - sent) / 1000);
       expectJson(res, 200);
       expect(res.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 900, sessionId: user.sessionId });
       expect(res.body.refreshToken).toMatch(/^[A-Za-z0-9_-]{43,}$/);
       expect(res.body.refreshToken).not.toBe(user.refreshToken);
-      expect(res.body.refreshExpiresIn).toBeGreaterThan(86390);
+      expect(res.body.refreshExpiresIn).toBeGreaterThanOrEqual(86400 - elapsed); // the session slid forward by a full day
+      expect(res.body.refreshExpiresIn).toBeLessThanOrEqual(86400);
       expect(jwtPayload(res.body.accessToken)).toMatchObject({ sub: user.id, sid: user.sessionId, role: 'user' });
       const me = await t.http.get('/v1/me', { token: res.body.accessToken });
       expectJson(me, 200);
@@ -381,6 +392,25 @@ describe('/v1 auth', () => {
       // The pair from the first rotation (the other tab) is still good.
       expectJson(await t.http.get('/v1/me', { token: rotated.body.accessToken }), 200);
       expectJson(await t.http.post('/v1/auth/refresh', { refreshToken: rotated.body.refreshToken }), 200);
+    });
+
+    it('stores only the SHA-256 of each refresh token it hands out, never the token itself', async () => {
+      const user = await registerAndLogin(t.http);
+      const rotated = await t.http.post('/v1/auth/refresh', { refreshToken: user.refreshToken });
+      expectJson(rotated, 200);
+      const sha256 = (token: string) => createHash('sha256').update(token).digest();
+
+      const rows: { token_hash: Buffer; generation: number }[] = await t.db.query(
+        'SELECT token_hash, generation FROM refresh_tokens WHERE session_id = $1 ORDER BY generation',
+        [user.sessionId],
+      );
+
+      expect(rows).toEqual([
+        { token_hash: sha256(user.refreshToken), generation: 0 },
+        { token_hash: sha256(rotated.body.refreshToken), generation: 1 },
+      ]);
+      const stored = Buffer.concat(rows.map((row) => row.token_hash)).toString('latin1');
+      for (const token of [user.refreshToken, rotated.body.refreshToken]) expect(stored).not.toContain(token);
     });
 
     it('401 InvalidRefreshToken for a token we never issued', async () => {
@@ -456,6 +486,32 @@ describe('/v1 auth', () => {
         expectProblem(res, 401, 'InvalidCredentials');
       }
     }
+
+    it('each further failure doubles the lock, up to the 15-minute cap from the 14th failure on (stored and answered)', async () => {
+      const user = await registerAndLogin(t.http);
+      await failSignIns(user.email, 9);
+      for (let failures = 10; failures <= 15; failures++) {
+        // Lift the lock but keep the count, so the next wrong password is counted instead of refused.
+        await t.db.query(`UPDATE credentials SET locked_until = NULL WHERE user_id = $1 AND type = 'password'`, [user.id]);
+        const before = Date.now();
+        await failSignIns(user.email, 1);
+        const after = Date.now();
+        const seconds = Math.min(900, 60 * 2 ** (failures - 10)); // 60, 120, 240, 480, 900, 900
+
+        const state = await lockState(t.db, user.id);
+        expect({ failures, count: state.failed_count }).toEqual({ failures, count: failures });
+        // Stored: the failed request's time plus the lock.
+        expect(state.locked_until!.getTime()).toBeGreaterThanOrEqual(before + seconds * 1000 - 1);
+        expect(state.locked_until!.getTime()).toBeLessThanOrEqual(after + seconds * 1000 + 1);
+
+        const res = await t.http.post('/v1/auth/login', { login: user.email, password: user.password });
+        const answered = Date.now();
+        expectProblem(res, 429, 'AccountLocked');
+        // Answered: what is left of the lock, so at most the lock and less only by the time that passed.
+        expect(retryAfter(res)).toBeLessThanOrEqual(seconds);
+        expect(retryAfter(res)).toBeGreaterThanOrEqual(seconds - Math.ceil((answered - before) / 1000));
+      }
+    });
 
     it('after 10 wrong passwords the 11th attempt, even with the right password, is 429 AccountLocked with Retry-After ≤ 60', async () => {
       const user = await registerAndLogin(t.http);

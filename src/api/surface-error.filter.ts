@@ -2,6 +2,7 @@ import { ArgumentsHost, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../common/domain-error';
 import { applyRetryAfter, toDomainError } from '../common/failure';
+import { loggableError } from '../common/logging';
 
 /**
  * A pool that cannot hand out a connection fails every request at once: one warning line when it
@@ -60,7 +61,7 @@ export abstract class SurfaceErrorFilter implements ExceptionFilter {
       applyRetryAfter(reply, error);
       answer = this.render(error, request);
     } else {
-      this.logger.error({ err: exception }, 'unhandled error');
+      this.logger.error({ err: loggableError(exception) }, 'unhandled error');
       answer = this.renderInternal(exception);
     }
     void reply.status(answer.status).type(this.contentType).send(JSON.stringify(answer.body));

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
+import { QueryFailedError } from 'typeorm';
 
 /**
  * Paths pino replaces with "[Redacted]". Bodies are never logged; these cover headers and any
@@ -56,4 +57,22 @@ export function loggerParams(level: string, stream?: DestinationStream): Params 
       stream as DestinationStream,
     ].filter(Boolean) as Params['pinoHttp'],
   };
+}
+
+/**
+ * An error as it may be logged (SPEC §9.7: no SQL parameters or bound values in a log line). A
+ * failed query keeps its SQL text, SQLSTATE and constraint, and loses its parameters, the driver's
+ * `detail` (which quotes the row) and, for data exceptions (SQLSTATE class 22), the message (which
+ * quotes the input). Anything else is logged as it is.
+ */
+export function loggableError(error: unknown): unknown {
+  if (!(error instanceof QueryFailedError)) return error;
+  const { code, constraint, table, column } = error as unknown as Record<string, unknown>;
+  const message = typeof code === 'string' && code.startsWith('22') ? `data exception (SQLSTATE ${code})` : error.message;
+  const safe = new Error(message);
+  safe.name = 'QueryFailedError';
+  const frames = error.stack?.indexOf('\n    at ') ?? -1;
+  safe.stack = `QueryFailedError: ${message}${frames >= 0 ? error.stack!.slice(frames) : ''}`;
+  const fields = Object.entries({ query: error.query, code, constraint, table, column }).filter(([, value]) => value !== undefined);
+  return Object.assign(safe, Object.fromEntries(fields));
 }

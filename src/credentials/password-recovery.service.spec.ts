@@ -186,11 +186,12 @@ describe('PasswordRecoveryService', () => {
       expect(credentials.setPassword).not.toHaveBeenCalled();
     });
 
-    it('a blocked account is answered like an unknown one', async () => {
+    it('a blocked account: InvalidCode for a wrong code (no oracle), AccountBlocked only once the code is proven, which stays unused', async () => {
       users.findByIdentifier.mockResolvedValue({ ...anna, status: 'blocked' });
 
-      await expect(service.resetWithCode({ email: anna.email }, '123456', NEW_PASSWORD)).rejects.toMatchObject({ kind: 'InvalidCode' });
-      expect(verification.consumeCode).toHaveBeenCalledWith(expect.objectContaining({ userId: NO_ACCOUNT }), expect.any(Function));
+      await expect(service.resetWithCode({ email: anna.email }, '000000', NEW_PASSWORD)).rejects.toMatchObject({ kind: 'InvalidCode' });
+      await expect(service.resetWithCode({ email: anna.email }, '123456', NEW_PASSWORD)).rejects.toMatchObject({ kind: 'AccountBlocked' });
+      expect(codes.get(`${anna.id}|password-reset|${anna.email}`)).toBe('123456');
       expect(credentials.setPassword).not.toHaveBeenCalled();
     });
 
@@ -239,10 +240,10 @@ describe('PasswordRecoveryService', () => {
       expect(credentials.setPassword).not.toHaveBeenCalled();
     });
 
-    it('refuses a blocked account', async () => {
+    it('refuses a blocked account with AccountBlocked (holding the link proves it), leaving the link unused', async () => {
       users.get.mockResolvedValue({ ...anna, status: 'blocked' });
 
-      await expect(service.resetWithLink('token', NEW_PASSWORD)).rejects.toMatchObject({ kind: 'InvalidCode' });
+      await expect(service.resetWithLink('token', NEW_PASSWORD)).rejects.toMatchObject({ kind: 'AccountBlocked' });
       expect(verification.consumeLink).not.toHaveBeenCalled();
     });
   });

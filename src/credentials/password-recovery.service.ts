@@ -64,11 +64,12 @@ export class PasswordRecoveryService {
   async resetWithCode(address: RecoveryAddress, code: string, password: string, locale?: Locale): Promise<void> {
     const { kind, target } = this.normalize(address);
     this.passwordPolicy.checkStrength(password);
-    const found = await this.users.findByIdentifier({ kind, value: target });
-    const user = found?.status === 'active' ? found : null;
-    await this.verification.consumeCode({ userId: user?.id ?? NO_ACCOUNT, purpose: 'password-reset', target, code }, () =>
-      this.passwordPolicy.checkAgainstIdentity(password, user!),
-    );
+    const user = await this.users.findByIdentifier({ kind, value: target });
+    await this.verification.consumeCode({ userId: user?.id ?? NO_ACCOUNT, purpose: 'password-reset', target, code }, () => {
+      // Once the code is proven (a guesser learns nothing): a blocked account is not recovered, and the code stays unused.
+      if (user!.status === 'blocked') throw new DomainError('AccountBlocked', 'this account is blocked');
+      this.passwordPolicy.checkAgainstIdentity(password, user!);
+    });
     await this.finish(user!, kind, target, password, locale);
   }
 
@@ -106,7 +107,9 @@ export class PasswordRecoveryService {
   async resetWithLink(token: string, password: string, locale?: Locale): Promise<void> {
     const { userId, target } = await this.verification.peekLink('password-reset', token);
     const user = await this.users.get(userId);
-    if (user.email !== target || user.status !== 'active') throw new DomainError('InvalidCode', INVALID_CODE);
+    if (user.email !== target) throw new DomainError('InvalidCode', INVALID_CODE);
+    // The link is proven by holding it: a blocked account is not recovered.
+    if (user.status === 'blocked') throw new DomainError('AccountBlocked', 'this account is blocked');
     this.passwordPolicy.check(password, user);
     await this.verification.consumeLink('password-reset', token);
     await this.finish(user, 'email', target, password, locale);

@@ -16,6 +16,15 @@ export interface DeliveryTestApp extends TestApp {
   endCooldown(target: string): Promise<void>;
   /** Ends the account's daily e-mail and SMS caps now (MAX_EMAILS_PER_DAY, MAX_SMS_PER_DAY) instead of after a day. */
   endMessageCaps(userId: string): Promise<void>;
+  /** The user's live secrets and how long each was stored to live (`expires_at - created_at`, in seconds). */
+  secretLifetimes(userId: string): Promise<SecretLifetime[]>;
+}
+
+export interface SecretLifetime {
+  purpose: string;
+  kind: 'code' | 'link';
+  target: string;
+  seconds: number;
 }
 
 /** The app wired to a real SMTP server and SMS receiver of the test's own, with links under PUBLIC_URL. */
@@ -35,6 +44,13 @@ export async function startAppWithDelivery(env: Env = {}): Promise<DeliveryTestA
     },
     async endMessageCaps(userId: string) {
       await t.db.query(`UPDATE rate_limits SET expires_at = now() WHERE budget IN ('emails', 'sms') AND key = $1`, [userId]);
+    },
+    async secretLifetimes(userId: string) {
+      return t.db.query(
+        `SELECT purpose, kind, target, extract(epoch FROM expires_at - created_at)::float8 AS seconds
+         FROM verification_secrets WHERE user_id = $1 AND consumed_at IS NULL ORDER BY purpose, kind`,
+        [userId],
+      );
     },
     async close() {
       await closeApp();

@@ -1,3 +1,10 @@
+import { INestApplicationContext } from '@nestjs/common';
+import { SessionsService } from '../../src/auth/sessions.service';
+import { User } from '../../src/users/user.entity';
+import { CredentialsRepository } from '../../src/credentials/credentials.repository';
+import { PasswordHasher } from '../../src/credentials/password-hasher.service';
+import { Transactions } from '../../src/database/transactions';
+import { UsersService } from '../../src/users/users.service';
 import { GOOD_PASSWORD, unique, uniquePhone } from './app';
 import { HttpClient } from './http';
 
@@ -55,4 +62,39 @@ export async function markContactsVerified(
 ): Promise<void> {
   if (which.email) await db.query(`UPDATE users SET email_verified_at = now() WHERE id = $1`, [userId]);
   if (which.phone) await db.query(`UPDATE users SET phone_verified_at = now() WHERE id = $1`, [userId]);
+}
+
+export interface QuickUser {
+  id: string;
+  email: string;
+  phone: string;
+  accessToken: string;
+  sessionId: string;
+}
+
+/** GOOD_PASSWORD's argon2 hash, computed once per app. */
+const passwordHashes = new WeakMap<INestApplicationContext, Promise<string>>();
+
+/**
+ * A fresh user (password GOOD_PASSWORD) with a live session, made through the app's own
+ * repository and session service instead of HTTP: no argon2 work per user, so a sweep can give
+ * every request a user and token of its own. For tests of other things than registration and sign-in.
+ */
+export async function quickUser(app: INestApplicationContext, overrides: Partial<User> = {}): Promise<QuickUser> {
+  let passwordHash = passwordHashes.get(app);
+  if (!passwordHash) {
+    passwordHash = app.get(PasswordHasher).hash(GOOD_PASSWORD);
+    passwordHashes.set(app, passwordHash);
+  }
+  const hash = await passwordHash;
+  const user = await app.get(Transactions).run(async (tx) => {
+    const created = await app.get(UsersService).create(
+      { email: `${unique('quick')}@example.com`, username: unique('quick'), phone: uniquePhone(), role: 'user', ...overrides },
+      tx,
+    );
+    await app.get(CredentialsRepository).setPassword(tx, created.id, hash);
+    return created;
+  });
+  const { session, access } = await app.get(SessionsService).start(user);
+  return { id: user.id, email: user.email!, phone: user.phone!, accessToken: access.token, sessionId: session.id };
 }

@@ -1,4 +1,5 @@
-import { ArgumentsHost } from '@nestjs/common';
+import { ArgumentsHost, Logger } from '@nestjs/common';
+import { stdSerializers } from 'pino';
 import { QueryFailedError, TypeORMError } from 'typeorm';
 import { DomainError } from '../../../common/domain-error';
 import { codeOf, MePasswordErrorFilter, missingField } from './me-password-error.filter';
@@ -17,6 +18,17 @@ function answer(exception: unknown): { status: number; body: Record<string, unkn
   new MePasswordErrorFilter().catch(exception, host);
   return sent;
 }
+
+/** What the filter hands the logger (a stub: the run stays quiet), and what pino would write of each `err`. */
+let logged: Array<{ entry: { err?: unknown }; message: string; written: string }>;
+
+beforeEach(() => {
+  logged = [];
+  jest.spyOn(Logger.prototype, 'error').mockImplementation((entry: { err?: unknown }, message: string) => {
+    logged.push({ entry, message, written: JSON.stringify(stdSerializers.err(entry.err as Error)) });
+  });
+});
+afterEach(() => jest.restoreAllMocks());
 
 describe('004 error codes', () => {
   it.each([
@@ -43,16 +55,48 @@ describe('004 error codes', () => {
     expect(sent).toEqual({ status: 429, body: { code: 21011, message: 'wait', timeout: 13 }, headers: { 'Retry-After': '13' } });
   });
 
-  it('database failures are 5xx: 21001 without a connection, 21005 for a failed query, 21004 for a query that could not be built', () => {
+  it('the caller\'s faults are answered without logging an error', () => {
+    answer(new DomainError('InvalidCode', 'wrong code'));
+    answer(missingField('phone'));
+    expect(logged).toEqual([]);
+  });
+
+  it('database failures are 5xx: 21001 without a connection, 21005 for a failed query, 21004 for a query that could not be built; each is logged once', () => {
+    const warned: unknown[] = [];
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation((entry: unknown) => void warned.push(entry));
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
     expect(answer(refused)).toMatchObject({ status: 503, body: { code: 21001 } });
     expect(answer(new Error('Connection terminated unexpectedly'))).toMatchObject({ status: 503, body: { code: 21001 } });
     expect(answer(new QueryFailedError('UPDATE users …', [], new Error('deadlock detected')))).toMatchObject({ status: 500, body: { code: 21005 } });
     expect(answer(new TypeORMError('Cannot build query'))).toMatchObject({ status: 500, body: { code: 21004 } });
+
+    // No connection is a 503 the client may retry: one warning for the burst, not an error per request.
+    expect(warned).toEqual([{ reason: 'connect ECONNREFUSED 127.0.0.1:5432', refusedSinceLastLine: 0 }]);
+    expect(logged.map(({ message }) => message)).toEqual(Array(2).fill('unhandled error'));
+    expect(logged.map(({ written }) => JSON.parse(written).message)).toEqual(['deadlock detected', 'Cannot build query']);
   });
 
-  it('a 5xx says nothing about the cause', () => {
-    const sent = answer(new QueryFailedError('UPDATE users SET password_hash = $1', ['$argon2id$secret'], new Error('boom')));
-    expect(JSON.stringify(sent.body)).not.toMatch(/argon2|UPDATE|boom/);
+  it('a 5xx says nothing about the cause, and its log line carries the query but no bound value (SPEC §9.7)', () => {
+    const driverError = Object.assign(new Error('duplicate key value violates unique constraint "UQ_users_email_lower"'), {
+      code: '23505',
+      constraint: 'UQ_users_email_lower',
+      detail: 'Key (lower(email::text))=(anna@example.com) already exists.',
+    });
+    const sent = answer(new QueryFailedError('UPDATE users SET password_hash = $1, email = $2', ['$argon2id$secret', 'anna@example.com'], driverError));
+    expect(JSON.stringify(sent.body)).not.toMatch(/argon2|UPDATE|duplicate|anna/);
+
+    expect(logged).toHaveLength(1);
+    const written = JSON.parse(logged[0].written);
+    expect(written).toMatchObject({ message: driverError.message, query: 'UPDATE users SET password_hash = $1, email = $2', code: '23505', constraint: 'UQ_users_email_lower' });
+    expect(logged[0].written).not.toMatch(/argon2|anna@example\.com/);
+  });
+
+  it('a data error\'s log line does not repeat the value PostgreSQL quotes in its message', () => {
+    const driverError = Object.assign(new Error('invalid input syntax for type uuid: "secret-looking-input"'), { code: '22P02' });
+    answer(new QueryFailedError('SELECT 1 FROM users WHERE id = $1', ['secret-looking-input'], driverError));
+
+    expect(logged).toHaveLength(1);
+    expect(JSON.parse(logged[0].written)).toMatchObject({ code: '22P02', query: 'SELECT 1 FROM users WHERE id = $1' });
+    expect(logged[0].written).not.toContain('secret-looking-input');
   });
 });
