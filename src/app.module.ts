@@ -8,8 +8,8 @@ import { LegacyModule } from './api/legacy/legacy.module';
 import { V1Module } from './api/v1/v1.module';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
-import { RequestBodyGuard } from './common/json-body';
 import { loggerParams } from './common/logging';
+import { RequestInputGuard } from './common/request-input';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CredentialsModule } from './credentials/credentials.module';
@@ -58,8 +58,8 @@ export class AppModule {
         LegacyModule,
       ],
       providers: [
-        // Order matters: a body that is not JSON is refused before authentication is attempted.
-        { provide: APP_GUARD, useClass: RequestBodyGuard },
+        // Order matters: hostile input (bad JSON, control characters…) is refused before authentication is attempted.
+        { provide: APP_GUARD, useClass: RequestInputGuard },
         { provide: APP_GUARD, useExisting: JwtAuthGuard },
       ],
     };

@@ -4,11 +4,12 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import { ProblemDetailsFilter } from './api/v1/problem-details.filter';
+import { answerFrameworkError, SurfaceByPathFilter } from './api/surfaces';
 import { AppModule, AppModuleOptions } from './app.module';
 import { DomainError, FieldError } from './common/domain-error';
 import { READ_LIMIT, registerLenientBodyParsers } from './common/json-body';
 import { requestId } from './common/logging';
+import { parseQueryString } from './common/request-input';
 import { registerUuidParamRoutes } from './common/uuid-route';
 import { AppConfig } from './config/app-config';
 
@@ -27,7 +28,10 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
     .setDescription(
       'Accounts, sign-in, tokens and sessions. `/v1` is the clean API (errors: RFC 9457 problem+json); ' +
         'the legacy surfaces serve the documented APIs of existing products on the same user store. ' +
-        'Access tokens are accepted as `Authorization: Bearer <token>` or `Authorization: Token <token>`.',
+        'Access tokens are accepted as `Authorization: Bearer <token>` or `Authorization: Token <token>`. ' +
+        'On every surface, a request body is a JSON object of at most 64 KiB, valid UTF-8, nested at most 32 levels; ' +
+        'no string of a request (body, path, query) may hold control characters other than tab, line feed and carriage return. ' +
+        'Anything else is refused with the surface\'s own 400 (413 for size).',
     )
     .setVersion('1.0.0')
     .setLicense('UNLICENSED', 'https://spdx.org/licenses/')
@@ -51,8 +55,9 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   const adapter = new FastifyAdapter({
     trustProxy: config.trustProxy,
     bodyLimit: READ_LIMIT,
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, querystringParser: parseQueryString },
     genReqId: requestId,
+    frameworkErrors: answerFrameworkError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, {
     bufferLogs: true,
@@ -85,7 +90,7 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
       exceptionFactory: (errors) => DomainError.validation(fieldErrors(errors)),
     }),
   );
-  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalFilters(new SurfaceByPathFilter());
   app.enableShutdownHooks();
 
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });

@@ -2,7 +2,6 @@ import { ArgumentsHost, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../common/domain-error';
 import { applyRetryAfter, toDomainError } from '../common/failure';
-import { loggableError } from '../common/logging';
 
 /**
  * A pool that cannot hand out a connection fails every request at once: one warning line when it
@@ -52,8 +51,11 @@ export abstract class SurfaceErrorFilter implements ExceptionFilter {
   protected abstract renderInternal(exception: unknown): ErrorReply;
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    this.answer(exception, host.switchToHttp().getRequest<FastifyRequest>(), host.switchToHttp().getResponse<FastifyReply>());
+  }
+
+  /** Answers `exception` in this surface's envelope (also for errors raised before routing: see api/surfaces.ts). */
+  answer(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
     const error = toDomainError(exception);
     let answer: ErrorReply;
     if (error) {
@@ -61,7 +63,7 @@ export abstract class SurfaceErrorFilter implements ExceptionFilter {
       applyRetryAfter(reply, error);
       answer = this.render(error, request);
     } else {
-      this.logger.error({ err: loggableError(exception) }, 'unhandled error');
+      this.logger.error({ err: exception }, 'unhandled error');
       answer = this.renderInternal(exception);
     }
     void reply.status(answer.status).type(this.contentType).send(JSON.stringify(answer.body));

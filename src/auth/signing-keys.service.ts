@@ -16,6 +16,12 @@ interface LoadedKey {
 
 // Serialises first-start key generation across instances sharing the database.
 const KEY_GENERATION_LOCK = 7_462_315_002;
+/**
+ * An unknown `kid` reloads the keys from the database at most this often (SPEC §9 rule 7): tokens
+ * with made-up kids are answered from memory, not with a query each. A key another instance has
+ * just added is still found within this delay.
+ */
+export const UNKNOWN_KID_RELOAD_INTERVAL_MS = 10_000;
 
 /**
  * The JWT signing key: JWT_PRIVATE_KEY when set, else one ES256 key generated on first start and
@@ -26,6 +32,8 @@ const KEY_GENERATION_LOCK = 7_462_315_002;
 export class SigningKeysService implements OnModuleInit {
   private current: LoadedKey;
   private readonly byKid = new Map<string, LoadedKey>();
+  private lastUnknownKidReload = -Infinity;
+  private unknownKidReload?: Promise<void>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -58,12 +66,22 @@ export class SigningKeysService implements OnModuleInit {
     return this.current;
   }
 
-  /** The public key for `kid`, looking in the database once for keys another instance added. */
+  /** The public key for `kid`; an unknown one looks in the database for keys another instance added, at most once per interval. */
   async publicKey(kid: string | undefined): Promise<{ key: KeyObject; algorithm: JwtAlgorithm } | undefined> {
-    if (!kid) return undefined;
-    if (!this.byKid.has(kid) && !this.config.jwtPrivateKey) await this.reloadFromDatabase();
+    if (typeof kid !== 'string' || !kid) return undefined;
+    if (!this.byKid.has(kid) && !this.config.jwtPrivateKey) await this.reloadForUnknownKid();
     const found = this.byKid.get(kid);
     return found && { key: found.publicKey, algorithm: found.algorithm };
+  }
+
+  /** Concurrent callers share one reload; later ones within the interval get none. */
+  private reloadForUnknownKid(): Promise<void> {
+    if (this.unknownKidReload) return this.unknownKidReload;
+    const now = Date.now();
+    if (now - this.lastUnknownKidReload < UNKNOWN_KID_RELOAD_INTERVAL_MS) return Promise.resolve();
+    this.lastUnknownKidReload = now;
+    this.unknownKidReload = this.reloadFromDatabase().finally(() => (this.unknownKidReload = undefined));
+    return this.unknownKidReload;
   }
 
   jwks(): { keys: JsonWebKey[] } {

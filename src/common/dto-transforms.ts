@@ -6,8 +6,12 @@ export const trim = ({ value }: TransformInput) => (typeof value === 'string' ? 
 /** E-mails are compared lower-cased: normalise before validating. */
 export const lowerTrim = ({ value }: TransformInput) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
 
-/** Some documents send phone numbers as JSON numbers (`"phone": 89999999999`): read them as text. */
-export const numberToText = ({ value }: TransformInput) => (typeof value === 'number' && Number.isFinite(value) ? String(value) : value);
+/**
+ * Some documents send phone numbers as JSON numbers (`"phone": 89999999999`): read them as text.
+ * Only whole numbers from 0 to 2^53 − 1 (15-digit E.164 fits); others (-1, 1e308, 2^53 + 1) stay
+ * numbers and fail the field's `IsString`.
+ */
+export const numberToText = ({ value }: TransformInput) => (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? String(value) : value);
 
 /** Python clients send `True`/`"true"` as often as `true`. */
 export const looseBoolean = ({ value }: TransformInput) => (typeof value === 'string' && /^(true|false)$/i.test(value) ? value.toLowerCase() === 'true' : value);

@@ -45,6 +45,12 @@ export function httpStatusOf(error: DomainError): number {
   return error.kind === 'HttpError' ? (error.details.status ?? 400) : HTTP_STATUS[error.kind];
 }
 
+/** Fastify errors whose own message repeats the URL (which may carry a link token): said without it. */
+const FASTIFY_MESSAGES: Record<string, string> = {
+  FST_ERR_BAD_URL: 'the URL is not valid: a malformed percent-encoding or invalid UTF-8',
+  FST_ERR_MAX_PARAM_LENGTH: 'a path segment of the URL is too long',
+};
+
 /**
  * Whatever a route threw, as a DomainError when it is the caller's fault or a database that
  * cannot be reached (503: the client may retry), or null for a server fault (the filters log
@@ -63,9 +69,10 @@ export function toDomainError(exception: unknown): DomainError | null {
     return new DomainError('HttpError', exception.message, { status });
   }
   // Fastify's own client errors (e.g. body too large) carry a 4xx statusCode.
-  const statusCode = (exception as { statusCode?: unknown })?.statusCode;
+  const { statusCode, code } = (exception ?? {}) as { statusCode?: unknown; code?: unknown };
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
-    return new DomainError('HttpError', (exception as Error).message, { status: statusCode });
+    const message = FASTIFY_MESSAGES[String(code)] ?? (exception as Error).message;
+    return new DomainError('HttpError', message, { status: statusCode });
   }
   return null;
 }

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
-import { QueryFailedError } from 'typeorm';
 
 /**
  * Paths pino replaces with "[Redacted]". Bodies are never logged; these cover headers and any
@@ -34,6 +33,85 @@ export function requestId(request: IncomingMessage): string {
   return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
 }
 
+/** Paths whose last segment is a link token (003's e-mailed links). */
+const TOKEN_IN_PATH = /^(\/api\/(?:reset_password|confirm_email))\/[^/?]+/i;
+/** Query parameters whose value may be a secret (`?token=` of /v1's e-mailed links, and anything alike). */
+const SECRET_QUERY_NAME = /token|code|pass|pwd|secret|key|sig|auth/i;
+const CENSOR = '[redacted]';
+
+/**
+ * A URL as it may be logged (SPEC §9 rule 7): a link token in the path and the value of any
+ * secret-looking query parameter become "[redacted]"; other query parameters stay (page, search…).
+ */
+export function redactUrl(url: string): string {
+  const queryAt = url.indexOf('?');
+  const path = redactPath(queryAt < 0 ? url : url.slice(0, queryAt));
+  if (queryAt < 0) return path;
+  const query = url
+    .slice(queryAt + 1)
+    .split('&')
+    .map((pair) => {
+      const equals = pair.indexOf('=');
+      if (equals < 0) return pair;
+      let name = pair.slice(0, equals);
+      try {
+        name = decodeURIComponent(name.replace(/\+/g, ' '));
+      } catch {
+        return `${pair.slice(0, equals)}=${CENSOR}`; // undecodable name: do not guess
+      }
+      return SECRET_QUERY_NAME.test(name) ? `${pair.slice(0, equals)}=${CENSOR}` : pair;
+    })
+    .join('&');
+  return `${path}?${query}`;
+}
+
+/** The router matches the decoded path (`/api/reset%5Fpassword/…` is the same route), so match that too. */
+function redactPath(path: string): string {
+  let decoded = path;
+  try {
+    decoded = decodeURI(path);
+  } catch {
+    // not valid UTF-8: the router refuses it too
+  }
+  return TOKEN_IN_PATH.test(decoded) ? decoded.replace(TOKEN_IN_PATH, `$1/${CENSOR}`) : path;
+}
+
+/** Error properties that may be logged; everything else (a query's `parameters`, `driverError`, pg's `detail`, `where`…) is dropped. */
+const SAFE_ERROR_FIELDS = ['code', 'errno', 'syscall', 'statusCode', 'severity', 'routine', 'schema', 'table', 'column', 'constraint', 'dataType'];
+
+/**
+ * The `err` serializer of every log line (SPEC §9 rule 7): type, message and stack, plus the fields
+ * above. A database error also loses its SQL text (whose bound values TypeORM may inline) and
+ * the quoted values PostgreSQL puts in messages (`invalid input syntax for type uuid: "…"`).
+ * Takes an Error or pino's serialized form of one (whose `raw` is the Error).
+ */
+export function serializeError(value: unknown, depth = 0): unknown {
+  const raw = (value as { raw?: unknown } | null)?.raw ?? value;
+  if (!(raw instanceof Error) && !(raw && typeof raw === 'object' && 'message' in raw)) return value;
+  const error = raw as Error & Record<string, unknown>;
+  const database = isDatabaseError(error);
+  const scrub = (text: string) => (database ? text.replace(/"(?:[^"\\]|\\.)*"/g, '"…"') : text);
+  const message = String(error.message ?? '');
+  const safe: Record<string, unknown> = {
+    type: error.constructor?.name ?? error.name,
+    message: scrub(message),
+    stack: typeof error.stack === 'string' ? scrub(error.stack.split(message).join(scrub(message))) : undefined,
+  };
+  for (const field of SAFE_ERROR_FIELDS) {
+    const own = error[field] ?? (error.driverError as Record<string, unknown> | undefined)?.[field];
+    if (typeof own === 'string' || typeof own === 'number') safe[field] = own;
+  }
+  // (Top-level `code` fields are censored by REDACTED_PATHS: a database error's SQLSTATE stays readable here.)
+  if (database && typeof safe.code === 'string') safe.sqlState = safe.code;
+  if (error.cause !== undefined && depth < 3) safe.cause = serializeError(error.cause, depth + 1);
+  return safe;
+}
+
+/** TypeORM's QueryFailedError and the pg driver's DatabaseError (a PostgreSQL error carries a `severity`). */
+function isDatabaseError(error: Record<string, unknown>): boolean {
+  return 'query' in error || 'parameters' in error || 'driverError' in error || (typeof error.severity === 'string' && typeof error.code === 'string');
+}
+
 /** nestjs-pino options: JSON lines with the request id, secrets redacted. */
 export function loggerParams(level: string, stream?: DestinationStream): Params {
   return {
@@ -41,15 +119,13 @@ export function loggerParams(level: string, stream?: DestinationStream): Params 
       {
         level,
         redact: { paths: REDACTED_PATHS, censor: '[Redacted]' },
-        // Query strings can carry link tokens (e.g. ?token=…): log the path only.
         serializers: {
-          req: (request: { id: string; method: string; url: string; remoteAddress?: string }) => ({
-            id: request.id,
-            method: request.method,
-            path: request.url?.split('?')[0],
-            remoteAddress: request.remoteAddress,
-          }),
+          req: (request: { id: string; method: string; url: string; remoteAddress?: string }) => {
+            const [path, query] = redactUrl(request.url ?? '').split(/\?(.*)/s);
+            return { id: request.id, method: request.method, path, ...(query ? { query } : {}), remoteAddress: request.remoteAddress };
+          },
           res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
+          err: serializeError,
         },
         customLogLevel: (_request: unknown, response: { statusCode: number }, error?: Error) =>
           error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
@@ -57,22 +133,4 @@ export function loggerParams(level: string, stream?: DestinationStream): Params 
       stream as DestinationStream,
     ].filter(Boolean) as Params['pinoHttp'],
   };
-}
-
-/**
- * An error as it may be logged (SPEC §9.7: no SQL parameters or bound values in a log line). A
- * failed query keeps its SQL text, SQLSTATE and constraint, and loses its parameters, the driver's
- * `detail` (which quotes the row) and, for data exceptions (SQLSTATE class 22), the message (which
- * quotes the input). Anything else is logged as it is.
- */
-export function loggableError(error: unknown): unknown {
-  if (!(error instanceof QueryFailedError)) return error;
-  const { code, constraint, table, column } = error as unknown as Record<string, unknown>;
-  const message = typeof code === 'string' && code.startsWith('22') ? `data exception (SQLSTATE ${code})` : error.message;
-  const safe = new Error(message);
-  safe.name = 'QueryFailedError';
-  const frames = error.stack?.indexOf('\n    at ') ?? -1;
-  safe.stack = `QueryFailedError: ${message}${frames >= 0 ? error.stack!.slice(frames) : ''}`;
-  const fields = Object.entries({ query: error.query, code, constraint, table, column }).filter(([, value]) => value !== undefined);
-  return Object.assign(safe, Object.fromEntries(fields));
 }

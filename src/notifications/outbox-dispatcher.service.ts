@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { loggableError } from '../common/logging';
 import { queryRows } from '../database/sql';
 import { Delivery, DELIVERY_TIMEOUT_MS, DeliveryChannel, LogChannel, SmsWebhookChannel, SmtpChannel } from './channels';
 import { MessageChannel } from './outbox-message.entity';
@@ -82,7 +81,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
       return;
     }
     this.running = this.drain()
-      .catch((error: Error) => this.logger.error({ err: loggableError(error) }, 'outbox pass failed'))
+      .catch((error: Error) => this.logger.error({ err: error }, 'outbox pass failed'))
       .finally(() => {
         this.running = undefined;
       });

@@ -1,7 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { loggableError } from '../common/logging';
 import { LimitsService } from '../limits/limits.service';
 
 const EVERY_MS = 3_600_000;
@@ -23,7 +22,7 @@ export class VerificationHousekeeping implements OnApplicationBootstrap, OnModul
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sweep().catch((err: Error) => this.logger.warn({ err: loggableError(err) }, 'housekeeping failed')), EVERY_MS);
+    this.timer = setInterval(() => void this.sweep().catch((err: Error) => this.logger.warn({ err }, 'housekeeping failed')), EVERY_MS);
     this.timer.unref();
   }
 

@@ -7,7 +7,6 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DomainError } from '../common/domain-error';
 import { queryRows } from '../database/sql';
 import { Locale } from '../common/locale';
-import { loggableError } from '../common/logging';
 import { NotificationsService } from '../notifications/notifications.service';
 import { MessageChannel } from '../notifications/outbox-message.entity';
 import { TemplateParams } from '../notifications/templates';
@@ -123,7 +122,7 @@ export class VerificationService implements OnModuleDestroy {
       .catch((err: Error) => {
         // At the account's message cap nothing is sent; the caller got the same answer as everyone else.
         if (err instanceof DomainError && err.kind === 'RateLimited') this.logger.warn({ reason: err.message }, 'message cap reached: no code sent');
-        else this.logger.error({ err: loggableError(err) }, 'could not store a code and its message');
+        else this.logger.error({ err }, 'could not store a code and its message');
       })
       .finally(() => this.pending.delete(tracked));
     this.pending.add(tracked);

@@ -11,8 +11,8 @@ export interface RequestOptions {
   /** Authorization scheme for `token`. */
   scheme?: 'Bearer' | 'Token';
   headers?: Record<string, string>;
-  /** A raw body sent as is (for malformed-JSON tests). */
-  raw?: string;
+  /** A raw body sent as is (for malformed-JSON tests; bytes for invalid UTF-8). */
+  raw?: string | Uint8Array;
   /** Give up (reject) after this long instead of waiting for an answer forever. */
   timeoutMs?: number;
 }
@@ -40,14 +40,21 @@ export class HttpClient {
   async request<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<HttpResponse<T>> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `${options.scheme ?? 'Bearer'} ${options.token}`;
-    let payload: string | undefined = options.raw;
+    let payload: string | Uint8Array | undefined = options.raw;
     if (payload === undefined && body !== undefined) payload = JSON.stringify(body);
     if (payload !== undefined) headers['content-type'] ??= 'application/json';
     const signal = options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined;
     const response = await fetch(this.baseUrl + path, { method, headers, body: payload, signal });
     const text = await response.text();
     const type = response.headers.get('content-type') ?? '';
-    const parsed = text && type.includes('json') ? JSON.parse(text) : text || undefined;
+    let parsed: unknown = text || undefined;
+    if (text && type.includes('json')) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = text; // left for the test to report
+      }
+    }
     return { status: response.status, headers: response.headers, body: parsed as T, text };
   }
 }

@@ -78,7 +78,7 @@ const example = (code: number, message: string, extra: object = {}) => ({ code, 
 export const ApiMePasswordErrors = errorResponsesDecorator(MePasswordErrorDto, {
   400: {
     description:
-      '21002 body unreadable · 21003 malformed JSON · 21007 no password / newPassword · 21008 no code · 21009 no phone · 21013 bad phone · 21014 new password fails the policy · 21015 wrong or expired SMS code',
+      '21002 body unreadable or not a JSON object · 21003 malformed JSON, invalid UTF-8 or nested deeper than 32 levels · 21007 no password / newPassword · 21008 no code · 21009 no phone · 21013 bad phone · 21014 new password fails the policy · 21015 wrong or expired SMS code. A field holding a control character gets that field\'s code.',
     example: example(21008, 'code is required'),
   },
   401: { description: '21015: the token is missing where required, invalid, expired or revoked.', example: example(21015, 'the access token is invalid or expired') },

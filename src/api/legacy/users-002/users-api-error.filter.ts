@@ -1,10 +1,12 @@
 import { Catch } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../../../common/domain-error';
+import { BODY } from '../../../common/request-input';
 import { httpStatusOf } from '../../../common/failure';
 import { errorResponsesDecorator } from '../api-error-responses';
 import { ErrorReply, SurfaceErrorFilter } from '../../surface-error.filter';
 import { UsersApiErrorDto } from './users-api.dto';
-import { detailOf, fieldErrorOf, fieldErrorsBody } from './users-api.presenter';
+import { detailOf, fieldErrorOf, fieldErrorsBody, isDictionary, notADictionary } from './users-api.presenter';
 
 /**
  * 002's errors. The product was a Django REST Framework service, so its clients know DRF's bodies:
@@ -13,10 +15,11 @@ import { detailOf, fieldErrorOf, fieldErrorsBody } from './users-api.presenter';
  */
 @Catch()
 export class UsersApiErrorFilter extends SurfaceErrorFilter {
-  protected render(error: DomainError): ErrorReply {
+  protected render(error: DomainError, request: FastifyRequest): ErrorReply {
     const status = httpStatusOf(error);
     if (error.kind === 'ValidationFailed') {
       const fields = error.details.fields ?? [];
+      if (fields[0]?.field === BODY && !isDictionary(request.body)) return { status, body: { non_field_errors: [notADictionary(request.body)] } };
       return { status, body: fields.length ? fieldErrorsBody(fields) : { non_field_errors: [error.message] } };
     }
     const field = fieldErrorOf(error);

@@ -233,12 +233,9 @@ export class UsersApiUserController {
   }
 }
 
-/** The PATCH body as an object (none counts as `{}`); anything else is DRF's "Invalid data" error. */
+/** The PATCH body (none counts as `{}`); RequestInputGuard has refused anything but an object. */
 function objectBody(body: unknown): Record<string, unknown> {
-  if (body === undefined) return {};
-  if (body !== null && typeof body === 'object' && !Array.isArray(body)) return body as Record<string, unknown>;
-  const got = Array.isArray(body) ? 'list' : body === null ? 'None' : typeof body === 'string' ? 'str' : typeof body === 'number' ? 'int' : 'bool';
-  throw DomainError.validation([{ field: 'non_field_errors', message: `Invalid data. Expected a dictionary, but got ${got}.` }]);
+  return (body ?? {}) as Record<string, unknown>;
 }
 
 /** Each PATCH field's validation failures, by field (the fields are judged one by one). */

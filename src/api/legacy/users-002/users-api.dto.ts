@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsInt, IsNotEmpty, IsString, MaxLength, Min, ValidateBy, ValidateIf, ValidationOptions } from 'class-validator';
+import { IsEmail, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min, ValidateBy, ValidateIf, ValidationOptions } from 'class-validator';
 import { lowerTrim, numberToText, wasSent } from '../../../common/dto-transforms';
 
 /**
@@ -16,6 +16,7 @@ export const DRF = {
   integer: 'A valid integer is required.',
   maxLength: (max: number) => `Ensure this field has no more than ${max} characters.`,
   minValue: (min: number) => `Ensure this value is greater than or equal to ${min}.`,
+  maxValue: (max: number) => `Ensure this value is less than or equal to ${max}.`,
 } as const;
 
 const sentAndNotNull = (_: unknown, value: unknown) => value !== undefined && value !== null;
@@ -109,13 +110,16 @@ export class UsersApiUpdateUserDto {
   @ApiPropertyOptional({ example: 'user1user1Changed', description: 'No old password needed; every other session of the user ends.' }) @ValidateIf(wasSent) @Required() @Text(1024, true) password?: string;
 }
 
+/** The deepest `offset` of `GET user/executor/` (a larger one would only make the database skip rows). */
+export const MAX_OFFSET = 1_000_000;
+
 /** `GET /users/user/executor/?limit=&offset=` */
 export class UsersApiExecutorsQueryDto {
   @ApiPropertyOptional({ type: Number, minimum: 1, default: 100, example: 20, description: 'Page size; above 100 counts as 100.' })
   @ValidateIf(wasSent) @Transform(asInteger) @IsInt({ message: DRF.integer }) @Min(1, { message: DRF.minValue(1) })
   limit?: number;
-  @ApiPropertyOptional({ type: Number, minimum: 0, default: 0, example: 0, description: 'How many executors to skip.' })
-  @ValidateIf(wasSent) @Transform(asInteger) @IsInt({ message: DRF.integer }) @Min(0, { message: DRF.minValue(0) })
+  @ApiPropertyOptional({ type: Number, minimum: 0, maximum: MAX_OFFSET, default: 0, example: 0, description: 'How many executors to skip.' })
+  @ValidateIf(wasSent) @Transform(asInteger) @IsInt({ message: DRF.integer }) @Min(0, { message: DRF.minValue(0) }) @Max(MAX_OFFSET, { message: DRF.maxValue(MAX_OFFSET) })
   offset?: number;
 }
 
@@ -135,9 +139,12 @@ function asInteger({ value }: { value: unknown }): unknown {
   return typeof value === 'string' && /^-?\d{1,9}$/.test(value.trim()) ? Number(value.trim()) : value;
 }
 
-/** A JSON number loses its leading zeros (`000123` → 123): give them back; strings are only trimmed. */
+/**
+ * A JSON number loses its leading zeros (`000123` → 123): give them back; strings are only trimmed.
+ * Numbers outside 0–999999 stay numbers and fail as "Not a valid string." (not a wrong try).
+ */
 export function codeToText({ value }: { value: unknown }): unknown {
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value).padStart(6, '0');
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 999_999) return String(value).padStart(6, '0');
   return typeof value === 'string' ? value.trim() : value;
 }
 

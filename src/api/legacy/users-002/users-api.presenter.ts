@@ -139,6 +139,16 @@ export function fieldErrorsBody(fields: FieldError[]): Record<string, string[]> 
   return grouped;
 }
 
+export function isDictionary(body: unknown): boolean {
+  return body !== null && typeof body === 'object' && !Array.isArray(body);
+}
+
+/** DRF's answer to a body that is JSON but not an object. */
+export function notADictionary(body: unknown): string {
+  const got = Array.isArray(body) ? 'list' : body === null ? 'None' : typeof body === 'string' ? 'str' : typeof body === 'number' ? 'int' : 'bool';
+  return `Invalid data. Expected a dictionary, but got ${got}.`;
+}
+
 /** The one reason a field of `PATCH user/` was not applied. */
 export function reasonOf(error: DomainError): string {
   if (error.kind === 'ValidationFailed') return Object.values(fieldErrorsBody(error.details.fields ?? []))[0]?.[0] ?? error.message;

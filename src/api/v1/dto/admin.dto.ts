@@ -4,6 +4,8 @@ import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-va
 import { USER_ROLES, USER_STATUSES, UserRole, UserStatus } from '../../../users/user.entity';
 
 export const MAX_PAGE_SIZE = 100;
+/** Deeper pages are refused (400) rather than sent to the database as a huge OFFSET: narrow with `search` instead. */
+export const MAX_PAGE = 10_000;
 
 export class ListUsersQuery {
   @ApiPropertyOptional({ description: 'Matches e-mail, username, phone, name, surname or full name (case-insensitive substring).' })
@@ -13,7 +15,9 @@ export class ListUsersQuery {
   @ApiPropertyOptional({ enum: USER_ROLES }) @IsOptional() @IsIn(USER_ROLES) role?: UserRole;
   @ApiPropertyOptional({ enum: USER_STATUSES }) @IsOptional() @IsIn(USER_STATUSES) status?: UserStatus;
 
-  @ApiPropertyOptional({ default: 1, minimum: 1 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) page: number = 1;
+  @ApiPropertyOptional({ default: 1, minimum: 1, maximum: MAX_PAGE })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PAGE)
+  page: number = 1;
 
   @ApiPropertyOptional({ default: 20, minimum: 1, maximum: MAX_PAGE_SIZE })
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PAGE_SIZE)
