@@ -1,6 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
@@ -18,6 +17,7 @@ import { dataSourceOptions } from './database/data-source';
 import { TransactionsModule } from './database/transactions';
 import { runMigrations } from './database/migrate';
 import { HealthModule } from './health/health.module';
+import { LimitsModule } from './limits/limits.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { UsersModule } from './users/users.module';
 import { VerificationModule } from './verification/verification.module';
@@ -46,8 +46,8 @@ export class AppModule {
             return dataSource;
           },
         }),
-        ThrottlerModule.forRoot([{ name: 'default', ttl: 60_000, limit: config.authRateLimitPerMinute }]),
         TransactionsModule,
+        LimitsModule,
         UsersModule,
         CredentialsModule,
         AuthModule,

@@ -455,6 +455,9 @@ describe('legacy 002: users API under /users/', () => {
     /** Asks for a code and reads it from the message that arrives over SMTP. */
     async function requestCode(account: { email: string; access: string }): Promise<string> {
       await t.endCooldown(account.email);
+      // Asking until a code starts with 0 may take more than MAX_EMAILS_PER_DAY messages.
+      const [{ id }] = await t.db.query(`SELECT id FROM users WHERE email = $1`, [account.email]);
+      await t.endMessageCaps(id);
       const sentBefore = t.mail.mailsTo(account.email).length;
       expectReply(await post('/users/verify-email/', undefined, { token: account.access }), 200, { detail: 'Code sent' });
       const message = await t.mail.waitFor((m) => m.to === account.email && t.mail.mailsTo(account.email).indexOf(m) >= sentBefore);

@@ -56,7 +56,7 @@ export abstract class SurfaceErrorFilter implements ExceptionFilter {
 
   /** Answers `exception` in this surface's envelope (also for errors raised before routing: see api/surfaces.ts). */
   answer(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
-    const error = toDomainError(exception, reply);
+    const error = toDomainError(exception);
     let answer: ErrorReply;
     if (error) {
       if (error.kind === 'ServiceUnavailable') SurfaceErrorFilter.unavailable.record(exception);

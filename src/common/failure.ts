@@ -1,5 +1,4 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
 import { isDatabaseUnavailable } from '../database/connection-failure';
 import { DomainError, DomainErrorKind } from './domain-error';
@@ -57,16 +56,12 @@ const FASTIFY_MESSAGES: Record<string, string> = {
  * cannot be reached (503: the client may retry), or null for a server fault (the filters log
  * those and answer a generic 500). Shared by every surface's filter.
  */
-export function toDomainError(exception: unknown, reply: FastifyReply): DomainError | null {
+export function toDomainError(exception: unknown): DomainError | null {
   if (exception instanceof DomainError) return exception;
   if (isDatabaseUnavailable(exception)) {
     return new DomainError('ServiceUnavailable', 'the service is temporarily unavailable; try again shortly', {
       retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS,
     });
-  }
-  if (exception instanceof ThrottlerException) {
-    const retryAfter = Number(reply.getHeader('Retry-After')) || 60;
-    return new DomainError('RateLimited', 'too many requests; try again later', { retryAfterSeconds: retryAfter });
   }
   if (exception instanceof HttpException && exception.getStatus() < 500) {
     const status = exception.getStatus();

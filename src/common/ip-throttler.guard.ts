@@ -1,26 +1,28 @@
 import { BlockList, isIPv6 } from 'node:net';
-import { ExecutionContext, Inject, Injectable, UseGuards, applyDecorators } from '@nestjs/common';
+import { applyDecorators, CanActivate, ExecutionContext, Inject, Injectable, SetMetadata, UseGuards } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ThrottlerGuard, ThrottlerModuleOptions, ThrottlerStorage, getOptionsToken, getStorageToken } from '@nestjs/throttler';
 import { ApiResponse } from '@nestjs/swagger';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { LimitsService } from '../limits/limits.service';
+
+const SHARED_SIGN_IN_BUDGET = 'limits:sign-in';
 
 /**
- * Per-IP request budget (@nestjs/throttler) for the endpoints that guess passwords or create
- * accounts. The client IP honours TRUST_PROXY; RATE_LIMIT_ALLOWLIST addresses are exempt.
- * (Per-account lockout is separate, in the database, and allows no exemption.)
+ * Per-client request budget (AUTH_RATE_LIMIT_PER_MINUTE) for the endpoints that guess passwords or
+ * create accounts, counted in PostgreSQL (LimitsService) so every instance shares it. The sign-in
+ * routes of all surfaces share one budget; every other limited route has its own. The client IP
+ * is Fastify's `request.ip` (honours TRUST_PROXY); RATE_LIMIT_ALLOWLIST addresses are exempt.
+ * (Per-account limits and the lockout are separate and allow no exemption.)
  */
 @Injectable()
-export class IpThrottlerGuard extends ThrottlerGuard {
+export class IpThrottlerGuard implements CanActivate {
   private readonly allowlist = new BlockList();
 
   constructor(
-    @Inject(getOptionsToken()) options: ThrottlerModuleOptions,
-    @Inject(getStorageToken()) storage: ThrottlerStorage,
-    reflector: Reflector,
+    private readonly limits: LimitsService,
+    private readonly reflector: Reflector,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    super(options, storage, reflector);
     for (const entry of config.rateLimitAllowlist) {
       const [address, bits] = entry.split('/');
       const type = isIPv6(address) ? 'ipv6' : 'ipv4';
@@ -29,16 +31,25 @@ export class IpThrottlerGuard extends ThrottlerGuard {
     }
   }
 
-  protected override async getTracker(request: Record<string, unknown>): Promise<string> {
-    return String(request.ip);
-  }
-
-  protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const ip = String(context.switchToHttp().getRequest<{ ip: string }>().ip).replace(/^::ffff:/, '');
-    return this.allowlist.check(ip, isIPv6(ip) ? 'ipv6' : 'ipv4');
+    if (this.allowlist.check(ip, isIPv6(ip) ? 'ipv6' : 'ipv4')) return true;
+    if (this.reflector.get<boolean>(SHARED_SIGN_IN_BUDGET, context.getHandler())) {
+      await this.limits.take('sign-in', ip);
+    } else {
+      await this.limits.take('route', `${context.getClass().name}.${context.getHandler().name}|${ip}`);
+    }
+    return true;
   }
 }
 
-/** Applies the per-IP budget to a route or controller and documents its 429. */
+/** Applies the per-IP budget of this route to a route and documents its 429. */
 export const RateLimited = () =>
   applyDecorators(UseGuards(IpThrottlerGuard), ApiResponse({ status: 429, description: 'Too many requests from this address; see Retry-After.' }));
+
+/**
+ * A sign-in route: it counts against the one per-IP sign-in budget that every surface's sign-in
+ * route shares, so spreading guesses over the surfaces gains nothing (SPEC §9 rule 5). The route
+ * documents its 429 in its surface's envelope.
+ */
+export const SignInRateLimited = () => applyDecorators(SetMetadata(SHARED_SIGN_IN_BUDGET, true), UseGuards(IpThrottlerGuard));

@@ -252,3 +252,38 @@ describe('loadConfig: verification and outbox (SPEC §6)', () => {
     expect(error.message).toContain(variable);
   });
 });
+
+describe('loadConfig: limits (SPEC §9 rule 5)', () => {
+  it('defaults to the SPEC values', () => {
+    const config = loadConfig({});
+    expect(config.authRateLimitPerMinute).toBe(30);
+    expect(config.limits).toEqual({ profileChangesPerHour: 30, emailsPerDay: 20, smsPerDay: 10, smsGlobalPerHour: 500 });
+  });
+
+  it('reads every override', () => {
+    const config = loadConfig({
+      AUTH_RATE_LIMIT_PER_MINUTE: '5',
+      PROFILE_CHANGES_PER_HOUR: '3',
+      MAX_EMAILS_PER_DAY: '4',
+      MAX_SMS_PER_DAY: '2',
+      SMS_GLOBAL_PER_HOUR: '1000',
+    });
+    expect(config.authRateLimitPerMinute).toBe(5);
+    expect(config.limits).toEqual({ profileChangesPerHour: 3, emailsPerDay: 4, smsPerDay: 2, smsGlobalPerHour: 1000 });
+  });
+
+  it.each([
+    ['AUTH_RATE_LIMIT_PER_MINUTE', '0'],
+    ['PROFILE_CHANGES_PER_HOUR', '0'],
+    ['PROFILE_CHANGES_PER_HOUR', 'many'],
+    ['MAX_EMAILS_PER_DAY', '0'],
+    ['MAX_EMAILS_PER_DAY', '2.5'],
+    ['MAX_SMS_PER_DAY', '-1'],
+    ['SMS_GLOBAL_PER_HOUR', '0'],
+    ['SMS_GLOBAL_PER_HOUR', 'unlimited'],
+  ])('%s=%s fails naming the variable', (variable, value) => {
+    const error = configError({ [variable]: value });
+    expect(error.variable).toBe(variable);
+    expect(error.message).toContain(variable);
+  });
+});

@@ -26,8 +26,12 @@ export interface AppConfig {
   refreshReuseGraceSeconds: number;
   /** Seconds a sign-in counts as fresh proof for sensitive /v1 changes (SPEC §9 rule 4). */
   reauthMaxAge: number;
-  /** Per-IP request budget per minute on the sign-in style endpoints. */
+  /**
+   * Per-client budget per minute: of the sign-in routes of every surface together, and of each
+   * other per-IP limited route (registration, refresh, codes and recovery) on its own.
+   */
   authRateLimitPerMinute: number;
+  limits: LimitsConfig;
   verification: VerificationConfig;
   outbox: OutboxConfig;
 }
@@ -38,6 +42,18 @@ export interface DatabasePoolConfig {
   poolSize: number;
   /** How long a request waits for a free connection before it is answered 503. */
   poolTimeoutMs: number;
+}
+
+/** Per-account and global budgets (SPEC §9 rule 5), counted in PostgreSQL so every instance shares them. */
+export interface LimitsConfig {
+  /** Profile-update requests one account may make per hour, over every surface together. */
+  profileChangesPerHour: number;
+  /** E-mails one account may cause per day (codes, links and notices). */
+  emailsPerDay: number;
+  /** SMS one account may cause per day. */
+  smsPerDay: number;
+  /** SMS the whole service may send per hour (against SMS pumping). */
+  smsGlobalPerHour: number;
 }
 
 /** One-time secrets (SPEC §6); every duration in seconds. */
@@ -171,6 +187,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     refreshReuseGraceSeconds: int('REFRESH_REUSE_GRACE_SECONDS', 5, 0, 60),
     authRateLimitPerMinute: int('AUTH_RATE_LIMIT_PER_MINUTE', 30, 1),
     reauthMaxAge: int('REAUTH_MAX_AGE', 300, 0, 86_400),
+    limits: {
+      profileChangesPerHour: int('PROFILE_CHANGES_PER_HOUR', 30, 1),
+      emailsPerDay: int('MAX_EMAILS_PER_DAY', 20, 1),
+      smsPerDay: int('MAX_SMS_PER_DAY', 10, 1),
+      smsGlobalPerHour: int('SMS_GLOBAL_PER_HOUR', 500, 1),
+    },
     verification: {
       codeTtl: int('VERIFICATION_CODE_TTL', 600, 1),
       emailLinkTtl: int('EMAIL_CONFIRM_LINK_TTL', 86400, 1),

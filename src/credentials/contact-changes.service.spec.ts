@@ -135,17 +135,30 @@ describe('ContactChanges', () => {
 
       await service.requestEmailChange(alice, ' New@Example.com ', { link, locale: 'en' });
 
-      expect(verification.issue).toHaveBeenCalledWith({ user: alice, purpose: 'email-change', channel: 'email', target: 'new@example.com', code: true, link, locale: 'en' });
+      expect(verification.issue).toHaveBeenCalledWith({
+        user: alice,
+        requestedBy: alice,
+        purpose: 'email-change',
+        channel: 'email',
+        target: 'new@example.com',
+        code: true,
+        link,
+        locale: 'en',
+      });
     });
 
     it('an address owned by another account: issued with user: null (no message), and the same answer', async () => {
       const free = await service.requestEmailChange(makeUser(), 'new@example.com', { link });
       users.findByIdentifier.mockResolvedValue(makeUser({ id: 'user-2', email: 'taken@example.com' }));
 
-      const taken = await service.requestEmailChange(makeUser(), 'Taken@Example.com', { link });
+      const requester = makeUser();
+      const taken = await service.requestEmailChange(requester, 'Taken@Example.com', { link });
 
       expect(users.findByIdentifier).toHaveBeenLastCalledWith({ kind: 'email', value: 'taken@example.com' });
-      expect(verification.issue).toHaveBeenLastCalledWith(expect.objectContaining({ user: null, purpose: 'email-change', target: 'taken@example.com' }));
+      // The requester's message cap is charged all the same (SPEC §9 rule 5: the same 429 at the cap).
+      expect(verification.issue).toHaveBeenLastCalledWith(
+        expect.objectContaining({ user: null, requestedBy: requester, purpose: 'email-change', target: 'taken@example.com' }),
+      );
       expect(taken).toEqual(free);
     });
 

@@ -62,6 +62,7 @@ export class ContactChanges {
     const owner = await this.users.findByIdentifier({ kind: 'email', value: target });
     return this.verification.issue({
       user: owner ? null : user,
+      requestedBy: user,
       purpose: 'email-change',
       channel: 'email',
       target,

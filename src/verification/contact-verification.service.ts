@@ -37,14 +37,15 @@ export class ContactVerificationService {
 
   /**
    * After a registration: one message with a code and/or link, if the account has an e-mail. A
-   * cooldown left by a deleted account with the same address only means no new message.
+   * cooldown left by a deleted account with the same address, or a spent message budget, only
+   * means no new message: the registration stands.
    */
   async welcome(user: User, request: EmailVerificationRequest): Promise<void> {
     if (!user.email || user.emailVerifiedAt) return;
     try {
       await this.requestEmail(user, request);
     } catch (error) {
-      if (!(error instanceof DomainError && error.kind === 'ResendTooSoon')) throw error;
+      if (!(error instanceof DomainError && (error.kind === 'ResendTooSoon' || error.kind === 'RateLimited'))) throw error;
     }
   }
 

@@ -1,12 +1,14 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { LimitsService } from '../limits/limits.service';
 
 const EVERY_MS = 3_600_000;
 
 /**
  * Deletes one-time secrets and resend cooldowns that can no longer matter (a day past their use
- * or expiry), so the tables stay small however many "forgot password" requests arrive.
+ * or expiry), and rate-limit counters whose window has ended, so the tables stay small however
+ * many "forgot password" requests or sign-in attempts arrive.
  * Idempotent, so every instance may run it.
  */
 @Injectable()
@@ -14,7 +16,10 @@ export class VerificationHousekeeping implements OnApplicationBootstrap, OnModul
   private readonly logger = new Logger('Verification');
   private timer?: NodeJS.Timeout;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly limits: LimitsService,
+  ) {}
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => void this.sweep().catch((err: Error) => this.logger.warn({ err }, 'housekeeping failed')), EVERY_MS);
@@ -30,5 +35,6 @@ export class VerificationHousekeeping implements OnApplicationBootstrap, OnModul
       `DELETE FROM verification_secrets WHERE coalesce(consumed_at, expires_at) < now() - interval '1 day'`,
     );
     await this.dataSource.query(`DELETE FROM send_cooldowns WHERE last_sent_at < now() - interval '1 day'`);
+    await this.limits.sweep();
   }
 }

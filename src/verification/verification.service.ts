@@ -32,6 +32,12 @@ export interface IssueRequest {
    * whether the account exists.
    */
   hideAccountExistence?: boolean;
+  /**
+   * The signed-in account that asked, when `user` is null only so that a target belonging to another
+   * account does not show (an e-mail change to a taken address): its message cap is charged as if the
+   * message went, so at the cap both answers are the same 429 (SPEC §9 rule 5).
+   */
+  requestedBy?: User;
 }
 
 export interface Issued {
@@ -91,6 +97,7 @@ export class VerificationService implements OnModuleDestroy {
       await this.dataSource.transaction(async (manager) => {
         await this.claimCooldown(manager, request, cooldown);
         if (user) await this.writeSecrets(manager, user, request);
+        else if (request.requestedBy) await this.notifications.charge(manager, request.requestedBy.id, request.channel);
       });
       if (user) this.notifications.dispatchSoon();
     }
@@ -112,7 +119,11 @@ export class VerificationService implements OnModuleDestroy {
     const tracked = new Promise<void>((resolve) => setImmediate(resolve))
       .then(work)
       .then(() => this.notifications.dispatchSoon())
-      .catch((err: Error) => this.logger.error({ err }, 'could not store a code and its message'))
+      .catch((err: Error) => {
+        // At the account's message cap nothing is sent; the caller got the same answer as everyone else.
+        if (err instanceof DomainError && err.kind === 'RateLimited') this.logger.warn({ reason: err.message }, 'message cap reached: no code sent');
+        else this.logger.error({ err }, 'could not store a code and its message');
+      })
       .finally(() => this.pending.delete(tracked));
     this.pending.add(tracked);
   }
@@ -138,7 +149,8 @@ export class VerificationService implements OnModuleDestroy {
       await this.insertSecret(manager, user.id, purpose, 'link', target, sha256(token), ttl);
       Object.assign(params, { link: request.link(token), linkMinutes: Math.ceil(ttl / 60) });
     }
-    await this.notifications.enqueue(manager, { userId: user.id, channel, to: target, template: purpose, locale: request.locale, params });
+    // Asked for by the caller: at the account's message cap the request is refused (and this transaction undone).
+    await this.notifications.enqueue(manager, { userId: user.id, channel, to: target, template: purpose, locale: request.locale, params, whenCapped: 'refuse' });
   }
 
   /**

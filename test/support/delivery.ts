@@ -14,6 +14,8 @@ export interface DeliveryTestApp extends TestApp {
   expireSecrets(userId: string): Promise<void>;
   /** Lets the next code to this address go out now instead of after the resend cooldown. */
   endCooldown(target: string): Promise<void>;
+  /** Ends the account's daily e-mail and SMS caps now (MAX_EMAILS_PER_DAY, MAX_SMS_PER_DAY) instead of after a day. */
+  endMessageCaps(userId: string): Promise<void>;
   /** The user's live secrets and how long each was stored to live (`expires_at - created_at`, in seconds). */
   secretLifetimes(userId: string): Promise<SecretLifetime[]>;
 }
@@ -39,6 +41,9 @@ export async function startAppWithDelivery(env: Env = {}): Promise<DeliveryTestA
     },
     async endCooldown(target: string) {
       await t.db.query(`UPDATE send_cooldowns SET last_sent_at = now() - interval '1 hour' WHERE target = $1`, [target]);
+    },
+    async endMessageCaps(userId: string) {
+      await t.db.query(`UPDATE rate_limits SET expires_at = now() WHERE budget IN ('emails', 'sms') AND key = $1`, [userId]);
     },
     async secretLifetimes(userId: string) {
       return t.db.query(

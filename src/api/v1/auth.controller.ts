@@ -4,7 +4,7 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, 
 import { AuthService } from '../../auth/auth.service';
 import { AuthContext, SessionsService } from '../../auth/sessions.service';
 import { Authenticated, CurrentAuth, Public } from '../../common/auth.decorators';
-import { RateLimited } from '../../common/ip-throttler.guard';
+import { RateLimited, SignInRateLimited } from '../../common/ip-throttler.guard';
 import { Locale, RequestLocale } from '../../common/locale';
 import { UsersService } from '../../users/users.service';
 import { ContactVerificationService } from '../../verification/contact-verification.service';
@@ -46,7 +46,7 @@ export class V1AuthController {
 
   @Post('login')
   @Public()
-  @RateLimited()
+  @SignInRateLimited()
   @HttpCode(200)
   @ApiOperation({ operationId: 'login', summary: 'Sign in with e-mail, username or phone and password' })
   @ApiOkResponse({ type: LoginResponseDto })

@@ -6,6 +6,7 @@ import { AuthService } from '../../auth/auth.service';
 import { AuthContext, SessionsService } from '../../auth/sessions.service';
 import { Authenticated, CurrentAuth } from '../../common/auth.decorators';
 import { Locale, RequestLocale } from '../../common/locale';
+import { ProfileChangeLimited } from '../../limits/profile-change-limit.guard';
 import { UsersService } from '../../users/users.service';
 import { ContactChanges } from '../../credentials/contact-changes.service';
 import { CredentialsService } from '../../credentials/credentials.service';
@@ -43,13 +44,15 @@ export class V1MeController {
   }
 
   @Patch()
+  @ProfileChangeLimited()
   @ApiOperation({
     operationId: 'updateMe',
     summary: 'Change profile fields',
     description:
       'A new phone clears its verification, voids every outstanding code and link, tells the previous verified address, and needs fresh proof ' +
       '(`currentPassword`, or a sign-in within REAUTH_MAX_AGE: else 403 `ReauthenticationRequired`). The e-mail is not changed here (400): ' +
-      'use `POST /v1/me/email/change`.',
+      'use `POST /v1/me/email/change`. At most PROFILE_CHANGES_PER_HOUR (30) requests per account and hour, over every surface together, ' +
+      'refused ones included (429 with Retry-After).',
   })
   @ApiOkResponse({ type: UserDto })
   @ApiProblems(400, 401, 403, 409, 429)
@@ -67,6 +70,7 @@ export class V1MeController {
 
   @Post('email/change')
   @RateLimited()
+  @ProfileChangeLimited()
   @HttpCode(202)
   @ApiOperation({
     operationId: 'requestEmailChange',
@@ -74,7 +78,8 @@ export class V1MeController {
     description:
       'Needs fresh proof (`currentPassword`, or a sign-in within REAUTH_MAX_AGE). Nothing changes until the code (`POST /v1/me/email/change/confirm`) ' +
       'or the link is used. The answer is the same when the address belongs to another account (no message goes there then). ' +
-      'Once applied, the previous verified address gets a notice with a 7-day link that undoes the change.',
+      'Once applied, the previous verified address gets a notice with a 7-day link that undoes the change. ' +
+      'Counts against PROFILE_CHANGES_PER_HOUR like PATCH /v1/me, and its message against MAX_EMAILS_PER_DAY (429 with Retry-After).',
   })
   @ApiAcceptedResponse({ type: CodeSentDto })
   @ApiProblems(400, 401, 403, 429)

@@ -31,5 +31,5 @@ export const ApiProfileRpcErrors = errorResponsesDecorator(ProfileRpcErrorDto, {
   401: { description: 'Missing, invalid or revoked bearer token.', example: example(401, 'an access token is required') },
   403: { description: 'The account is blocked.', example: example(403, 'this account is blocked') },
   409: { description: 'The e-mail or phone belongs to another account.', example: example(409, 'this e-mail is already registered') },
-  429: { description: 'A code was sent recently, or too many requests; see Retry-After.', example: example(429, 'a message was sent recently; try again in 42 s') },
+  429: { description: 'A code was sent recently, too many requests or profile changes, or the account\'s daily e-mail cap reached; see Retry-After.', example: example(429, 'a message was sent recently; try again in 42 s') },
 });

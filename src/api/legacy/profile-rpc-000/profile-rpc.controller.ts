@@ -7,6 +7,7 @@ import { DomainError } from '../../../common/domain-error';
 import { RateLimited } from '../../../common/ip-throttler.guard';
 import { Locale, RequestLocale } from '../../../common/locale';
 import { ContactChanges } from '../../../credentials/contact-changes.service';
+import { ProfileChangeLimited } from '../../../limits/profile-change-limit.guard';
 import { UsersService } from '../../../users/users.service';
 import { PasswordRecoveryService } from '../../../credentials/password-recovery.service';
 import { ApiProfileRpcErrors, ProfileRpcErrorFilter } from './profile-rpc-error.filter';
@@ -30,14 +31,17 @@ export class ProfileRpcController {
 
   @Post('profile')
   @Authenticated()
+  @ProfileChangeLimited()
   @HttpCode(200)
   @ApiOperation({
     operationId: 'legacy000_profile',
     summary: 'Read the profile (empty body) or change the fields sent, and return the profile',
-    description: 'Changing the e-mail or phone clears its verification. `phone` may be a number; it is stored and returned in E.164.',
+    description:
+      'Changing the e-mail or phone clears its verification. `phone` may be a number; it is stored and returned in E.164. ' +
+      'Requests with fields count against PROFILE_CHANGES_PER_HOUR (30) per account and hour, over every surface together (429 with Retry-After).',
   })
   @ApiOkResponse({ type: ProfileRpcProfileDto })
-  @ApiProfileRpcErrors(400, 401, 403, 409)
+  @ApiProfileRpcErrors(400, 401, 403, 409, 429)
   async profile(@CurrentAuth() { user }: AuthContext, @Body() body: ProfileRpcProfileUpdateDto, @RequestLocale() locale?: Locale): Promise<ProfileRpcProfileDto> {
     const changes = profileChanges(body);
     return presentProfile(Object.keys(changes).length ? await this.contactChanges.updateProfile(user, changes, locale) : user);

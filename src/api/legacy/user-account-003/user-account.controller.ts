@@ -4,7 +4,7 @@ import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger'
 import { AuthService } from '../../../auth/auth.service';
 import { AuthContext } from '../../../auth/sessions.service';
 import { Authenticated, CurrentAuth, Public } from '../../../common/auth.decorators';
-import { RateLimited } from '../../../common/ip-throttler.guard';
+import { RateLimited, SignInRateLimited } from '../../../common/ip-throttler.guard';
 import { Locale, RequestLocale } from '../../../common/locale';
 import { UsersService } from '../../../users/users.service';
 import { ContactVerificationService } from '../../../verification/contact-verification.service';
@@ -60,7 +60,7 @@ export class UserAccountController {
 
   @Post('api/login')
   @Public()
-  @RateLimited()
+  @SignInRateLimited()
   @HttpCode(200)
   @ApiOperation({
     operationId: 'legacy003_login',

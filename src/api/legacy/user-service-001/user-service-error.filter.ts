@@ -26,5 +26,5 @@ export const ApiUserServiceErrors = errorResponsesDecorator(UserServiceErrorDto,
   403: { description: 'Another user\'s account (administrators excepted), or a blocked account.', example: envelope('only the user themself or an administrator may do this') },
   404: { description: 'No user with this id (administrators only; others get 403).', example: envelope('no such user') },
   409: { description: 'The username, e-mail or phone is taken.', example: envelope('this e-mail is already registered') },
-  429: { description: 'Too many failed sign-ins (account locked) or requests; see Retry-After.', example: envelope('too many failed sign-ins; try again later') },
+  429: { description: 'Too many failed sign-ins (account locked), requests or profile changes; see Retry-After.', example: envelope('too many failed sign-ins; try again later') },
 });

@@ -4,9 +4,10 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } fr
 import { AuthService } from '../../../auth/auth.service';
 import { AuthContext } from '../../../auth/sessions.service';
 import { Authenticated, CurrentAuth, Public } from '../../../common/auth.decorators';
-import { RateLimited } from '../../../common/ip-throttler.guard';
+import { RateLimited, SignInRateLimited } from '../../../common/ip-throttler.guard';
 import { UuidParams } from '../../../common/uuid-route';
 import { Locale, RequestLocale } from '../../../common/locale';
+import { ProfileChangeLimited } from '../../../limits/profile-change-limit.guard';
 import { UsersService } from '../../../users/users.service';
 import { ApiUserServiceErrors, UserServiceErrorFilter } from './user-service-error.filter';
 import { UserServiceLoggedInDto, UserServiceLoginDto, UserServiceRegisteredDto, UserServiceRegisterDto, UserServiceSuccessDto, UserServiceUpdateUserDto, UserServiceUserEnvelopeDto } from './user-service.dto';
@@ -39,7 +40,7 @@ export class UserServiceController {
 
   @Post('auth/login')
   @Public()
-  @RateLimited()
+  @SignInRateLimited()
   @HttpCode(200)
   @ApiOperation({
     operationId: 'legacy001_login',
@@ -66,15 +67,17 @@ export class UserServiceController {
 
   @Put(USER_ID_ROUTE)
   @Authenticated()
+  @ProfileChangeLimited()
   @userIdParam
   @ApiOperation({
     operationId: 'legacy001_updateUser',
     summary: 'Change a user: yourself, or anyone for an administrator',
     description:
-      'Only the fields sent change. A new e-mail is unconfirmed again (`user_role` "Not_Verifyed"). A new password ends every other session of the user (all of them when an administrator sets it).',
+      'Only the fields sent change. A new e-mail is unconfirmed again (`user_role` "Not_Verifyed"). A new password ends every other session of the user (all of them when an administrator sets it). ' +
+      'Each request counts against the caller\'s PROFILE_CHANGES_PER_HOUR (30) per hour, over every surface together (429 with Retry-After).',
   })
   @ApiOkResponse({ type: UserServiceSuccessDto })
-  @ApiUserServiceErrors(400, 401, 403, 404, 409)
+  @ApiUserServiceErrors(400, 401, 403, 404, 409, 429)
   async updateUser(
     @CurrentAuth() auth: AuthContext,
     @Param('userId') userId: string,

@@ -52,7 +52,7 @@ export const ApiUsersApiErrors = errorResponsesDecorator(UsersApiErrorDto, {
     example: { email: ['user with this email already exists.'] },
   },
   429: {
-    description: 'Too many requests, a code sent less than a minute ago, or too many failed sign-ins; see Retry-After.',
+    description: 'Too many requests or profile changes, a code sent less than a minute ago, the account\'s daily e-mail cap reached, or too many failed sign-ins; see Retry-After.',
     example: { detail: 'Request was throttled. Expected available in 42 seconds.' },
   },
 });

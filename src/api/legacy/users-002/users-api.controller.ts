@@ -10,8 +10,9 @@ import { AuthContext, SessionsService } from '../../../auth/sessions.service';
 import { Authenticated, CurrentAuth, Public } from '../../../common/auth.decorators';
 import { DomainError, FieldError } from '../../../common/domain-error';
 import { LoginIdentifier, toE164 } from '../../../common/identifiers';
-import { RateLimited } from '../../../common/ip-throttler.guard';
+import { RateLimited, SignInRateLimited } from '../../../common/ip-throttler.guard';
 import { Locale, RequestLocale } from '../../../common/locale';
+import { ProfileChangeLimited } from '../../../limits/profile-change-limit.guard';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { User } from '../../../users/user.entity';
 import { UsersService } from '../../../users/users.service';
@@ -77,7 +78,7 @@ export class UsersApiAuthController {
 
   @Post('token')
   @Public()
-  @RateLimited()
+  @SignInRateLimited()
   @HttpCode(200)
   @ApiOperation({
     operationId: 'legacy002_token',
@@ -139,17 +140,19 @@ export class UsersApiUserController {
   }
 
   @Patch('user')
+  @ProfileChangeLimited()
   @ApiOperation({
     operationId: 'legacy002_updateUser',
     summary: 'Change any of the fields; each is applied on its own and reported under `success` or `error`',
     description:
-      'Always 200 (unless the token or the JSON is bad): a field that fails (taken e-mail, invalid number, weak password, wrong type…) is ' +
+      'Always 200 (unless the token or the JSON is bad, or the account is over its profile-change limit): a field that fails (taken e-mail, invalid number, weak password, wrong type…) is ' +
       'listed under `error` with its reason and the others still apply. A new e-mail clears `confirmed_email`, a new number ' +
-      '`confirmed_number`. A new password needs no old one and ends every other session of the user (this one stays).',
+      '`confirmed_number`. A new password needs no old one and ends every other session of the user (this one stays). ' +
+      'Each request counts against PROFILE_CHANGES_PER_HOUR (30) per account and hour, over every surface together: beyond it the whole request is refused (429 with Retry-After).',
   })
   @ApiBody({ type: UsersApiUpdateUserDto })
   @ApiOkResponse({ type: UsersApiUpdateResultDto, description: 'What changed (`success`) and what did not, with the reason (`error`).' })
-  @ApiUsersApiErrors(400, 401, 403)
+  @ApiUsersApiErrors(400, 401, 403, 429)
   async updateUser(@CurrentAuth() auth: AuthContext, @Body() body: unknown, @RequestLocale() locale?: Locale): Promise<UsersApiUpdateResultDto> {
     const input = objectBody(body);
     const dto = plainToInstance(UsersApiUpdateUserDto, input);

@@ -22,7 +22,7 @@ const DESCRIPTIONS: Record<number, string> = {
   403: 'Not allowed (role, blocked account, wrong current password).',
   404: 'Not found.',
   409: 'Conflict: e-mail, username or phone already in use, or already verified.',
-  429: 'Too many attempts, or a code was sent too recently; the Retry-After header says when to try again.',
+  429: 'Too many attempts or requests (per address or per account), a code sent too recently, or the account\'s daily message cap reached; the Retry-After header says when to try again.',
 };
 
 /** Documents the RFC 9457 problem responses an operation can return. */
