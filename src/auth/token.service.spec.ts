@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
 import { ServerSecretsService } from './server-secrets.service';
 import { SigningKeysService } from './signing-keys.service';
@@ -36,5 +36,31 @@ describe('TokenService refresh tokens', () => {
     const hash = tokens.hashRefreshToken(token);
     expect(hash.equals(createHash('sha256').update(token).digest())).toBe(true);
     expect(hash.toString('utf8')).not.toContain(token);
+  });
+});
+
+describe('TokenService access tokens', () => {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const keys = { signingKey: () => ({ privateKey, algorithm: 'ES256', kid: 'k1' }) } as unknown as SigningKeysService;
+  const tokens = new TokenService(new JwtService({}), keys, { refreshTokenSecret: () => randomBytes(32) } as ServerSecretsService);
+  const subject = { userId: 'u', role: 'user' as const, sessionId: 's', authTime: new Date() };
+  const claims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
+
+  afterEach(() => jest.useRealTimers());
+
+  it('a session-long token signed just after a second boundary still lives the whole TTL (no one-second loss)', () => {
+    const sessionStart = new Date('2030-01-01T00:00:10.999Z');
+    const ttl = 2_592_000;
+    jest.useFakeTimers({ now: new Date('2030-01-01T00:00:11.001Z') });
+    const { token, expiresIn } = tokens.signAccessToken(subject, ttl, new Date(sessionStart.getTime() + ttl * 1000));
+    const { iat, exp } = claims(token);
+    expect(exp - iat).toBe(ttl);
+    expect(expiresIn).toBe(ttl);
+  });
+
+  it('never outlives the session by a whole second', () => {
+    jest.useFakeTimers({ now: new Date('2030-01-01T00:00:00.000Z') });
+    const { token } = tokens.signAccessToken(subject, 900, new Date('2030-01-01T00:01:00.200Z'));
+    expect(claims(token).exp).toBe(Date.parse('2030-01-01T00:01:01.000Z') / 1000);
   });
 });

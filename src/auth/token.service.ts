@@ -44,7 +44,9 @@ export class TokenService {
   /** An access token for `sessionId` that lives `ttlSeconds`, never past `notAfter` (the session's end). */
   signAccessToken(subject: AccessSubject, ttlSeconds: number, notAfter?: Date): IssuedAccessToken {
     const now = Math.floor(Date.now() / 1000);
-    const limit = notAfter ? Math.floor(notAfter.getTime() / 1000) : Number.POSITIVE_INFINITY;
+    // Rounded up: a token signed a moment after its session started, across a second boundary, still
+    // gets the whole TTL (at most a fraction of a second past the session, whose own end is checked anyway).
+    const limit = notAfter ? Math.ceil(notAfter.getTime() / 1000) : Number.POSITIVE_INFINITY;
     const exp = Math.max(now + 1, Math.min(now + ttlSeconds, limit));
     const key = this.keys.signingKey();
     const token = this.jwt.sign(
