@@ -1,18 +1,20 @@
-// Writes the OpenAPI document the running app serves at /docs-json to a file, without listening:
-// `node -r ts-node/register/transpile-only scripts/write-openapi.ts openapi.json` (used by `npm run lint:openapi`).
+// Writes the OpenAPI document the app serves at /docs-json, sorted and stable, without listening:
+// `npm run openapi` (→ openapi/openapi.json, committed; a test fails when it differs from the routes).
 import { writeFileSync } from 'node:fs';
+import { serializeOpenApi, OPENAPI_ARTIFACT } from '../src/api/openapi-artifact';
 import { buildOpenApiDocument, createApp } from '../src/app.setup';
 import { loadConfig } from '../src/config/app-config';
 import { openDatabase } from '../src/database/embedded-postgres';
 
 async function main(): Promise<void> {
-  const config = loadConfig({ ...process.env, LOG_LEVEL: 'warn' });
+  // The defaults, whatever this shell has set: the document must not depend on who wrote it.
+  const config = loadConfig({ LOG_LEVEL: 'warn', DATABASE_URL: process.env.DATABASE_URL });
   const database = await openDatabase(config.databaseUrl);
   config.databaseUrl = database.url;
   const app = await createApp(config);
   try {
     await app.init();
-    writeFileSync(process.argv[2] ?? 'openapi.json', JSON.stringify(buildOpenApiDocument(app), null, 2) + '\n');
+    writeFileSync(process.argv[2] ?? OPENAPI_ARTIFACT, serializeOpenApi(buildOpenApiDocument(app)));
   } finally {
     await app.close();
     await database.stop();
