@@ -1,4 +1,4 @@
-import { GOOD_PASSWORD, unique, uniquePhone } from './support/app';
+import { unique, uniquePhone } from './support/app';
 import { DeliveryTestApp, PUBLIC_URL, startAppWithDelivery } from './support/delivery';
 import { codeIn, linkIn } from './support/mail';
 

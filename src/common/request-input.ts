@@ -7,6 +7,7 @@ import { RefusedBody } from './json-body';
  * tab, line feed and carriage return, DEL and the C1 controls; and an unpaired UTF-16 surrogate
  * (a JSON `\ud800` escape), which has no UTF-8 form.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export function isCleanText(value: string): boolean {

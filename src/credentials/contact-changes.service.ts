@@ -79,9 +79,9 @@ export class ContactChanges {
   }
 
   /** /v1 step two, with the link. */
-  async confirmEmailChangeLink(token: string): Promise<User> {
+  async confirmEmailChangeLink(token: string, locale?: Locale): Promise<User> {
     const { userId, target } = await this.verification.consumeLink('email-change', token);
-    return this.applyEmailChange(userId, target);
+    return this.applyEmailChange(userId, target, locale);
   }
 
   /**

@@ -292,15 +292,14 @@ describe('SPEC §9 rule 5: limits per client and per account', () => {
       const user = await register002(d.http);
       const token = { token: user.access };
       const thirdParties: string[] = [];
-      let email = user.email;
       for (let i = 0; i < MAX_EMAILS; i++) {
-        email = `${unique('victim')}@example.org`;
+        const email = `${unique('victim')}@example.org`;
         thirdParties.push(email);
         expect((await d.http.patch('/users/user/', { email }, token)).status).toBe(200);
         const sent = await d.http.post('/users/verify-email/', undefined, token);
         expect(sent.status).toBe(200);
       }
-      email = `${unique('victim')}@example.org`;
+      const email = `${unique('victim')}@example.org`;
       expect((await d.http.patch('/users/user/', { email }, token)).status).toBe(200);
       const refused = await d.http.post('/users/verify-email/', undefined, token);
       expect({ status: refused.status, body: refused.body }).toEqual({

@@ -84,7 +84,7 @@ export class V1VerificationController {
   @ApiOkResponse({ type: EmailConfirmedDto })
   @ApiProblems(400, 409, 429)
   async confirmEmailChangeLink(@Query('token') token: unknown, @RequestLocale() locale?: Locale): Promise<EmailConfirmedDto> {
-    const user = await this.contactChanges.confirmEmailChangeLink(typeof token === 'string' ? token : '');
+    const user = await this.contactChanges.confirmEmailChangeLink(typeof token === 'string' ? token : '', locale);
     return { email: maskEmail(user.email!), emailVerifiedAt: user.emailVerifiedAt!.toISOString() };
   }
 
