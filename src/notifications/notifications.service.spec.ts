@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../common/domain-error';
 import { LimitsService } from '../limits/limits.service';
@@ -11,8 +12,12 @@ describe('NotificationsService: the message caps (SPEC §9 rule 5)', () => {
   let limits: { consumeMessage: jest.Mock; refusal: jest.Mock };
   let dispatcher: { wake: jest.Mock };
   let service: NotificationsService;
+  let warned: Array<[unknown, unknown]>;
 
   beforeEach(() => {
+    // A dropped notice is logged: stubbed, so the run stays quiet, and asserted where it matters.
+    warned = [];
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation((entry: unknown, message?: unknown) => void warned.push([entry, message]));
     manager = { insert: jest.fn().mockResolvedValue(undefined) };
     limits = {
       consumeMessage: jest.fn().mockResolvedValue({ budget: 'emails', allowed: true, retryAfterSeconds: 0 }),
@@ -22,6 +27,8 @@ describe('NotificationsService: the message caps (SPEC §9 rule 5)', () => {
     const dataSource = { transaction: (work: (m: EntityManager) => Promise<unknown>) => work(manager as unknown as EntityManager) };
     service = new NotificationsService(dataSource as unknown as DataSource, dispatcher as unknown as OutboxDispatcher, limits as unknown as LimitsService);
   });
+
+  afterEach(() => jest.restoreAllMocks());
 
   const capped = () => limits.consumeMessage.mockResolvedValue({ budget: 'emails', allowed: false, retryAfterSeconds: 4000 });
 
@@ -35,6 +42,7 @@ describe('NotificationsService: the message caps (SPEC §9 rule 5)', () => {
     capped();
     expect(await service.enqueue(manager as unknown as EntityManager, notice)).toBe(false);
     expect(manager.insert).not.toHaveBeenCalled();
+    expect(warned).toEqual([[{ userId: 'user-1', channel: 'email', template: 'password-changed', budget: 'emails' }, 'message cap reached: message dropped']]);
   });
 
   it('at the cap, a requested code is refused with RateLimited and its Retry-After', async () => {
