@@ -86,19 +86,21 @@ export class ContactChanges {
 
   /**
    * The "this wasn't me" link: the previous address comes back (verified: it just proved itself),
-   * every session ends, and the caller sends a reset link there. Returns the address restored.
+   * every session ends, and the caller sends a reset link there. When another account took the
+   * address in the meantime, only the sessions end (`restored` false: no reset link goes there).
    */
-  async revertEmailChange(token: string): Promise<{ user: User; email: string }> {
+  async revertEmailChange(token: string): Promise<{ user: User; email: string; restored: boolean }> {
     const { userId, target } = await this.verification.consumeLink('email-change-revert', token);
     const owner = await this.users.findByIdentifier({ kind: 'email', value: target });
+    const restored = !owner || owner.id === userId;
     const user = await this.transactions.run(async (tx) => {
       // The address may have gone to another account since: then only the sessions end.
-      const restored = owner && owner.id !== userId ? await this.users.get(userId) : await this.users.apply(userId, { email: target, emailVerifiedAt: new Date() }, tx);
+      const next = await this.users.apply(userId, restored ? { email: target, emailVerifiedAt: new Date() } : {}, tx);
       await this.verification.voidAll(tx, userId);
       await this.sessions.revokeOthers(userId, undefined, 'email_change_reverted', tx);
-      return restored;
+      return next;
     });
-    return { user, email: target };
+    return { user, email: target, restored };
   }
 
   private async applyEmailChange(userId: string, target: string, locale?: Locale): Promise<User> {

@@ -246,6 +246,22 @@ describe('account takeover paths (SPEC §9)', () => {
       expect(row.email).toBe(anna.email);
     });
 
+    it('a revert link for an address another account took since ends the sessions but restores nothing and sends no reset link', async () => {
+      const anna = await owner();
+      const before = new Set(t.mail.messages);
+      await t.http.post('/api/users/profile', { email: `${unique('thief')}@example.com` }, { token: anna.accessToken });
+      const notice = await nextMail(anna.email, 'The e-mail address of your account was changed', before);
+      // The freed address is registered by someone else before the owner reacts.
+      expect((await t.http.post('/users/auth/registration/', { email: anna.email, password: ATTACKER_PASSWORD })).status).toBe(201);
+
+      const undone = await t.http.get(linkIn(notice.text, '/v1/auth/email/revert').slice(PUBLIC_URL.length));
+      expect(undone.status).toBe(200);
+      expect(undone.body.message).toContain('could not be restored');
+      expect((await t.http.get('/v1/me', { token: anna.accessToken })).status).toBe(401);
+      await delivered();
+      expect(mailsTo(anna.email).filter((m) => !before.has(m) && m.subject === 'Reset your password')).toEqual([]);
+    });
+
     it('notices never go to an address that was only just set and not verified', async () => {
       const anna = await registerAndLogin(t.http); // nothing verified
       const thief = `${unique('thief')}@example.com`;

@@ -102,7 +102,10 @@ export class V1VerificationController {
   @ApiOkResponse({ type: EmailRestoredDto })
   @ApiProblems(400, 429)
   async revertEmailChange(@Query('token') token: unknown, @RequestLocale() locale?: Locale): Promise<EmailRestoredDto> {
-    const { email } = await this.contactChanges.revertEmailChange(typeof token === 'string' ? token : '');
+    const { email, restored } = await this.contactChanges.revertEmailChange(typeof token === 'string' ? token : '');
+    if (!restored) {
+      return { email: maskEmail(email), message: 'Every session has ended. The address now belongs to another account, so it could not be restored.' };
+    }
     try {
       await this.recovery.request({ email }, { locale, link: this.links.resetPassword });
     } catch (error) {
