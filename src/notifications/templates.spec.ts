@@ -84,9 +84,11 @@ describe('renderTemplate', () => {
         'second-factor-added',
         'second-factor-removed',
         'recovery-code-used',
-        'recovery-codes-regenerated',
+        'recovery-codes-renewed',
         'second-factors-reset',
       ] as const) {
+        // Coalescing keys a notice as `notice:<name>` in send_cooldowns.purpose, a varchar(32).
+        expect(`notice:${notice}`.length).toBeLessThanOrEqual(32);
         for (const locale of ['en', 'ru'] as const) {
           const sms = renderTemplate(notice, locale, 'sms');
           expect(sms.text.length).toBeGreaterThan(20);

@@ -19,7 +19,7 @@ export type SecurityNoticeName =
   | 'second-factor-added'
   | 'second-factor-removed'
   | 'recovery-code-used'
-  | 'recovery-codes-regenerated'
+  | 'recovery-codes-renewed'
   | 'second-factors-reset';
 
 /** A second factor as a notice names it: an authenticator app, or a passkey by its name. */
@@ -191,7 +191,7 @@ const COPY: Record<Locale, Record<TemplateName, Copy>> = {
       notice: true,
       sms: () => 'A recovery code was used to sign in to your account. If this was not you, reset your password at once.',
     },
-    'recovery-codes-regenerated': {
+    'recovery-codes-renewed': {
       subject: 'New recovery codes were created',
       intro: 'New recovery codes were just created for your account; the previous ones no longer work.',
       outro: SECURITY.en,
@@ -297,7 +297,7 @@ const COPY: Record<Locale, Record<TemplateName, Copy>> = {
       notice: true,
       sms: () => 'Для входа в вашу учётную запись использован резервный код. Если это были не вы, немедленно восстановите пароль.',
     },
-    'recovery-codes-regenerated': {
+    'recovery-codes-renewed': {
       subject: 'Созданы новые резервные коды',
       intro: 'Для вашей учётной записи только что созданы новые резервные коды; прежние больше не действуют.',
       outro: SECURITY.ru,

@@ -71,7 +71,7 @@ export class UserAccountController {
   @ApiUserAccountErrors(400, 401, 403, 429)
   async login(@Body() body: UserAccountLoginDto, @RequestContext() client: SecurityContext): Promise<UserAccountLoggedInDto> {
     return presentLogin(
-      await this.auth.signIn({ identifier: body.username, password: body.pwd, remember: body.remember, accessLivesAsLongAsSession: true, ...client }),
+      await this.auth.signIn({ identifier: body.username, password: body.pwd, remember: body.remember, accessLivesAsLongAsSession: true, secondFactor: 'app-password', ...client }),
     );
   }
 

@@ -51,7 +51,14 @@ export class UserServiceController {
   @ApiUserServiceErrors(400, 401, 403, 429)
   async login(@Body() body: UserServiceLoginDto, @RequestContext() client: SecurityContext): Promise<UserServiceLoggedInDto> {
     return presentLogin(
-      await this.auth.signIn({ identifier: body.email_or_name, password: body.password, remember: body.remember_me, accessLivesAsLongAsSession: true, ...client }),
+      await this.auth.signIn({
+        identifier: body.email_or_name,
+        password: body.password,
+        remember: body.remember_me,
+        accessLivesAsLongAsSession: true,
+        secondFactor: 'app-password',
+        ...client,
+      }),
     );
   }
 

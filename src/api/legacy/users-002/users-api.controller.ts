@@ -88,7 +88,7 @@ export class UsersApiAuthController {
   @ApiOkResponse({ type: UsersApiTokenPairDto, description: 'Signed in: a new session.' })
   @ApiUsersApiErrors(400, 401, 403, 429)
   async token(@Body() body: UsersApiTokenRequestDto, @RequestContext() client: SecurityContext): Promise<UsersApiTokenPairDto> {
-    return presentTokens(await this.auth.signIn({ identifier: this.identifierOf(body), password: body.password, ...client }));
+    return presentTokens(await this.auth.signIn({ identifier: this.identifierOf(body), password: body.password, secondFactor: 'app-password', ...client }));
   }
 
   @Post('token/refresh')
