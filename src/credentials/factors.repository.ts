@@ -105,6 +105,11 @@ export class FactorsRepository {
     return rows.length ? tx.findOneBy(Credential, { id: rows[0].id }) : null;
   }
 
+  /** Deletes TOTP enrolments that waited a day for their first code (an enrolment lives 15 minutes). */
+  async sweepPendingTotp(): Promise<void> {
+    await this.transactions.none.query(`DELETE FROM credentials WHERE type = 'totp-pending' AND created_at < now() - interval '1 day'`);
+  }
+
   /** Accepts `timeStep` for this TOTP only if it is later than every step accepted before (a code is good once). */
   async acceptTotpStep(tx: Tx, credentialId: string, timeStep: number): Promise<boolean> {
     const rows = await queryRows(

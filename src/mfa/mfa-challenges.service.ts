@@ -68,12 +68,18 @@ export class MfaChallenges implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.challenges.sweep().catch((err: Error) => this.logger.warn({ err }, 'challenge housekeeping failed')), HOUR_MS);
+    this.timer = setInterval(() => void this.sweep().catch((err: Error) => this.logger.warn({ err }, 'challenge housekeeping failed')), HOUR_MS);
     this.timer.unref();
   }
 
   onModuleDestroy(): void {
     clearInterval(this.timer);
+  }
+
+  /** Hourly on every instance (idempotent): challenges a day past their expiry, and TOTP enrolments never confirmed. */
+  async sweep(): Promise<void> {
+    await this.challenges.sweep();
+    await this.factors.sweepPendingTotp();
   }
 
   /** The second step of a password sign-in, or null when the account has no second factor. */
@@ -125,7 +131,7 @@ export class MfaChallenges implements OnApplicationBootstrap, OnModuleDestroy {
    */
   async completePasskeySignIn(challengeId: string, assertion: AuthenticationResponseJSON, options: SessionOptions = {}): Promise<SignedIn> {
     const passkey = await this.factors.findPasskey(assertion.id);
-    const user = passkey ? await this.users.get(passkey.userId) : null;
+    const user = passkey ? await this.users.get(passkey.userId).catch(() => null) : null;
     const outcome = await this.transactions.run(async (tx): Promise<TryOutcome> => {
       const challenge = await this.challenges.lock(tx, challengeId);
       if (!challenge || challenge.purpose !== 'passkey-sign-in') return { refusal: 'unknown' };
