@@ -153,6 +153,17 @@ describe('passkeys (/v1)', () => {
       expect((await passkeySignIn(user.authenticator)).status).toBe(200);
     });
 
+    it('a clone racing the original with the same counter: exactly one gets in (the counter is checked and stored in one statement)', async () => {
+      const user = await withPasskey();
+      const clone = user.authenticator.clone();
+      const [a, b] = [await t.http.post('/v1/auth/passkey/options', {}), await t.http.post('/v1/auth/passkey/options', {})];
+      const results = await Promise.all([
+        t.http.post('/v1/auth/passkey', { challengeId: a.body.challengeId, credential: user.authenticator.get(a.body.publicKey) }),
+        t.http.post('/v1/auth/passkey', { challengeId: b.body.challengeId, credential: clone.get(b.body.publicKey) }),
+      ]);
+      expect(results.map((res) => res.status).sort()).toEqual([200, 401]);
+    });
+
     it('a locked account is refused (429), a blocked one is 403', async () => {
       const user = await withPasskey();
       await t.db.query(`UPDATE credentials SET failed_count = 10, locked_until = now() + interval '1 minute' WHERE user_id = $1 AND type = 'password'`, [user.id]);
