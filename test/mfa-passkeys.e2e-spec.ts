@@ -134,6 +134,11 @@ describe('passkeys (/v1)', () => {
       stranger.create({ challenge: 'AAAA', rp: { id: 'id.example.test', name: 'x' }, user: { id: 'AAAA', name: 'x', displayName: 'x' } });
       expectProblem(await passkeySignIn(stranger), 401, 'WrongSecondFactor');
       expectProblem(await passkeySignIn(user.authenticator, { origin: 'https://evil.test' }), 401, 'WrongSecondFactor');
+      // The user handle (not covered by the signature) must be the passkey's own account.
+      const handleOptions = await t.http.post('/v1/auth/passkey/options', {});
+      const swapped = user.authenticator.get(handleOptions.body.publicKey);
+      swapped.response.userHandle = Buffer.from('00000000000040008000000000000000', 'hex').toString('base64url');
+      expectProblem(await t.http.post('/v1/auth/passkey', { challengeId: handleOptions.body.challengeId, credential: swapped }), 401, 'WrongSecondFactor');
 
       const options = await t.http.post('/v1/auth/passkey/options', {});
       const assertion = user.authenticator.get(options.body.publicKey);

@@ -142,9 +142,10 @@ export class MfaChallenges implements OnApplicationBootstrap, OnModuleDestroy {
         return { wrong: { triesLeft: 0 } };
       }
       await this.credentials.assertNotLocked(user.id, tx);
+      // A discoverable passkey names its account's user handle; it must be this passkey's account.
       const handle = assertion.response.userHandle;
       const good =
-        (handle === undefined || handle === userHandleOf(user.id)) &&
+        (handle === undefined || handle === null || handle === userHandleOf(user.id)) &&
         (await this.passkeys.verifyAssertion(tx, passkey, assertion, challenge.webauthnChallenge!, true));
       if (!good) {
         await this.challenges.recordWrongTry(tx, challenge.id, CHALLENGE_MAX_ATTEMPTS, true);
