@@ -45,7 +45,9 @@ export class UserServiceController {
   @ApiOperation({
     operationId: 'legacy001_login',
     summary: 'Sign in with the e-mail or username; the token lives as long as its session',
-    description: '`token-expiry` is in seconds: REFRESH_TOKEN_TTL, or REMEMBER_ME_TTL with `remember_me`. There is no refresh on this surface.',
+    description:
+      '`token-expiry` is in seconds: REFRESH_TOKEN_TTL, or REMEMBER_ME_TTL with `remember_me`. There is no refresh on this surface.' +
+      ' An account with a second factor signs in here with an app password (POST /v1/me/app-passwords) instead of its account password, which is refused (401 with a hint).',
   })
   @ApiOkResponse({ type: UserServiceLoggedInDto })
   @ApiUserServiceErrors(400, 401, 403, 429)

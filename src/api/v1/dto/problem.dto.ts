@@ -17,7 +17,7 @@ export class ProblemDto {
 }
 
 const DESCRIPTIONS: Record<number, string> = {
-  400: 'Invalid input (validation, malformed JSON, password policy, a wrong or expired code).',
+  400: 'Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify).',
   401: 'Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid).',
   403: 'Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor).',
   404: 'Not found.',
