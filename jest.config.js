@@ -1,7 +1,8 @@
 /** Unit tests live beside the code (src/**\/*.spec.ts); e2e tests in test/ run over HTTP on a real PostgreSQL. */
 const transform = { '^.+\\.(t|j)s$': ['@swc/jest'] };
 // ESM-only dependencies that Node loads natively but Jest's module system cannot: compile them too.
-const transformIgnorePatterns = ['/node_modules/(?!(content-disposition)/)'];
+// (@scure/base and @noble/hashes: otplib's base32 and HMAC.)
+const transformIgnorePatterns = ['/node_modules/(?!(content-disposition|@scure/base|@noble/hashes)/)'];
 
 module.exports = {
   projects: [

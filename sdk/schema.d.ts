@@ -83,7 +83,7 @@ export interface paths {
         put?: never;
         /**
          * Sign in with the username or e-mail; the token lives as long as its session
-         * @description No refresh on this surface: the token lives REFRESH_TOKEN_TTL, or REMEMBER_ME_TTL with `remember`. Ten failed sign-ins in a row lock the account (429, Retry-After).
+         * @description No refresh on this surface: the token lives REFRESH_TOKEN_TTL, or REMEMBER_ME_TTL with `remember`. Ten failed sign-ins in a row lock the account (429, Retry-After). An account with a second factor signs in here with an app password (POST /v1/me/app-passwords) instead of its account password, which is refused (401 with a hint).
          */
         post: operations["legacy003_login"];
         delete?: never;
@@ -294,7 +294,7 @@ export interface paths {
         put?: never;
         /**
          * Sign in with the e-mail or username; the token lives as long as its session
-         * @description `token-expiry` is in seconds: REFRESH_TOKEN_TTL, or REMEMBER_ME_TTL with `remember_me`. There is no refresh on this surface.
+         * @description `token-expiry` is in seconds: REFRESH_TOKEN_TTL, or REMEMBER_ME_TTL with `remember_me`. There is no refresh on this surface. An account with a second factor signs in here with an app password (POST /v1/me/app-passwords) instead of its account password, which is refused (401 with a hint).
          */
         post: operations["legacy001_login"];
         delete?: never;
@@ -369,7 +369,7 @@ export interface paths {
         head?: never;
         /**
          * Change the password (with a token) or recover it by SMS (without one)
-         * @description With a token: `{password, newPassword}` → `null`; every other session ends. Without a token, in two steps: `{phone}` sends an SMS code → `{"timeout": 30}`; then `{phone, code, password}` sets the new password and ends every session → `{"timeout": n}` (seconds until another code may be sent). Unknown phone numbers are answered like known ones. SMS delivery is asynchronous with retries, so a gateway failure (21012) is never reported here.
+         * @description With a token: `{password, newPassword}` → `null`; every other session ends. `password` is the current account password, never an app password (21014). Without a token, in two steps: `{phone}` sends an SMS code → `{"timeout": 30}`; then `{phone, code, password}` sets the new password and ends every session → `{"timeout": n}` (seconds until another code may be sent). Unknown phone numbers are answered like known ones. SMS delivery is asynchronous with retries, so a gateway failure (21012) is never reported here.
          */
         patch: operations["legacy004_changePassword"];
         trace?: never;
@@ -425,7 +425,7 @@ export interface paths {
         put?: never;
         /**
          * Sign in with e-mail or number and password: a refresh/access pair
-         * @description `expired_at` is the number of seconds the access token lives. With both `email` and `number`, the e-mail is used.
+         * @description `expired_at` is the number of seconds the access token lives. With both `email` and `number`, the e-mail is used. An account with a second factor signs in here with an app password (POST /v1/me/app-passwords) instead of its account password, which is refused (401 with a hint).
          */
         post: operations["legacy002_token"];
         delete?: never;
@@ -554,6 +554,24 @@ export interface paths {
         patch: operations["adminUpdateUser"];
         trace?: never;
     };
+    "/v1/admin/users/{id}/factors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether a user has second factors: which, the recovery codes left, the number of app passwords (no secrets) */
+        get: operations["adminGetUserFactors"];
+        put?: never;
+        post?: never;
+        /** Remove every second factor of a user (a lost phone): also the recovery codes and app passwords; every session ends and the user is told */
+        delete: operations["adminRemoveUserFactors"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/email/change/confirm": {
         parameters: {
             query?: never;
@@ -623,8 +641,31 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign in with e-mail, username or phone and password */
+        /**
+         * Sign in with e-mail, username or phone and password
+         * @description An account without a second factor gets the token pair and the user. An account with one gets a challenge instead (`mfaRequired: true`, `challengeId`, the `methods`, WebAuthn options when a passkey may answer) and no tokens: answer it with POST /v1/auth/login/mfa within 5 minutes (5 tries, each wrong one counting toward the account lockout). App passwords are never accepted here.
+         */
         post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/login/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer the challenge of a sign-in with a second factor: the token pair
+         * @description Exactly one of `totp` (the app's current code; each code works once), `recoveryCode` (single use; the owner is told) or `webauthn` (an assertion over the challenge's `webauthn.challenge`). A method the challenge did not offer is 400 and spends no try. A wrong answer is 401 WrongSecondFactor and counts toward the account lockout; after 5, or 5 minutes, the challenge is over (401 MfaChallengeInvalid: sign in again). The access token carries `amr` (e.g. ["pwd","otp"]) and `acr` "aal2".
+         */
+        post: operations["loginSecondFactor"];
         delete?: never;
         options?: never;
         head?: never;
@@ -642,6 +683,46 @@ export interface paths {
         put?: never;
         /** End this session: its access and refresh tokens stop working at once */
         post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/passkey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in with a passkey alone (no password): the token pair
+         * @description The passkey names the account. The authenticator must have verified the user (PIN, biometrics), so this is aal2: `amr` ["webauthn"], `acr` "aal2". One try per challenge (401 WrongSecondFactor, then MfaChallengeInvalid); a signature counter that does not grow (a cloned authenticator) is refused. A locked account is 429 here too.
+         */
+        post: operations["passkeySignIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/passkey/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a sign-in with a passkey alone: WebAuthn options for any discoverable passkey
+         * @description Pass `publicKey` to navigator.credentials.get (user verification is required), then POST the assertion to /v1/auth/passkey within 5 minutes.
+         */
+        post: operations["passkeySignInOptions"];
         delete?: never;
         options?: never;
         head?: never;
@@ -745,16 +826,54 @@ export interface paths {
         post?: never;
         /**
          * Delete the account: personal data is removed and every session ends
-         * @description Needs fresh proof: `currentPassword` in the body, or a sign-in within REAUTH_MAX_AGE (else 403 `ReauthenticationRequired`).
+         * @description Needs fresh proof: `currentPassword` in the body, or a sign-in within REAUTH_MAX_AGE (else 403 `ReauthenticationRequired`); with a second factor, aal2 within REAUTH_MAX_AGE (else 403 `StepUpRequired`: POST /v1/me/step-up).
          */
         delete: operations["deleteMe"];
         options?: never;
         head?: never;
         /**
          * Change profile fields
-         * @description A new phone clears its verification, voids every outstanding code and link, tells the previous verified address, and needs fresh proof (`currentPassword`, or a sign-in within REAUTH_MAX_AGE: else 403 `ReauthenticationRequired`). The e-mail is not changed here (400): use `POST /v1/me/email/change`. At most PROFILE_CHANGES_PER_HOUR (30) requests per account and hour, over every surface together, refused ones included (429 with Retry-After).
+         * @description A new phone clears its verification, voids every outstanding code and link, tells the previous verified address, and needs fresh proof (`currentPassword`, or a sign-in within REAUTH_MAX_AGE: else 403 `ReauthenticationRequired`; with a second factor, aal2 within REAUTH_MAX_AGE: else 403 `StepUpRequired`). The e-mail is not changed here (400): use `POST /v1/me/email/change`. At most PROFILE_CHANGES_PER_HOUR (30) requests per account and hour, over every surface together, refused ones included (429 with Retry-After).
          */
         patch: operations["updateMe"];
+        trace?: never;
+    };
+    "/v1/me/app-passwords": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The app passwords of the signed-in user, with their last use (never the passwords) */
+        get: operations["listAppPasswords"];
+        put?: never;
+        /**
+         * Create an app password for a legacy client (shown this once)
+         * @description Needs fresh proof: `currentPassword` or a sign-in within REAUTH_MAX_AGE (403 ReauthenticationRequired), and once the account has a second factor, aal2 within REAUTH_MAX_AGE (403 StepUpRequired: POST /v1/me/step-up). Only for an account with a second factor (409 NoSecondFactor): the legacy sign-in routes (001 /auth/login, 002 /users/auth/token/, 003 /api/login) then accept an app password and refuse the account password. /v1 never accepts one. 160 random bits, stored as SHA-256; at most 25.
+         */
+        post: operations["createAppPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/app-passwords/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an app password: it stops working and every session it opened ends */
+        delete: operations["revokeAppPassword"];
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/me/email/change": {
@@ -768,7 +887,7 @@ export interface paths {
         put?: never;
         /**
          * Start an e-mail change: a code and a link go to the new address
-         * @description Needs fresh proof (`currentPassword`, or a sign-in within REAUTH_MAX_AGE). Nothing changes until the code (`POST /v1/me/email/change/confirm`) or the link is used. The answer is the same when the address belongs to another account (no message goes there then). Once applied, the previous verified address gets a notice with a 7-day link that undoes the change. Counts against PROFILE_CHANGES_PER_HOUR like PATCH /v1/me, and its message against MAX_EMAILS_PER_DAY (429 with Retry-After).
+         * @description Needs fresh proof (`currentPassword`, or a sign-in within REAUTH_MAX_AGE; with a second factor, aal2 within REAUTH_MAX_AGE). Nothing changes until the code (`POST /v1/me/email/change/confirm`) or the link is used. The answer is the same when the address belongs to another account (no message goes there then). Once applied, the previous verified address gets a notice with a 7-day link that undoes the change. Counts against PROFILE_CHANGES_PER_HOUR like PATCH /v1/me, and its message against MAX_EMAILS_PER_DAY (429 with Retry-After).
          */
         post: operations["requestEmailChange"];
         delete?: never;
@@ -837,6 +956,144 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/factors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The second factors of the signed-in user, the recovery codes left and the number of app passwords */
+        get: operations["listFactors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/factors/passkeys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register the passkey created with the options
+         * @description It can then sign in alone (POST /v1/auth/passkey) or answer a second step. With the account's first factor the answer carries 10 recovery codes, shown this once. The previous verified address gets a notice. 400 PasskeyRejected when it does not verify; 401 MfaChallengeInvalid for an unknown, expired or used challenge; 409 when registered already.
+         */
+        post: operations["registerPasskey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/factors/passkeys/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start registering a passkey: WebAuthn creation options
+         * @description Needs fresh proof: `currentPassword` or a sign-in within REAUTH_MAX_AGE (403 ReauthenticationRequired), and once the account has a second factor, aal2 within REAUTH_MAX_AGE (403 StepUpRequired: POST /v1/me/step-up). Pass `publicKey` to navigator.credentials.create, then POST the credential to /v1/me/factors/passkeys within 5 minutes (one try).
+         */
+        post: operations["passkeyRegistrationOptions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/factors/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the recovery codes: 10 new single-use codes, shown this once
+         * @description Needs fresh proof: `currentPassword` or a sign-in within REAUTH_MAX_AGE (403 ReauthenticationRequired), and once the account has a second factor, aal2 within REAUTH_MAX_AGE (403 StepUpRequired: POST /v1/me/step-up). The old codes stop working; the previous verified address gets a notice. 409 NoSecondFactor without a second factor.
+         */
+        post: operations["regenerateRecoveryCodes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/factors/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start setting up an authenticator app: a secret, its otpauth:// URI and a QR code
+         * @description Needs fresh proof: `currentPassword` or a sign-in within REAUTH_MAX_AGE (403 ReauthenticationRequired), and once the account has a second factor, aal2 within REAUTH_MAX_AGE (403 StepUpRequired: POST /v1/me/step-up). The secret is stored encrypted and waits 15 minutes for its first code (POST /v1/me/factors/totp/confirm); starting again replaces it. 409 when the account has an authenticator app already.
+         */
+        post: operations["startTotpEnrolment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/factors/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish setting up the authenticator app with its first code
+         * @description From now on sign-in asks for a second step. With the account's first factor the answer carries 10 recovery codes, shown this once. The previous verified address gets a notice. 400 InvalidCode for a wrong code or an expired enrolment.
+         */
+        post: operations["confirmTotpEnrolment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/factors/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a passkey or the authenticator app
+         * @description Needs fresh proof: `currentPassword` or a sign-in within REAUTH_MAX_AGE (403 ReauthenticationRequired), and once the account has a second factor, aal2 within REAUTH_MAX_AGE (403 StepUpRequired: POST /v1/me/step-up). The previous verified address gets a notice. Removing the last factor also removes the recovery codes and the app passwords (their sessions end).
+         */
+        delete: operations["removeFactor"];
+        options?: never;
+        head?: never;
+        /** Rename a passkey or the authenticator app */
+        patch: operations["renameFactor"];
+        trace?: never;
+    };
     "/v1/me/password": {
         parameters: {
             query?: never;
@@ -845,7 +1102,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Change the password (current one required); every other session ends */
+        /**
+         * Change the password (current one required); every other session ends
+         * @description An account with a second factor also needs aal2 within REAUTH_MAX_AGE (403 StepUpRequired: POST /v1/me/step-up).
+         */
         put: operations["changePassword"];
         post?: never;
         delete?: never;
@@ -946,6 +1206,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/step-up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a step-up of this session: a challenge for a second factor
+         * @description Sensitive changes of an account with a second factor (e-mail, phone, password, deleting the account, managing factors and app passwords) need aal2 within REAUTH_MAX_AGE. Answer with POST /v1/me/step-up/verify. 409 NoSecondFactor for an account without one (its changes take `currentPassword`).
+         */
+        post: operations["startStepUp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/step-up/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer this session's step-up challenge: a new access token at aal2
+         * @description Exactly one of `totp` (the app's current code; each code works once), `recoveryCode` (single use; the owner is told) or `webauthn` (an assertion over the challenge's `webauthn.challenge`). A method the challenge did not offer is 400 and spends no try. Wrong answers count like a sign-in's (5 tries, the account lockout). The session stays aal2 with this `auth_time` through refreshes.
+         */
+        post: operations["verifyStepUp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/{userId}": {
         parameters: {
             query?: never;
@@ -980,6 +1280,16 @@ export interface components {
              */
             status?: "active" | "blocked";
         };
+        AppPasswordDto: {
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            lastUsedAt: string | null;
+            /** @example Old mobile app */
+            name: string;
+        };
         ChangePasswordDto: {
             /** @example the current password */
             currentPassword: string;
@@ -1012,16 +1322,35 @@ export interface components {
              */
             code: string;
         };
+        ConfirmTotpDto: {
+            /**
+             * @description The app's current 6-digit code.
+             * @example 042917
+             */
+            code: string;
+        };
+        CreateAppPasswordDto: {
+            /**
+             * @description Required unless this session signed in within the last REAUTH_MAX_AGE seconds (default 300). A wrong one counts toward the account lockout. An account with a second factor needs a second factor within REAUTH_MAX_AGE instead (403 StepUpRequired: POST /v1/me/step-up).
+             * @example the current password
+             */
+            currentPassword?: string;
+            /**
+             * @description What it is for.
+             * @example Old mobile app
+             */
+            name: string;
+        };
         DeleteMeDto: {
             /**
-             * @description Required unless this session signed in within the last REAUTH_MAX_AGE seconds (default 300). A wrong one counts toward the account lockout.
+             * @description Required unless this session signed in within the last REAUTH_MAX_AGE seconds (default 300). A wrong one counts toward the account lockout. An account with a second factor needs a second factor within REAUTH_MAX_AGE instead (403 StepUpRequired: POST /v1/me/step-up).
              * @example the current password
              */
             currentPassword?: string;
         };
         EmailChangeDto: {
             /**
-             * @description Required unless this session signed in within the last REAUTH_MAX_AGE seconds (default 300). A wrong one counts toward the account lockout.
+             * @description Required unless this session signed in within the last REAUTH_MAX_AGE seconds (default 300). A wrong one counts toward the account lockout. An account with a second factor needs a second factor within REAUTH_MAX_AGE instead (403 StepUpRequired: POST /v1/me/step-up).
              * @example the current password
              */
             currentPassword?: string;
@@ -1045,6 +1374,43 @@ export interface components {
             email: string;
             /** @example The address is restored, every session has ended, and a password reset link is on its way there. */
             message: string;
+        };
+        EnrolledFactorDto: {
+            factor: components["schemas"]["FactorDto"];
+            /**
+             * @description With the account's first factor: 10 single-use recovery codes, shown this once. Null otherwise.
+             * @example [
+             *       "abcd-efgh-ijkl-mnop"
+             *     ]
+             */
+            recoveryCodes: string[] | null;
+        };
+        FactorDto: {
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            lastUsedAt: string | null;
+            /** @example Work laptop */
+            name: string | null;
+            /** @enum {string} */
+            type: "totp" | "passkey";
+        };
+        FactorsDto: {
+            /**
+             * @description App passwords (legacy clients).
+             * @example 1
+             */
+            appPasswords: number;
+            /** @description True when sign-in asks for a second step (a TOTP or a passkey is enrolled). */
+            enabled: boolean;
+            factors: components["schemas"]["FactorDto"][];
+            /**
+             * @description Unused recovery codes.
+             * @example 10
+             */
+            recoveryCodesLeft: number;
         };
         FieldErrorDto: {
             /** @example email */
@@ -1137,6 +1503,82 @@ export interface components {
              * @example 17
              */
             timeout?: number;
+        };
+        MfaChallengeDto: {
+            /** Format: uuid */
+            challengeId: string;
+            /**
+             * @description Seconds the challenge lives (5 tries in that time).
+             * @example 300
+             */
+            expiresIn: number;
+            /**
+             * @description What may answer: a TOTP code, a passkey assertion, a recovery code.
+             * @example [
+             *       "totp",
+             *       "webauthn",
+             *       "recovery"
+             *     ]
+             */
+            methods: ("totp" | "webauthn" | "recovery")[];
+            /**
+             * @description Always true here: answer the challenge with POST /v1/auth/login/mfa.
+             * @example true
+             * @enum {boolean}
+             */
+            mfaRequired: true;
+            /** @description Options for a passkey assertion, when `webauthn` is offered. */
+            webauthn: components["schemas"]["WebAuthnRequestOptionsDto"] | null;
+        };
+        NewAppPasswordDto: {
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            lastUsedAt: string | null;
+            /** @example Old mobile app */
+            name: string;
+            /**
+             * @description Type it into the legacy client instead of the account password. Shown this once.
+             * @example abcd-efgh-ijkl-mnop-qrst-uvwx-yz23-4567
+             */
+            password: string;
+        };
+        PasskeyRegistrationOptionsDto: {
+            /** Format: uuid */
+            challengeId: string;
+            /** @example 300 */
+            expiresIn: number;
+            publicKey: components["schemas"]["WebAuthnCreationOptionsDto"];
+        };
+        PasskeyRegistrationRequestDto: {
+            /**
+             * @description Required unless this session signed in within the last REAUTH_MAX_AGE seconds (default 300). A wrong one counts toward the account lockout. An account with a second factor needs a second factor within REAUTH_MAX_AGE instead (403 StepUpRequired: POST /v1/me/step-up).
+             * @example the current password
+             */
+            currentPassword?: string;
+        };
+        PasskeySignInDto: {
+            /**
+             * Format: uuid
+             * @description From POST /v1/auth/passkey/options.
+             */
+            challengeId: string;
+            /** @description The assertion of a discoverable passkey, with user verification. */
+            credential: components["schemas"]["WebAuthnAssertionDto"];
+            /**
+             * @description Keep the session for REMEMBER_ME_TTL instead of REFRESH_TOKEN_TTL.
+             * @default false
+             */
+            rememberMe?: boolean;
+        };
+        PasskeySignInOptionsDto: {
+            /** Format: uuid */
+            challengeId: string;
+            /** @example 300 */
+            expiresIn: number;
+            publicKey: components["schemas"]["WebAuthnRequestOptionsDto"];
         };
         ProblemDto: {
             /**
@@ -1288,6 +1730,15 @@ export interface components {
              */
             token: string | null;
         };
+        RecoveryCodesDto: {
+            /**
+             * @description 10 single-use codes, shown this once; the previous ones no longer work.
+             * @example [
+             *       "abcd-efgh-ijkl-mnop"
+             *     ]
+             */
+            codes: string[];
+        };
         RecoveryRequestedDto: {
             /** @example If an account with this address exists, a message is on its way. */
             message: string;
@@ -1303,6 +1754,13 @@ export interface components {
              * @example q3Jv…
              */
             refreshToken: string;
+        };
+        RegenerateRecoveryCodesDto: {
+            /**
+             * @description Required unless this session signed in within the last REAUTH_MAX_AGE seconds (default 300). A wrong one counts toward the account lockout. An account with a second factor needs a second factor within REAUTH_MAX_AGE instead (403 StepUpRequired: POST /v1/me/step-up).
+             * @example the current password
+             */
+            currentPassword?: string;
         };
         RegisterDto: {
             /** @example anna@example.com */
@@ -1335,6 +1793,30 @@ export interface components {
              */
             username?: string;
         };
+        RegisterPasskeyDto: {
+            /**
+             * Format: uuid
+             * @description From POST /v1/me/factors/passkeys/options.
+             */
+            challengeId: string;
+            credential: components["schemas"]["WebAuthnAttestationDto"];
+            /**
+             * @description Shown in lists and notices (default "Passkey").
+             * @example Work laptop
+             */
+            name?: string;
+        };
+        RemoveFactorDto: {
+            /**
+             * @description Required unless this session signed in within the last REAUTH_MAX_AGE seconds (default 300). A wrong one counts toward the account lockout. An account with a second factor needs a second factor within REAUTH_MAX_AGE instead (403 StepUpRequired: POST /v1/me/step-up).
+             * @example the current password
+             */
+            currentPassword?: string;
+        };
+        RenameFactorDto: {
+            /** @example Phone */
+            name: string;
+        };
         ResetLinkStatusDto: {
             /** Format: date-time */
             expiresAt: string;
@@ -1359,7 +1841,44 @@ export interface components {
             /** @description The token from the e-mailed link. Send it alone, or send email/phone with code. */
             token?: string;
         };
+        SecondFactorProofDto: {
+            /**
+             * Format: uuid
+             * @description From the login (or step-up) answer.
+             */
+            challengeId: string;
+            /**
+             * @description One of the recovery codes (case, spaces and dashes do not matter); each works once.
+             * @example abcd-efgh-ijkl-mnop
+             */
+            recoveryCode?: string;
+            /**
+             * @description The current 6-digit code of the authenticator app (the step before or after is accepted too; each code once).
+             * @example 042917
+             */
+            totp?: string;
+            /** @description A passkey assertion over the challenge's `webauthn.challenge`. */
+            webauthn?: components["schemas"]["WebAuthnAssertionDto"];
+        };
         SessionDto: {
+            /**
+             * @description Assurance level: aal2 after a second factor (or a passkey alone).
+             * @enum {string}
+             */
+            aal: "aal1" | "aal2";
+            /**
+             * @description How the session proved who its user is: `pwd`, `otp`, `webauthn`, `recovery`, `app-password`.
+             * @example [
+             *       "pwd",
+             *       "otp"
+             *     ]
+             */
+            amr: string[];
+            /**
+             * Format: uuid
+             * @description The app password that opened the session (legacy clients); revoking it ends the session.
+             */
+            appPasswordId: string | null;
             /** Format: date-time */
             createdAt: string;
             /** @description True for the session of the token making this request. */
@@ -1376,6 +1895,28 @@ export interface components {
             /** Format: date-time */
             lastUsedAt: string;
             userAgent: string | null;
+        };
+        StartTotpDto: {
+            /**
+             * @description Required unless this session signed in within the last REAUTH_MAX_AGE seconds (default 300). A wrong one counts toward the account lockout. An account with a second factor needs a second factor within REAUTH_MAX_AGE instead (403 StepUpRequired: POST /v1/me/step-up).
+             * @example the current password
+             */
+            currentPassword?: string;
+        };
+        StepUpResultDto: {
+            /** @description JWT with `acr` "aal2" and a new `auth_time`. */
+            accessToken: string;
+            /**
+             * @example aal2
+             * @enum {string}
+             */
+            acr: "aal2";
+            /** @example 900 */
+            expiresIn: number;
+            /** Format: uuid */
+            sessionId: string;
+            /** @example Bearer */
+            tokenType: string;
         };
         TokenPairDto: {
             /** @description JWT (ES256/RS256) for `Authorization: Bearer`. */
@@ -1400,6 +1941,25 @@ export interface components {
             /** @example Bearer */
             tokenType: string;
         };
+        TotpEnrolmentDto: {
+            /**
+             * @description Seconds to confirm with a first code (POST /v1/me/factors/totp/confirm).
+             * @example 900
+             */
+            expiresIn: number;
+            /** @example otpauth://totp/Identity%20service:anna%40example.com?secret=…&issuer=Identity%20service */
+            otpauthUri: string;
+            /**
+             * @description The URI as a QR code (SVG data URI).
+             * @example data:image/svg+xml;base64,PHN2Zy…
+             */
+            qrCode: string;
+            /**
+             * @description Base32, for typing into an app by hand. Shown once.
+             * @example JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+             */
+            secret: string;
+        };
         UpdateMeDto: {
             address?: string | null;
             autoPaying?: boolean;
@@ -1408,7 +1968,7 @@ export interface components {
             cityId?: string | null;
             contacts?: string | null;
             /**
-             * @description Required unless this session signed in within the last REAUTH_MAX_AGE seconds (default 300). A wrong one counts toward the account lockout.
+             * @description Required unless this session signed in within the last REAUTH_MAX_AGE seconds (default 300). A wrong one counts toward the account lockout. An account with a second factor needs a second factor within REAUTH_MAX_AGE instead (403 StepUpRequired: POST /v1/me/step-up).
              * @example the current password
              */
             currentPassword?: string;
@@ -2003,6 +2563,130 @@ export interface components {
              */
             updated_at: string;
         };
+        WebAuthnAssertionDto: {
+            /** @enum {string} */
+            authenticatorAttachment?: "platform" | "cross-platform";
+            /**
+             * @description Extension outputs (may be empty).
+             * @example {}
+             */
+            clientExtensionResults: Record<string, never>;
+            /** @description The credential id, base64url. */
+            id: string;
+            /** @description The same id, base64url. */
+            rawId: string;
+            response: components["schemas"]["WebAuthnAssertionResponseDto"];
+            /** @enum {string} */
+            type: "public-key";
+        };
+        WebAuthnAssertionResponseDto: {
+            /** @description base64url */
+            authenticatorData: string;
+            /** @description base64url */
+            clientDataJSON: string;
+            /** @description base64url */
+            signature: string;
+            /** @description base64url; the account's user handle (discoverable passkeys) */
+            userHandle?: string;
+        };
+        WebAuthnAttestationDto: {
+            /** @enum {string} */
+            authenticatorAttachment?: "platform" | "cross-platform";
+            /**
+             * @description Extension outputs (may be empty).
+             * @example {}
+             */
+            clientExtensionResults: Record<string, never>;
+            /** @description The credential id, base64url. */
+            id: string;
+            /** @description The same id, base64url. */
+            rawId: string;
+            response: components["schemas"]["WebAuthnAttestationResponseDto"];
+            /** @enum {string} */
+            type: "public-key";
+        };
+        WebAuthnAttestationResponseDto: {
+            /** @description base64url */
+            attestationObject: string;
+            /** @description base64url */
+            authenticatorData?: string;
+            /** @description base64url */
+            clientDataJSON: string;
+            /** @description base64url */
+            publicKey?: string;
+            /** @example -7 */
+            publicKeyAlgorithm?: number;
+            /**
+             * @example [
+             *       "internal",
+             *       "hybrid"
+             *     ]
+             */
+            transports?: string[];
+        };
+        WebAuthnCreationOptionsDto: {
+            /** @example none */
+            attestation?: string;
+            /**
+             * @example {
+             *       "requireResidentKey": true,
+             *       "residentKey": "required",
+             *       "userVerification": "preferred"
+             *     }
+             */
+            authenticatorSelection?: Record<string, never>;
+            /** @description base64url; what the attestation signs. */
+            challenge: string;
+            /** @description The account's passkeys, so an authenticator does not register twice. */
+            excludeCredentials?: components["schemas"]["WebAuthnCredentialDescriptorDto"][];
+            pubKeyCredParams: components["schemas"]["WebAuthnKeyParametersDto"][];
+            rp: components["schemas"]["WebAuthnRelyingPartyDto"];
+            /** @example 300000 */
+            timeout?: number;
+            user: components["schemas"]["WebAuthnUserDto"];
+        };
+        WebAuthnCredentialDescriptorDto: {
+            /** @description base64url */
+            id: string;
+            transports?: string[];
+            /** @enum {string} */
+            type: "public-key";
+        };
+        WebAuthnKeyParametersDto: {
+            /**
+             * @description COSE algorithm (-7 ES256, -8 EdDSA, -257 RS256).
+             * @example -7
+             */
+            alg: number;
+            /** @enum {string} */
+            type: "public-key";
+        };
+        WebAuthnRelyingPartyDto: {
+            /** @example id.example.com */
+            id?: string;
+            /** @example Identity service */
+            name: string;
+        };
+        WebAuthnRequestOptionsDto: {
+            /** @description Empty for a sign-in without password (any discoverable passkey). */
+            allowCredentials?: components["schemas"]["WebAuthnCredentialDescriptorDto"][];
+            /** @description base64url; what the assertion signs. */
+            challenge: string;
+            /** @example id.example.com */
+            rpId?: string;
+            /** @example 300000 */
+            timeout?: number;
+            /** @enum {string} */
+            userVerification?: "required" | "preferred" | "discouraged";
+        };
+        WebAuthnUserDto: {
+            /** @example anna@example.com */
+            displayName: string;
+            /** @description The account's user handle, base64url. */
+            id: string;
+            /** @example anna@example.com */
+            name: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -2156,7 +2840,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserAccountErrorDto"];
                 };
             };
-            /** @description Wrong login or password, or a missing, invalid or revoked token. */
+            /** @description Wrong login or password, or a missing, invalid or revoked token. An account with a second factor signs in with an app password: its account password alone gets the same answer with a hint to use one. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2227,7 +2911,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserAccountMessageDto"];
                 };
             };
-            /** @description Wrong login or password, or a missing, invalid or revoked token. */
+            /** @description Wrong login or password, or a missing, invalid or revoked token. An account with a second factor signs in with an app password: its account password alone gets the same answer with a hint to use one. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2277,7 +2961,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserAccountProfileSettingsDto"];
                 };
             };
-            /** @description Wrong login or password, or a missing, invalid or revoked token. */
+            /** @description Wrong login or password, or a missing, invalid or revoked token. An account with a second factor signs in with an app password: its account password alone gets the same answer with a hint to use one. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2959,7 +3643,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserServiceErrorDto"];
                 };
             };
-            /** @description Wrong login or password, or a missing, invalid or revoked token. */
+            /** @description Wrong login or password, or a missing, invalid or revoked token. An account with a second factor signs in with an app password: its account password alone gets the same answer with a hint to use one. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3470,7 +4154,7 @@ export interface operations {
                     "application/json": components["schemas"]["UsersApiErrorDto"];
                 };
             };
-            /** @description No token (`Authentication credentials were not provided.`), a bad, expired or revoked access token (`Given token not valid for any token type`), a bad or reused refresh token (`Token is invalid or expired`), or wrong credentials (`No active account found with the given credentials`). */
+            /** @description No token (`Authentication credentials were not provided.`), a bad, expired or revoked access token (`Given token not valid for any token type`), a bad or reused refresh token (`Token is invalid or expired`), or wrong credentials (`No active account found with the given credentials`; for an account with a second factor, its account password instead of an app password: the same words and a hint to use one). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3636,7 +4320,7 @@ export interface operations {
                     "application/json": components["schemas"]["UsersApiErrorDto"];
                 };
             };
-            /** @description No token (`Authentication credentials were not provided.`), a bad, expired or revoked access token (`Given token not valid for any token type`), a bad or reused refresh token (`Token is invalid or expired`), or wrong credentials (`No active account found with the given credentials`). */
+            /** @description No token (`Authentication credentials were not provided.`), a bad, expired or revoked access token (`Given token not valid for any token type`), a bad or reused refresh token (`Token is invalid or expired`), or wrong credentials (`No active account found with the given credentials`; for an account with a second factor, its account password instead of an app password: the same words and a hint to use one). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3721,7 +4405,7 @@ export interface operations {
                     "application/json": components["schemas"]["UsersApiErrorDto"];
                 };
             };
-            /** @description No token (`Authentication credentials were not provided.`), a bad, expired or revoked access token (`Given token not valid for any token type`), a bad or reused refresh token (`Token is invalid or expired`), or wrong credentials (`No active account found with the given credentials`). */
+            /** @description No token (`Authentication credentials were not provided.`), a bad, expired or revoked access token (`Given token not valid for any token type`), a bad or reused refresh token (`Token is invalid or expired`), or wrong credentials (`No active account found with the given credentials`; for an account with a second factor, its account password instead of an app password: the same words and a hint to use one). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3787,7 +4471,7 @@ export interface operations {
                     "application/json": components["schemas"]["UsersApiUserDto"];
                 };
             };
-            /** @description No token (`Authentication credentials were not provided.`), a bad, expired or revoked access token (`Given token not valid for any token type`), a bad or reused refresh token (`Token is invalid or expired`), or wrong credentials (`No active account found with the given credentials`). */
+            /** @description No token (`Authentication credentials were not provided.`), a bad, expired or revoked access token (`Given token not valid for any token type`), a bad or reused refresh token (`Token is invalid or expired`), or wrong credentials (`No active account found with the given credentials`; for an account with a second factor, its account password instead of an app password: the same words and a hint to use one). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3840,7 +4524,7 @@ export interface operations {
                     "application/json": components["schemas"]["UsersApiDetailDto"];
                 };
             };
-            /** @description No token (`Authentication credentials were not provided.`), a bad, expired or revoked access token (`Given token not valid for any token type`), a bad or reused refresh token (`Token is invalid or expired`), or wrong credentials (`No active account found with the given credentials`). */
+            /** @description No token (`Authentication credentials were not provided.`), a bad, expired or revoked access token (`Given token not valid for any token type`), a bad or reused refresh token (`Token is invalid or expired`), or wrong credentials (`No active account found with the given credentials`; for an account with a second factor, its account password instead of an app password: the same words and a hint to use one). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3925,7 +4609,7 @@ export interface operations {
                     "application/json": components["schemas"]["UsersApiErrorDto"];
                 };
             };
-            /** @description No token (`Authentication credentials were not provided.`), a bad, expired or revoked access token (`Given token not valid for any token type`), a bad or reused refresh token (`Token is invalid or expired`), or wrong credentials (`No active account found with the given credentials`). */
+            /** @description No token (`Authentication credentials were not provided.`), a bad, expired or revoked access token (`Given token not valid for any token type`), a bad or reused refresh token (`Token is invalid or expired`), or wrong credentials (`No active account found with the given credentials`; for an account with a second factor, its account password instead of an app password: the same words and a hint to use one). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4011,7 +4695,7 @@ export interface operations {
                     "application/json": components["schemas"]["UsersApiErrorDto"];
                 };
             };
-            /** @description No token (`Authentication credentials were not provided.`), a bad, expired or revoked access token (`Given token not valid for any token type`), a bad or reused refresh token (`Token is invalid or expired`), or wrong credentials (`No active account found with the given credentials`). */
+            /** @description No token (`Authentication credentials were not provided.`), a bad, expired or revoked access token (`Given token not valid for any token type`), a bad or reused refresh token (`Token is invalid or expired`), or wrong credentials (`No active account found with the given credentials`; for an account with a second factor, its account password instead of an app password: the same words and a hint to use one). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4083,7 +4767,7 @@ export interface operations {
                     "application/json": components["schemas"]["UsersApiErrorDto"];
                 };
             };
-            /** @description No token (`Authentication credentials were not provided.`), a bad, expired or revoked access token (`Given token not valid for any token type`), a bad or reused refresh token (`Token is invalid or expired`), or wrong credentials (`No active account found with the given credentials`). */
+            /** @description No token (`Authentication credentials were not provided.`), a bad, expired or revoked access token (`Given token not valid for any token type`), a bad or reused refresh token (`Token is invalid or expired`), or wrong credentials (`No active account found with the given credentials`; for an account with a second factor, its account password instead of an app password: the same words and a hint to use one). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4171,7 +4855,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserPageDto"];
                 };
             };
-            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code). */
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4180,7 +4864,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Missing, invalid or revoked credentials. */
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4189,7 +4873,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Not allowed (role, blocked account, wrong current password). */
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4219,7 +4903,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserDto"];
                 };
             };
-            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code). */
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4228,7 +4912,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Missing, invalid or revoked credentials. */
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4237,7 +4921,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Not allowed (role, blocked account, wrong current password). */
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4280,7 +4964,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserDto"];
                 };
             };
-            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code). */
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4289,7 +4973,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Missing, invalid or revoked credentials. */
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4298,7 +4982,120 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Not allowed (role, blocked account, wrong current password). */
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    adminGetUserFactors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FactorsDto"];
+                };
+            };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    adminRemoveUserFactors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed; the user signs in with the password again. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4338,7 +5135,7 @@ export interface operations {
                     "application/json": components["schemas"]["EmailConfirmedDto"];
                 };
             };
-            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code). */
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4347,7 +5144,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict: e-mail, username or phone already in use, or already verified. */
+            /** @description Conflict: e-mail, username or phone already in use, already verified, a factor already enrolled (AlreadyEnrolled), or no second factor to act on (NoSecondFactor). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4391,7 +5188,7 @@ export interface operations {
                     "application/json": components["schemas"]["EmailConfirmedDto"];
                 };
             };
-            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code). */
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4435,7 +5232,7 @@ export interface operations {
                     "application/json": components["schemas"]["EmailRestoredDto"];
                 };
             };
-            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code). */
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4472,15 +5269,16 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Signed in (`LoginResponse`), or a second step is needed (`MfaChallenge`, `mfaRequired: true`). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LoginResponseDto"];
+                    "application/json": components["schemas"]["LoginResponseDto"] | components["schemas"]["MfaChallengeDto"];
                 };
             };
-            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code). */
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4489,7 +5287,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Missing, invalid or revoked credentials. */
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4498,7 +5296,66 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Not allowed (role, blocked account, wrong current password). */
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    loginSecondFactor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecondFactorProofDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponseDto"];
+                };
+            };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4534,8 +5391,108 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Missing, invalid or revoked credentials. */
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    passkeySignIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasskeySignInDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponseDto"];
+                };
+            };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    passkeySignInOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeySignInOptionsDto"];
+                };
+            };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /**
+             * @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again.
+             *
+             *     Too many requests from this address; see Retry-After.
+             */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4566,7 +5523,7 @@ export interface operations {
                     "application/json": components["schemas"]["RecoveryRequestedDto"];
                 };
             };
-            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code). */
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4609,7 +5566,7 @@ export interface operations {
                     "application/json": components["schemas"]["ResetLinkStatusDto"];
                 };
             };
-            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code). */
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4653,7 +5610,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code). */
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4698,7 +5655,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPairDto"];
                 };
             };
-            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code). */
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4707,7 +5664,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Missing, invalid or revoked credentials. */
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4716,7 +5673,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Not allowed (role, blocked account, wrong current password). */
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4761,7 +5718,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserDto"];
                 };
             };
-            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code). */
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4770,7 +5727,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict: e-mail, username or phone already in use, or already verified. */
+            /** @description Conflict: e-mail, username or phone already in use, already verified, a factor already enrolled (AlreadyEnrolled), or no second factor to act on (NoSecondFactor). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4805,7 +5762,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserDto"];
                 };
             };
-            /** @description Missing, invalid or revoked credentials. */
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4814,7 +5771,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Not allowed (role, blocked account, wrong current password). */
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4845,7 +5802,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code). */
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4854,7 +5811,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Missing, invalid or revoked credentials. */
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4863,7 +5820,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Not allowed (role, blocked account, wrong current password). */
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4904,7 +5861,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserDto"];
                 };
             };
-            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code). */
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4913,7 +5870,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Missing, invalid or revoked credentials. */
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4922,7 +5879,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Not allowed (role, blocked account, wrong current password). */
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4931,7 +5888,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict: e-mail, username or phone already in use, or already verified. */
+            /** @description Conflict: e-mail, username or phone already in use, already verified, a factor already enrolled (AlreadyEnrolled), or no second factor to act on (NoSecondFactor). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4942,6 +5899,167 @@ export interface operations {
             };
             /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    listAppPasswords: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppPasswordDto"][];
+                };
+            };
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    createAppPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateAppPasswordDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewAppPasswordDto"];
+                };
+            };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict: e-mail, username or phone already in use, already verified, a factor already enrolled (AlreadyEnrolled), or no second factor to act on (NoSecondFactor). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    revokeAppPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4972,7 +6090,7 @@ export interface operations {
                     "application/json": components["schemas"]["CodeSentDto"];
                 };
             };
-            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code). */
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4981,7 +6099,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Missing, invalid or revoked credentials. */
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4990,7 +6108,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Not allowed (role, blocked account, wrong current password). */
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5035,7 +6153,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserDto"];
                 };
             };
-            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code). */
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5044,7 +6162,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Missing, invalid or revoked credentials. */
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5053,7 +6171,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Not allowed (role, blocked account, wrong current password). */
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5062,7 +6180,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict: e-mail, username or phone already in use, or already verified. */
+            /** @description Conflict: e-mail, username or phone already in use, already verified, a factor already enrolled (AlreadyEnrolled), or no second factor to act on (NoSecondFactor). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5103,7 +6221,7 @@ export interface operations {
                     "application/json": components["schemas"]["CodeSentDto"];
                 };
             };
-            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code). */
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5112,7 +6230,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Missing, invalid or revoked credentials. */
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5121,7 +6239,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Not allowed (role, blocked account, wrong current password). */
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5130,7 +6248,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict: e-mail, username or phone already in use, or already verified. */
+            /** @description Conflict: e-mail, username or phone already in use, already verified, a factor already enrolled (AlreadyEnrolled), or no second factor to act on (NoSecondFactor). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5175,7 +6293,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserDto"];
                 };
             };
-            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code). */
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5184,7 +6302,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Missing, invalid or revoked credentials. */
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5193,7 +6311,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Not allowed (role, blocked account, wrong current password). */
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5208,6 +6326,486 @@ export interface operations {
              *     Too many requests from this address; see Retry-After.
              */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    listFactors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FactorsDto"];
+                };
+            };
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    registerPasskey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterPasskeyDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrolledFactorDto"];
+                };
+            };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict: e-mail, username or phone already in use, already verified, a factor already enrolled (AlreadyEnrolled), or no second factor to act on (NoSecondFactor). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    passkeyRegistrationOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasskeyRegistrationRequestDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyRegistrationOptionsDto"];
+                };
+            };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    regenerateRecoveryCodes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegenerateRecoveryCodesDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodesDto"];
+                };
+            };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict: e-mail, username or phone already in use, already verified, a factor already enrolled (AlreadyEnrolled), or no second factor to act on (NoSecondFactor). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    startTotpEnrolment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartTotpDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpEnrolmentDto"];
+                };
+            };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict: e-mail, username or phone already in use, already verified, a factor already enrolled (AlreadyEnrolled), or no second factor to act on (NoSecondFactor). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    confirmTotpEnrolment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmTotpDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrolledFactorDto"];
+                };
+            };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict: e-mail, username or phone already in use, already verified, a factor already enrolled (AlreadyEnrolled), or no second factor to act on (NoSecondFactor). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    removeFactor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RemoveFactorDto"];
+            };
+        };
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    renameFactor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenameFactorDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FactorDto"];
+                };
+            };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5237,7 +6835,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code). */
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5246,7 +6844,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Missing, invalid or revoked credentials. */
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5255,7 +6853,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Not allowed (role, blocked account, wrong current password). */
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5292,7 +6890,7 @@ export interface operations {
                     "application/json": components["schemas"]["CodeSentDto"];
                 };
             };
-            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code). */
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5301,7 +6899,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Missing, invalid or revoked credentials. */
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5310,7 +6908,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Not allowed (role, blocked account, wrong current password). */
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5319,7 +6917,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict: e-mail, username or phone already in use, or already verified. */
+            /** @description Conflict: e-mail, username or phone already in use, already verified, a factor already enrolled (AlreadyEnrolled), or no second factor to act on (NoSecondFactor). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5364,7 +6962,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserDto"];
                 };
             };
-            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code). */
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5373,7 +6971,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Missing, invalid or revoked credentials. */
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5382,7 +6980,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Not allowed (role, blocked account, wrong current password). */
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5426,7 +7024,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code). */
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5435,7 +7033,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Missing, invalid or revoked credentials. */
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5444,7 +7042,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Not allowed (role, blocked account, wrong current password). */
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5472,7 +7070,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionDto"][];
                 };
             };
-            /** @description Missing, invalid or revoked credentials. */
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5481,7 +7079,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Not allowed (role, blocked account, wrong current password). */
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5508,7 +7106,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Missing, invalid or revoked credentials. */
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5517,7 +7115,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Not allowed (role, blocked account, wrong current password). */
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5546,7 +7144,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code). */
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5555,7 +7153,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Missing, invalid or revoked credentials. */
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5564,7 +7162,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Not allowed (role, blocked account, wrong current password). */
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5575,6 +7173,128 @@ export interface operations {
             };
             /** @description Not found. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    startStepUp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaChallengeDto"];
+                };
+            };
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict: e-mail, username or phone already in use, already verified, a factor already enrolled (AlreadyEnrolled), or no second factor to act on (NoSecondFactor). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /**
+             * @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again.
+             *
+             *     Too many requests from this address; see Retry-After.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    verifyStepUp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecondFactorProofDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepUpResultDto"];
+                };
+            };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /**
+             * @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again.
+             *
+             *     Too many requests from this address; see Retry-After.
+             */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5603,7 +7323,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserServiceUserEnvelopeDto"];
                 };
             };
-            /** @description Wrong login or password, or a missing, invalid or revoked token. */
+            /** @description Wrong login or password, or a missing, invalid or revoked token. An account with a second factor signs in with an app password: its account password alone gets the same answer with a hint to use one. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5688,7 +7408,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserServiceErrorDto"];
                 };
             };
-            /** @description Wrong login or password, or a missing, invalid or revoked token. */
+            /** @description Wrong login or password, or a missing, invalid or revoked token. An account with a second factor signs in with an app password: its account password alone gets the same answer with a hint to use one. */
             401: {
                 headers: {
                     [name: string]: unknown;

@@ -1,6 +1,7 @@
 import { unique, uniquePhone } from './support/app';
 import { DeliveryTestApp, PUBLIC_URL, startAppWithDelivery } from './support/delivery';
 import { codeIn, linkIn } from './support/mail';
+import { totpCode } from './support/mfa';
 
 /**
  * SPEC §9 rule 7: representative flows of every surface at LOG_LEVEL=trace, then not one secret in
@@ -106,6 +107,44 @@ describe('no secret in a log line', () => {
         expect.objectContaining({ path: '/v1/auth/password/reset', query: 'token=[redacted]' }),
       ]),
     );
+  });
+
+  it('second factors: no TOTP secret or code, recovery code or app password in the log (issue 12)', async () => {
+    const email = `${unique('mfa')}@example.com`;
+    const first = password();
+    expectStatus(await t.http.post('/v1/auth/register', { email, password: first }), 201);
+    const signedIn = await t.http.post('/v1/auth/login', { login: email, password: first });
+    const token = keep(signedIn.body.accessToken as string);
+    const started = await t.http.post('/v1/me/factors/totp', {}, { token });
+    expectStatus(started, 201);
+    const secret = keep(started.body.secret as string);
+    keep(encodeURIComponent(secret));
+    const enrolCode = totpCode(secret);
+    codes.add(enrolCode);
+    const confirmed = await t.http.post('/v1/me/factors/totp/confirm', { code: enrolCode }, { token });
+    expectStatus(confirmed, 200);
+    const recoveryCodes = confirmed.body.recoveryCodes as string[];
+    recoveryCodes.forEach((code) => (keep(code), keep(code.replace(/-/g, ''))));
+    const [{ secret: sealed }] = await t.db.query(`SELECT secret FROM credentials WHERE type = 'totp' AND user_id = $1`, [signedIn.body.user.id]);
+    keep(sealed);
+
+    const stepCode = totpCode(secret, 1);
+    codes.add(stepCode);
+    const stepUp = await t.http.post('/v1/me/step-up', {}, { token });
+    const aal2 = keep((await t.http.post('/v1/me/step-up/verify', { challengeId: stepUp.body.challengeId, totp: stepCode }, { token })).body.accessToken as string);
+    const app = await t.http.post('/v1/me/app-passwords', { name: 'log test' }, { token: aal2 });
+    expectStatus(app, 201);
+    keep(app.body.password);
+    keep((app.body.password as string).replace(/-/g, ''));
+    expectStatus(await t.http.post('/auth/login', { email_or_name: email, password: app.body.password }), 200);
+    expectStatus(await t.http.post('/auth/login', { email_or_name: email, password: first }), 401);
+
+    const challenge = await t.http.post('/v1/auth/login', { login: email, password: first });
+    expectStatus(await t.http.post('/v1/auth/login/mfa', { challengeId: challenge.body.challengeId, recoveryCode: recoveryCodes[0] }), 200);
+    const wrong = await t.http.post('/v1/auth/login', { login: email, password: first });
+    expectStatus(await t.http.post('/v1/auth/login/mfa', { challengeId: wrong.body.challengeId, recoveryCode: recoveryCodes[0] }), 401);
+
+    expectNoSecretInLog();
   });
 
   it('a query that fails with the argon2 hash among its parameters is logged without SQL, parameters or values', async () => {

@@ -2,10 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createIdentityClient, IdentityClient } from '../sdk';
+import { createIdentityClient, IdentityClient, Schema } from '../sdk';
 import { GOOD_PASSWORD, unique, uniquePhone } from './support/app';
 import { DeliveryTestApp, startAppWithDelivery } from './support/delivery';
 import { codeIn } from './support/mail';
+import { totpCode } from './support/mfa';
 import { promoteToAdmin } from './support/users';
 
 /**
@@ -25,6 +26,12 @@ describe('the generated TypeScript SDK', () => {
   afterAll(() => t.close());
   beforeEach(() => api.useToken(null));
 
+  /** A sign-in answer is a token pair, or a second-factor challenge (`mfaRequired`): a frontend narrows it like this. */
+  function tokens(answer: Schema<'LoginResponseDto'> | Schema<'MfaChallengeDto'> | undefined): Schema<'LoginResponseDto'> {
+    if (!answer || 'mfaRequired' in answer) throw new Error('expected a token pair, got a second-factor challenge');
+    return answer;
+  }
+
   it('sdk/schema.d.ts is what `npm run sdk` generates from the committed document', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'sdk-')), 'schema.d.ts');
     // The same command as `npm run sdk` (package.json).
@@ -42,13 +49,14 @@ describe('the generated TypeScript SDK', () => {
 
     const login = await api.POST('/v1/auth/login', { body: { login: email, password: GOOD_PASSWORD } });
     expect(login.response.status).toBe(200);
-    api.useToken(login.data!.accessToken);
+    const pair = tokens(login.data);
+    api.useToken(pair.accessToken);
 
     const welcome = await t.mail.waitFor((m) => m.to === email && m.subject === 'Confirm your e-mail address');
     const confirmed = await api.POST('/v1/me/email/verification/confirm', { body: { code: codeIn(welcome.text) } });
     expect(confirmed.data!.emailVerified).toBe(true);
 
-    const refreshed = await api.POST('/v1/auth/refresh', { body: { refreshToken: login.data!.refreshToken } });
+    const refreshed = await api.POST('/v1/auth/refresh', { body: { refreshToken: pair.refreshToken } });
     expect(refreshed.response.status).toBe(200);
     api.useToken(refreshed.data!.accessToken);
 
@@ -57,10 +65,10 @@ describe('the generated TypeScript SDK', () => {
     const renamed = await api.PATCH('/v1/me', { body: { name: 'Anna', surname: 'Petrova' } });
     expect(renamed.data).toMatchObject({ name: 'Anna', fullName: 'Petrova Anna' });
 
-    const other = await createIdentityClient({ baseUrl: t.http.baseUrl }).POST('/v1/auth/login', { body: { login: email, password: GOOD_PASSWORD } });
+    const other = tokens((await createIdentityClient({ baseUrl: t.http.baseUrl }).POST('/v1/auth/login', { body: { login: email, password: GOOD_PASSWORD } })).data);
     const sessions = await api.GET('/v1/me/sessions');
-    expect(sessions.data!.map((session) => session.id)).toEqual(expect.arrayContaining([refreshed.data!.sessionId, other.data!.sessionId]));
-    expect((await api.DELETE('/v1/me/sessions/{id}', { params: { path: { id: other.data!.sessionId } } })).response.status).toBe(204);
+    expect(sessions.data!.map((session) => session.id)).toEqual(expect.arrayContaining([refreshed.data!.sessionId, other.sessionId]));
+    expect((await api.DELETE('/v1/me/sessions/{id}', { params: { path: { id: other.sessionId } } })).response.status).toBe(204);
 
     const changed = await api.PUT('/v1/me/password', { body: { currentPassword: GOOD_PASSWORD, newPassword: NEW_PASSWORD } });
     expect(changed.response.status).toBe(204);
@@ -75,11 +83,32 @@ describe('the generated TypeScript SDK', () => {
     const admin = await api.POST('/v1/auth/register', { body: { email, password: GOOD_PASSWORD } });
     await promoteToAdmin(t.db, admin.data!.id);
     const login = await api.POST('/v1/auth/login', { body: { login: email, password: GOOD_PASSWORD } });
-    api.useToken(login.data!.accessToken);
+    api.useToken(tokens(login.data).accessToken);
 
     const page = await api.GET('/v1/admin/users', { params: { query: { search: 'sdkadmin', page: 1, limit: 10 } } });
     expect(page.response.status).toBe(200);
     expect(page.data!.items.map((user) => user.email)).toContain(email);
+  });
+
+  it('/v1 with a second factor: TOTP enrolment, then a sign-in answered with a challenge and a code', async () => {
+    const email = `${unique('sdkmfa')}@example.com`;
+    await api.POST('/v1/auth/register', { body: { email, password: GOOD_PASSWORD } });
+    api.useToken(tokens((await api.POST('/v1/auth/login', { body: { login: email, password: GOOD_PASSWORD } })).data).accessToken);
+    const started = await api.POST('/v1/me/factors/totp', { body: {} });
+    expect(started.data!.otpauthUri).toMatch(/^otpauth:\/\/totp\//);
+    const confirmed = await api.POST('/v1/me/factors/totp/confirm', { body: { code: totpCode(started.data!.secret) } });
+    expect(confirmed.response.status).toBe(200);
+
+    api.useToken(null);
+    const challenged = await api.POST('/v1/auth/login', { body: { login: email, password: GOOD_PASSWORD } });
+    const challenge = challenged.data!;
+    if (!('mfaRequired' in challenge)) throw new Error('expected a second-factor challenge');
+    expect(challenge.methods).toContain('totp');
+    // The code of the next time step: the one just used to confirm is good once.
+    const signedIn = await api.POST('/v1/auth/login/mfa', { body: { challengeId: challenge.challengeId, totp: totpCode(started.data!.secret, 1) } });
+    expect(signedIn.response.status).toBe(200);
+    api.useToken(signedIn.data!.accessToken);
+    expect((await api.GET('/v1/me')).data!.email).toBe(email);
   });
 
   it('000 and 004 with a token from 001: profile, then a password change', async () => {

@@ -5,6 +5,10 @@ import { ContactChanges } from '../credentials/contact-changes.service';
 import { Credential } from '../credentials/credential.entity';
 import { CredentialsRepository, LockoutPolicy, NO_ACCOUNT } from '../credentials/credentials.repository';
 import { CredentialsService } from '../credentials/credentials.service';
+import { FactorsRepository } from '../credentials/factors.repository';
+import { AppPasswords } from '../mfa/app-passwords.service';
+import { MfaChallenges, StartedChallenge } from '../mfa/mfa-challenges.service';
+import { hashTyped } from '../mfa/one-time-secrets';
 import { PasswordHasher } from '../credentials/password-hasher.service';
 import { PasswordPolicy } from '../credentials/password-policy.service';
 import { SecurityNotices } from '../credentials/security-notices.service';
@@ -41,6 +45,10 @@ class InMemoryCredentials {
   });
   readonly recordSuccess = jest.fn(async (credential: Credential) => {
     Object.assign(this.rows.get(credential.userId)!, { failedCount: 0, lockedUntil: null });
+  });
+  readonly recordSignInSuccess = jest.fn(async (userId: string) => {
+    const row = this.rows.get(userId);
+    if (row) Object.assign(row, { failedCount: 0, lockedUntil: null });
   });
 
   seed(userId: string, password: string, state: Partial<Credential> = {}): void {
@@ -95,6 +103,9 @@ describe('AuthService', () => {
   let transactions: { run: jest.Mock };
   let verification: { voidAll: jest.Mock };
   let notices: { announce: jest.Mock; deliverSoon: jest.Mock };
+  /** The account's second factors and app passwords (FactorsRepository's contract). */
+  let factors: { hasSecondFactor: jest.Mock; deleteAll: jest.Mock; findAppPassword: jest.Mock; touch: jest.Mock };
+  let challenges: { startSignIn: jest.Mock };
   let service: AuthService;
 
   /** The account findByIdentifier returns, and its stored password. */
@@ -129,6 +140,13 @@ describe('AuthService', () => {
     verification = { voidAll: jest.fn().mockResolvedValue(undefined) };
     notices = { announce: jest.fn().mockResolvedValue(null), deliverSoon: jest.fn() };
     const config = { defaultPhoneRegion: 'RU', reauthMaxAge: 300 } as AppConfig;
+    factors = {
+      hasSecondFactor: jest.fn().mockResolvedValue(false),
+      deleteAll: jest.fn().mockResolvedValue([]),
+      findAppPassword: jest.fn().mockResolvedValue(null),
+      touch: jest.fn().mockResolvedValue(undefined),
+    };
+    challenges = { startSignIn: jest.fn().mockResolvedValue(null) };
     const credentialsService = new CredentialsService(
       credentials as unknown as CredentialsRepository,
       hasher as unknown as PasswordHasher,
@@ -139,6 +157,7 @@ describe('AuthService', () => {
       verification as unknown as VerificationService,
       notices as unknown as SecurityNotices,
       config,
+      factors as unknown as FactorsRepository,
     );
     service = new AuthService(
       users as unknown as UsersService,
@@ -148,6 +167,8 @@ describe('AuthService', () => {
       transactions as unknown as Transactions,
       notices as unknown as SecurityNotices,
       config,
+      challenges as unknown as MfaChallenges,
+      new AppPasswords(factors as unknown as FactorsRepository, credentialsService, sessions as unknown as SessionsService, transactions as unknown as Transactions),
     );
   });
 
@@ -297,7 +318,7 @@ describe('AuthService', () => {
 
         const result = await service.signIn({ identifier: 'alice@example.com', password: PASSWORD, remember: true, userAgent: 'jest', ip: '10.0.0.1' });
 
-        expect(sessions.start).toHaveBeenCalledWith(user, { remember: true, userAgent: 'jest', ip: '10.0.0.1' });
+        expect(sessions.start).toHaveBeenCalledWith(user, { remember: true, userAgent: 'jest', ip: '10.0.0.1', amr: ['pwd'], aal: 1 });
         expect(result).toEqual({ kind: 'session', user, ...tokens });
       });
 
@@ -326,6 +347,119 @@ describe('AuthService', () => {
 
         expect(hasher.hash).not.toHaveBeenCalled();
         expect(credentials.rehash).not.toHaveBeenCalled();
+      });
+    });
+
+    describe('an account with a second factor, on /v1 (secondFactor: challenge)', () => {
+      const challenge: StartedChallenge = { challengeId: 'challenge-1', methods: ['totp', 'recovery'], expiresAt: new Date(NOW.getTime() + 300_000), webauthn: null };
+      beforeEach(() => {
+        challenges.startSignIn.mockResolvedValue(challenge);
+        factors.hasSecondFactor.mockResolvedValue(true);
+      });
+
+      it('the right password answers the challenge, with "remember me" kept for the session it will open, and opens no session', async () => {
+        const user = makeUser();
+        registered(user);
+
+        const outcome = await service.signIn({ identifier: 'alice@example.com', password: PASSWORD, remember: true });
+
+        expect(outcome).toEqual({ kind: 'second-factor', ...challenge });
+        expect(challenges.startSignIn).toHaveBeenCalledWith(user, { remember: true });
+        expect(sessions.start).not.toHaveBeenCalled();
+      });
+
+      it('the right password does not reset the failure count (else each round of guessed codes would start afresh)', async () => {
+        registered(makeUser(), { failedCount: 7 });
+
+        await service.signIn({ identifier: 'alice@example.com', password: PASSWORD });
+
+        expect(credentials.rows.get('user-1')!.failedCount).toBe(7);
+      });
+
+      it('a wrong password is InvalidCredentials and makes no challenge', async () => {
+        registered(makeUser());
+
+        expect((await caught(service.signIn({ identifier: 'alice@example.com', password: 'wrong password' }))).kind).toBe('InvalidCredentials');
+        expect(challenges.startSignIn).not.toHaveBeenCalled();
+      });
+
+      it('never looks at app passwords', async () => {
+        registered(makeUser());
+        factors.findAppPassword.mockResolvedValue({ id: 'app-1', userId: 'user-1', type: 'app-password' });
+
+        expect((await caught(service.signIn({ identifier: 'alice@example.com', password: 'abcd-efgh' }))).kind).toBe('InvalidCredentials');
+        expect(factors.findAppPassword).not.toHaveBeenCalled();
+      });
+    });
+
+    describe('legacy surfaces (secondFactor: app-password)', () => {
+      const legacy = (password: string) => service.signIn({ identifier: 'alice@example.com', password, secondFactor: 'app-password', userAgent: 'old-app' });
+
+      it('an app password opens a session that remembers it (amr app-password, aal1), and resets the failures', async () => {
+        const user = makeUser();
+        registered(user, { failedCount: 4 });
+        factors.findAppPassword.mockImplementation(async (userId: string, hash: string) =>
+          userId === 'user-1' && hash === hashTyped('abcd-efgh-ijkl') ? { id: 'app-1', userId, type: 'app-password' } : null,
+        );
+
+        const outcome = await legacy('ABCD efgh-ijkl');
+
+        expect(outcome.kind).toBe('session');
+        expect(sessions.start).toHaveBeenCalledWith(user, { userAgent: 'old-app', amr: ['app-password'], aal: 1, credentialId: 'app-1' });
+        expect(factors.touch).toHaveBeenCalledWith('app-1');
+        expect(credentials.rows.get('user-1')!.failedCount).toBe(0);
+        expect(hasher.verify).not.toHaveBeenCalled();
+      });
+
+      it('the account password of an account with a second factor is AppPasswordRequired, and not counted as a failure', async () => {
+        registered(makeUser(), { failedCount: 2 });
+        factors.hasSecondFactor.mockResolvedValue(true);
+
+        const error = await caught(legacy(PASSWORD));
+
+        expect(error.kind).toBe('AppPasswordRequired');
+        expect(error.message).toMatch(/^wrong login or password\. .*app password/);
+        expect(sessions.start).not.toHaveBeenCalled();
+        expect(challenges.startSignIn).not.toHaveBeenCalled();
+        expect(credentials.rows.get('user-1')!.failedCount).toBe(2);
+      });
+
+      it('an account without a second factor signs in with its password as before', async () => {
+        registered(makeUser());
+
+        expect((await legacy(PASSWORD)).kind).toBe('session');
+        expect(sessions.start).toHaveBeenCalledWith(expect.anything(), expect.objectContaining({ amr: ['pwd'], aal: 1 }));
+      });
+
+      it('a wrong password (and no matching app password) counts once', async () => {
+        registered(makeUser());
+
+        expect((await caught(legacy('wrong password'))).kind).toBe('InvalidCredentials');
+        expect(credentials.rows.get('user-1')!.failedCount).toBe(1);
+      });
+
+      it('a locked account is refused before any app password is looked at', async () => {
+        registered(makeUser(), { failedCount: 10, lockedUntil: new Date(NOW.getTime() + 60_000) });
+
+        expect((await caught(legacy('abcd-efgh-ijkl'))).kind).toBe('AccountLocked');
+        expect(factors.findAppPassword).not.toHaveBeenCalled();
+      });
+
+      it('an unknown account runs the same app-password lookup (against an id that matches nothing)', async () => {
+        registered(null);
+
+        await caught(legacy('abcd-efgh-ijkl'));
+
+        expect(factors.findAppPassword).toHaveBeenCalledWith(NO_ACCOUNT, hashTyped('abcd-efgh-ijkl'));
+        expect(hasher.verify).toHaveBeenCalledTimes(1);
+      });
+
+      it('a blocked account is refused even with its app password', async () => {
+        registered(makeUser({ status: 'blocked' }));
+        factors.findAppPassword.mockResolvedValue({ id: 'app-1', userId: 'user-1', type: 'app-password' });
+
+        expect((await caught(legacy('abcd-efgh-ijkl'))).kind).toBe('AccountBlocked');
+        expect(sessions.start).not.toHaveBeenCalled();
       });
     });
   });

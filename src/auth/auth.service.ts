@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { DomainError } from '../common/domain-error';
+import { appPasswordRequired, DomainError } from '../common/domain-error';
 import { classifyIdentifier, LoginIdentifier, normalizeEmail } from '../common/identifiers';
 import { Locale } from '../common/locale';
 import { SecurityContext } from '../common/security-context';
@@ -10,7 +10,9 @@ import { CredentialsService } from '../credentials/credentials.service';
 import { SecurityNotices } from '../credentials/security-notices.service';
 import { User, UserRole, UserStatus } from '../users/user.entity';
 import { ProfileChanges, Registration, UsersService } from '../users/users.service';
-import { SessionOptions, SessionsService, SessionTokens } from './sessions.service';
+import { AppPasswords } from '../mfa/app-passwords.service';
+import { MfaChallenges, SignedIn, StartedChallenge } from '../mfa/mfa-challenges.service';
+import { SessionOptions, SessionsService } from './sessions.service';
 
 export { LOCKOUT } from '../credentials/credentials.service';
 
@@ -18,13 +20,24 @@ export interface SignIn extends SessionOptions {
   /** An e-mail, username or phone as typed, or an identifier a surface already classified. */
   identifier: string | LoginIdentifier;
   password: string;
+  /**
+   * What the right password of an account with a second factor leads to. `challenge` (/v1): a
+   * second step, no tokens yet. `app-password` (the legacy surfaces, whose documents have no
+   * second step): such an account signs in only with one of its app passwords, and its account
+   * password alone is refused (AppPasswordRequired). Accounts without a second factor sign in with
+   * their password either way.
+   */
+  secondFactor?: 'challenge' | 'app-password';
 }
 
-/**
- * What a sign-in with the right password leads to; each surface's presenter maps it. Today every
- * sign-in that passes opens a session; a second-factor step is the next kind.
- */
-export type SignInOutcome = { kind: 'session'; user: User } & SessionTokens;
+/** A sign-in that opened a session. */
+export type SessionOutcome = SignedIn;
+
+/** A right password of an account with a second factor (/v1): the challenge to answer (POST /v1/auth/login/mfa). */
+export type SecondFactorOutcome = { kind: 'second-factor' } & StartedChallenge;
+
+/** What a sign-in with the right password leads to; each surface's presenter maps it. */
+export type SignInOutcome = SessionOutcome | SecondFactorOutcome;
 
 @Injectable()
 export class AuthService {
@@ -36,6 +49,8 @@ export class AuthService {
     private readonly transactions: Transactions,
     private readonly notices: SecurityNotices,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly challenges: MfaChallenges,
+    private readonly appPasswords: AppPasswords,
   ) {}
 
   register(registration: Registration): Promise<User> {
@@ -58,14 +73,31 @@ export class AuthService {
 
   /**
    * Password sign-in. Unknown accounts cost the same work as known ones, and every failure reads
-   * the same, so the answer does not tell whether an account exists.
+   * the same, so the answer does not tell whether an account exists. An account with a second
+   * factor gets a challenge (`secondFactor: 'challenge'`) or needs an app password (`'app-password'`);
+   * its right password then leaves the lockout count alone until the sign-in completes.
    */
-  async signIn({ identifier, password, ...options }: SignIn): Promise<SignInOutcome> {
+  signIn(input: SignIn & { secondFactor: 'app-password' }): Promise<SessionOutcome>;
+  signIn(input: SignIn): Promise<SignInOutcome>;
+  async signIn({ identifier, password, secondFactor = 'challenge', ...options }: SignIn): Promise<SignInOutcome> {
     const id = typeof identifier === 'string' ? classifyIdentifier(identifier, this.config.defaultPhoneRegion) : identifier;
     const user = id.value ? await this.users.findByIdentifier(id) : null;
-    if (!(await this.credentials.verifyPassword(user, password)) || !user) {
+    if (secondFactor === 'app-password') {
+      const appPassword = await this.appPasswords.match(user, password);
+      if (appPassword) return this.open(user!, { ...options, amr: ['app-password'], aal: 1, credentialId: appPassword.id });
+    }
+    if (!(await this.credentials.verifyPassword(user, password, { settle: false })) || !user) {
       throw new DomainError('InvalidCredentials', 'wrong login or password');
     }
+    if (user.status === 'blocked') throw new DomainError('AccountBlocked', 'this account is blocked');
+    const challenge = secondFactor === 'challenge' ? await this.challenges.startSignIn(user, { remember: options.remember }) : null;
+    if (challenge) return { kind: 'second-factor', ...challenge };
+    if (secondFactor === 'app-password' && (await this.credentials.hasSecondFactor(user.id))) throw appPasswordRequired();
+    await this.credentials.settleSignIn(user.id);
+    return this.open(user, { ...options, amr: ['pwd'], aal: 1 });
+  }
+
+  private async open(user: User, options: SessionOptions): Promise<SessionOutcome> {
     if (user.status === 'blocked') throw new DomainError('AccountBlocked', 'this account is blocked');
     return { kind: 'session', user, ...(await this.sessions.start(user, options)) };
   }

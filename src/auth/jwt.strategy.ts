@@ -4,7 +4,7 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import { DomainError } from '../common/domain-error';
 import { AuthContext, SessionsService } from './sessions.service';
 import { SigningKeysService } from './signing-keys.service';
-import { AccessClaims } from './token.service';
+import { AccessClaims, aalOf } from './token.service';
 
 /** `Authorization: Bearer <jwt>` or `Authorization: Token <jwt>` (SPEC §5). */
 const AUTHORIZATION = /^(?:Bearer|Token)\s+(\S+)\s*$/i;
@@ -46,6 +46,6 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       throw new DomainError('InvalidToken', 'the access token is not valid');
     }
     const authTime = typeof claims.auth_time === 'number' ? new Date(claims.auth_time * 1000) : new Date(0);
-    return this.sessions.authenticate(claims.sid, claims.sub, authTime);
+    return this.sessions.authenticate(claims.sid, claims.sub, authTime, aalOf(claims.acr));
   }
 }

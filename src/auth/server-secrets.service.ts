@@ -18,16 +18,19 @@ export class ServerSecretsService implements OnModuleInit {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async onModuleInit(): Promise<void> {
+    this.refreshSecret = await this.ensure(REFRESH_TOKEN_SECRET);
+  }
+
+  /** The secret called `name`: 256 random bits generated and stored on first use, the same for every instance. */
+  async ensure(name: string): Promise<Buffer> {
     // Concurrent first starts: the primary key lets exactly one insert win; everyone reads the winner.
-    await this.dataSource
-      .createQueryBuilder()
-      .insert()
-      .into(ServerSecret)
-      .values({ name: REFRESH_TOKEN_SECRET, secret: randomBytes(32) })
-      .orIgnore()
-      .execute();
-    const row = await this.dataSource.getRepository(ServerSecret).findOneByOrFail({ name: REFRESH_TOKEN_SECRET });
-    this.refreshSecret = row.secret;
+    await this.dataSource.createQueryBuilder().insert().into(ServerSecret).values({ name, secret: randomBytes(32) }).orIgnore().execute();
+    return (await this.dataSource.getRepository(ServerSecret).findOneByOrFail({ name })).secret;
+  }
+
+  /** The secret called `name` if one was ever generated, without generating it. */
+  async find(name: string): Promise<Buffer | null> {
+    return (await this.dataSource.getRepository(ServerSecret).findOneBy({ name }))?.secret ?? null;
   }
 
   refreshTokenSecret(): Buffer {

@@ -4,6 +4,7 @@ import { User } from '../users/user.entity';
 /** One sign-in. Its id is the access token's `sid`; revoking it rejects those tokens at once. */
 @Entity({ name: 'sessions' })
 @Index('IDX_sessions_user', ['userId'])
+@Index('IDX_sessions_credential', { synchronize: false })
 export class Session {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_sessions' })
   id: string;
@@ -45,4 +46,28 @@ export class Session {
 
   @Column({ name: 'revoked_reason', type: 'varchar', length: 64, nullable: true })
   revokedReason: string | null;
+
+  /** How the user proved who they are (RFC 8176 style): `pwd`, `otp`, `webauthn`, `recovery`, `app-password`. */
+  @Column({ type: 'varchar', length: 16, array: true, default: () => "'{pwd}'" })
+  amr: AuthMethod[];
+
+  /** Authenticator assurance level: 2 once a second factor (or a passkey alone) proved it. */
+  @Column({ type: 'smallint', default: 1 })
+  aal: AssuranceLevel;
+
+  /** When a second factor last stepped this session up; null: its proof is the sign-in (`createdAt`). */
+  @Column({ name: 'stepped_up_at', type: 'timestamptz', nullable: true })
+  steppedUpAt: Date | null;
+
+  /** The app password that opened this session: revoking it ends the session. */
+  @Column({ name: 'credential_id', type: 'uuid', nullable: true })
+  credentialId: string | null;
+}
+
+export type AuthMethod = 'pwd' | 'otp' | 'webauthn' | 'recovery' | 'app-password';
+export type AssuranceLevel = 1 | 2;
+
+/** When this session last proved who its user is: a step-up, else the sign-in (SPEC §9 rule 4). */
+export function authTimeOf(session: Pick<Session, 'createdAt' | 'steppedUpAt'>): Date {
+  return session.steppedUpAt ?? session.createdAt;
 }

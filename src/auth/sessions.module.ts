@@ -15,6 +15,6 @@ import { TokenService } from './token.service';
 @Module({
   imports: [JwtModule.register({}), TypeOrmModule.forFeature([Session, RefreshToken, SigningKey, ServerSecret])],
   providers: [SessionsService, SessionsRepository, SigningKeysService, ServerSecretsService, TokenService],
-  exports: [SessionsService, SigningKeysService, TokenService],
+  exports: [SessionsService, SigningKeysService, TokenService, ServerSecretsService],
 })
 export class SessionsModule {}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, IsNull, MoreThan, Not } from 'typeorm';
+import { DataSource, EntityManager, In, IsNull, MoreThan, Not } from 'typeorm';
+import { queryRows } from '../database/sql';
 import { Tx } from '../database/transactions';
 import { User } from '../users/user.entity';
 import { RefreshToken } from './refresh-token.entity';
@@ -76,6 +77,26 @@ export class SessionsRepository {
       .getRepository(Session)
       .update({ id: sessionId, userId, revokedAt: IsNull() }, { revokedAt: () => 'now()', revokedReason: reason });
     return (result.affected ?? 0) > 0;
+  }
+
+  /** Marks a live session as stepped up now with `method` (aal2); null when it is not live. */
+  async stepUp(userId: string, sessionId: string, method: string): Promise<Session | null> {
+    const rows = await queryRows<{ id: string }>(
+      this.dataSource,
+      `UPDATE sessions SET stepped_up_at = now(), aal = 2, amr = CASE WHEN $3 = ANY(amr) THEN amr ELSE amr || $3::varchar END
+        WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > now() RETURNING id`,
+      [sessionId, userId, method],
+    );
+    return rows.length ? this.dataSource.getRepository(Session).findOneBy({ id: sessionId }) : null;
+  }
+
+  /** Revokes the live sessions that these credentials (app passwords) opened. */
+  async revokeOpenedBy(userId: string, credentialIds: string[], reason: string, tx?: Tx): Promise<number> {
+    if (credentialIds.length === 0) return 0;
+    const result = await (tx ?? this.dataSource.manager)
+      .getRepository(Session)
+      .update({ userId, revokedAt: IsNull(), credentialId: In(credentialIds) }, { revokedAt: () => 'now()', revokedReason: reason });
+    return result.affected ?? 0;
   }
 
   async revokeAll(userId: string, reason: string, exceptSessionId?: string, tx?: Tx): Promise<number> {

@@ -183,7 +183,7 @@ describe('SessionsService', () => {
 
       expect(result.access.token).toBe('a');
       expect(tokens.signed).toEqual([
-        { subject: { userId: 'user-1', role: 'user', sessionId, authTime: repo.row(sessionId).createdAt }, ttlSeconds: 900, notAfter: repo.row(sessionId).expiresAt },
+        { subject: { userId: 'user-1', role: 'user', sessionId, authTime: repo.row(sessionId).createdAt, amr: ['pwd'], aal: 1 }, ttlSeconds: 900, notAfter: repo.row(sessionId).expiresAt },
       ]);
     });
 
@@ -221,7 +221,7 @@ describe('SessionsService', () => {
       expect(retry.refreshToken).toBe(rotated.refreshToken);
       expect(retry.session.refreshGeneration).toBe(1);
       expect(tokens.signed).toEqual([
-        { subject: { userId: 'user-1', role: 'user', sessionId, authTime: repo.row(sessionId).createdAt }, ttlSeconds: 900, notAfter: repo.row(sessionId).expiresAt },
+        { subject: { userId: 'user-1', role: 'user', sessionId, authTime: repo.row(sessionId).createdAt, amr: ['pwd'], aal: 1 }, ttlSeconds: 900, notAfter: repo.row(sessionId).expiresAt },
       ]);
       expect(repo.row(sessionId)).toMatchObject({ refreshGeneration: 1, rotatedAt: T0, revokedAt: null });
       expect(repo.tokens).toEqual(tokensBefore);
@@ -343,7 +343,7 @@ describe('SessionsService', () => {
       repo.findLiveSessionUser.mockResolvedValue(user);
 
       const signedInAt = new Date(T0.getTime() - 60_000);
-      await expect(service.authenticate('session-1', 'user-1', signedInAt)).resolves.toEqual({ user, sessionId: 'session-1', authTime: signedInAt });
+      await expect(service.authenticate('session-1', 'user-1', signedInAt)).resolves.toEqual({ user, sessionId: 'session-1', authTime: signedInAt, aal: 1 });
       expect(repo.findLiveSessionUser).toHaveBeenCalledWith('session-1', 'user-1');
     });
 

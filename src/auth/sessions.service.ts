@@ -4,7 +4,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DomainError } from '../common/domain-error';
 import { Tx } from '../database/transactions';
 import { User } from '../users/user.entity';
-import { Session } from './session.entity';
+import { AssuranceLevel, AuthMethod, authTimeOf, Session } from './session.entity';
 import { SessionsRepository } from './sessions.repository';
 import { IssuedAccessToken, TokenService } from './token.service';
 
@@ -26,14 +26,21 @@ export interface SessionOptions extends ClientInfo {
    * the others get ACCESS_TOKEN_TTL.
    */
   accessLivesAsLongAsSession?: boolean;
+  /** How the user proved who they are (default `pwd`), and the assurance level that gives (default 1). */
+  amr?: AuthMethod[];
+  aal?: AssuranceLevel;
+  /** The app password that opens the session: revoking it ends the session. */
+  credentialId?: string | null;
 }
 
 /** The authenticated caller that the guard puts on the request. */
 export interface AuthContext {
   user: User;
   sessionId: string;
-  /** When this session signed in (not refreshed): the freshness of the proof (SPEC §9 rule 4). */
+  /** When this session signed in or stepped up (not refreshed): the freshness of the proof (SPEC §9 rule 4). */
   authTime: Date;
+  /** The assurance level of that proof: 2 with a second factor (the token's `acr`, `aal2`). */
+  aal: AssuranceLevel;
 }
 
 /** Sessions and refresh-token rotation with reuse detection (SPEC §5). */
@@ -58,6 +65,9 @@ export class SessionsService {
         ip: options.ip?.slice(0, 64) ?? null,
         lastUsedAt: now,
         expiresAt: this.expiryFrom(now, !!options.remember),
+        amr: options.amr ?? ['pwd'],
+        aal: options.aal ?? 1,
+        credentialId: options.credentialId ?? null,
       },
       this.tokens.hashRefreshToken(refreshToken),
     );
@@ -115,11 +125,26 @@ export class SessionsService {
   }
 
   /** The hot path: one indexed read that proves the session is live and loads its user. */
-  async authenticate(sessionId: string, userId: string, authTime = new Date(0)): Promise<AuthContext> {
+  async authenticate(sessionId: string, userId: string, authTime = new Date(0), aal: AssuranceLevel = 1): Promise<AuthContext> {
     const user = await this.sessions.findLiveSessionUser(sessionId, userId);
     if (!user) throw new DomainError('SessionRevoked', 'the session has ended; sign in again');
     if (user.status === 'blocked') throw new DomainError('AccountBlocked', 'this account is blocked');
-    return { user, sessionId, authTime };
+    return { user, sessionId, authTime, aal };
+  }
+
+  /**
+   * A second factor was just proved on this live session (step-up): it is aal2 as of now, and a new
+   * access token says so (later refreshes carry the same `auth_time` and `acr`).
+   */
+  async stepUp(user: User, sessionId: string, method: AuthMethod): Promise<{ session: Session; access: IssuedAccessToken }> {
+    const session = await this.sessions.stepUp(user.id, sessionId, method);
+    if (!session) throw new DomainError('SessionRevoked', 'the session has ended; sign in again');
+    return { session, access: this.accessFor(user, session, this.config.accessTokenTtl) };
+  }
+
+  /** Ends the sessions that these app passwords opened (the password was revoked). */
+  revokeOpenedBy(userId: string, credentialIds: string[], reason: string, tx?: Tx): Promise<number> {
+    return this.sessions.revokeOpenedBy(userId, credentialIds, reason, tx);
   }
 
   list(userId: string): Promise<Session[]> {
@@ -138,7 +163,11 @@ export class SessionsService {
   }
 
   private accessFor(user: User, session: Session, ttlSeconds: number): IssuedAccessToken {
-    return this.tokens.signAccessToken({ userId: user.id, role: user.role, sessionId: session.id, authTime: session.createdAt }, ttlSeconds, session.expiresAt);
+    return this.tokens.signAccessToken(
+      { userId: user.id, role: user.role, sessionId: session.id, authTime: authTimeOf(session), amr: session.amr, aal: session.aal },
+      ttlSeconds,
+      session.expiresAt,
+    );
   }
 
   private lifetime(remember: boolean): number {

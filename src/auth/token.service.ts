@@ -14,6 +14,10 @@ export interface AccessClaims {
   iat: number;
   /** When the user signed in to this session (OIDC's `auth_time`, seconds): how fresh the proof is (SPEC §9 rule 4). */
   auth_time?: number;
+  /** How the user proved who they are (RFC 8176 style): `pwd`, `otp`, `webauthn`, `recovery`, `app-password`. */
+  amr?: string[];
+  /** The authenticator assurance level of that proof: `aal1` or `aal2` (a second factor, or a passkey alone). */
+  acr?: string;
 }
 
 /** Who an access token is for. */
@@ -21,9 +25,16 @@ export interface AccessSubject {
   userId: string;
   role: UserRole;
   sessionId: string;
-  /** The session's sign-in time. */
+  /** The session's sign-in (or step-up) time. */
   authTime: Date;
+  amr?: string[];
+  /** 1 or 2; absent: 1. */
+  aal?: 1 | 2;
 }
+
+/** The `acr` claim of an assurance level, and back (a token without one is aal1). */
+export const acrOf = (aal: 1 | 2): string => `aal${aal}`;
+export const aalOf = (acr: unknown): 1 | 2 => (acr === 'aal2' ? 2 : 1);
 
 export interface IssuedAccessToken {
   token: string;
@@ -50,7 +61,16 @@ export class TokenService {
     const exp = Math.max(now + 1, Math.min(now + ttlSeconds, limit));
     const key = this.keys.signingKey();
     const token = this.jwt.sign(
-      { sub: subject.userId, sid: subject.sessionId, role: subject.role, iat: now, exp, auth_time: Math.floor(subject.authTime.getTime() / 1000) },
+      {
+        sub: subject.userId,
+        sid: subject.sessionId,
+        role: subject.role,
+        iat: now,
+        exp,
+        auth_time: Math.floor(subject.authTime.getTime() / 1000),
+        amr: subject.amr ?? ['pwd'],
+        acr: acrOf(subject.aal ?? 1),
+      },
       { privateKey: key.privateKey as never, algorithm: key.algorithm, keyid: key.kid },
     );
     return { token, expiresIn: exp - now, expiresAt: new Date(exp * 1000) };

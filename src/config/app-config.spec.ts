@@ -287,3 +287,39 @@ describe('loadConfig: limits (SPEC §9 rule 5)', () => {
     expect(error.message).toContain(variable);
   });
 });
+
+describe('loadConfig: second factors (issue 12)', () => {
+  it('defaults: no MFA_ENCRYPTION_KEY (a key is generated and kept in the database), the relying party from PUBLIC_URL', () => {
+    expect(loadConfig({}).mfa).toEqual({ encryptionKey: undefined, issuer: 'Identity service', rpId: 'localhost', origins: ['http://localhost:3000'] });
+    expect(loadConfig({ PUBLIC_URL: 'https://id.example.com/base/' }).mfa).toMatchObject({ rpId: 'id.example.com', origins: ['https://id.example.com'] });
+  });
+
+  it('MFA_ENCRYPTION_KEY: 64 hex digits or base64 of 32 bytes', () => {
+    const key = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
+    expect(loadConfig({ MFA_ENCRYPTION_KEY: key.toString('hex') }).mfa.encryptionKey).toEqual(key);
+    expect(loadConfig({ MFA_ENCRYPTION_KEY: key.toString('base64') }).mfa.encryptionKey).toEqual(key);
+    expect(loadConfig({ MFA_ENCRYPTION_KEY: key.toString('base64url') }).mfa.encryptionKey).toEqual(key);
+  });
+
+  it('WEBAUTHN_RP_ID and WEBAUTHN_ORIGINS: a domain and the origins on it or its subdomains', () => {
+    expect(loadConfig({ WEBAUTHN_RP_ID: 'Example.com', WEBAUTHN_ORIGINS: 'https://example.com, https://login.example.com:8443/' }).mfa).toMatchObject({
+      rpId: 'example.com',
+      origins: ['https://example.com', 'https://login.example.com:8443'],
+    });
+  });
+
+  it.each([
+    ['MFA_ENCRYPTION_KEY', { MFA_ENCRYPTION_KEY: 'too short' }],
+    ['MFA_ENCRYPTION_KEY', { MFA_ENCRYPTION_KEY: Buffer.alloc(16, 7).toString('hex') }],
+    ['MFA_ENCRYPTION_KEY', { MFA_ENCRYPTION_KEY: '0'.repeat(64) }],
+    ['MFA_ISSUER', { MFA_ISSUER: 'Acme: login' }],
+    ['WEBAUTHN_RP_ID', { WEBAUTHN_RP_ID: 'https://example.com' }],
+    ['WEBAUTHN_RP_ID', { WEBAUTHN_RP_ID: 'example.com:443' }],
+    ['WEBAUTHN_ORIGINS', { WEBAUTHN_ORIGINS: 'example.com' }],
+    ['WEBAUTHN_ORIGINS', { WEBAUTHN_ORIGINS: 'https://example.com/login' }],
+    ['WEBAUTHN_ORIGINS', { PUBLIC_URL: 'https://id.example.com', WEBAUTHN_ORIGINS: 'https://evil.test' }],
+    ['WEBAUTHN_ORIGINS', { WEBAUTHN_RP_ID: 'example.com', WEBAUTHN_ORIGINS: 'https://notexample.com' }],
+  ])('%s is refused: %p', (variable, env) => {
+    expect(configError(env).variable).toBe(variable);
+  });
+});

@@ -34,6 +34,19 @@ export interface AppConfig {
   limits: LimitsConfig;
   verification: VerificationConfig;
   outbox: OutboxConfig;
+  mfa: MfaConfig;
+}
+
+/** Second factors (TOTP, passkeys) and the key their secrets are sealed with. */
+export interface MfaConfig {
+  /** MFA_ENCRYPTION_KEY: 32 bytes for AES-256-GCM; unset → a key generated once and kept in the database. */
+  encryptionKey?: Buffer;
+  /** The name authenticator apps and passkey prompts show (TOTP issuer, WebAuthn relying-party name). */
+  issuer: string;
+  /** WebAuthn relying-party id: a registrable domain (PUBLIC_URL's host by default). */
+  rpId: string;
+  /** Origins whose passkey ceremonies are accepted (PUBLIC_URL's origin by default). */
+  origins: string[];
 }
 
 /** The connection pool of one instance. */
@@ -150,6 +163,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     }
   }
 
+  const publicUrl = (url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/+$/, '');
+
   const rateLimitAllowlist = (read('RATE_LIMIT_ALLOWLIST') ?? '')
     .split(',')
     .map((entry) => entry.trim())
@@ -174,7 +189,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     smtpUrl: url('SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: read('MAIL_FROM') ?? 'no-reply@localhost',
     smsWebhookUrl: url('SMS_WEBHOOK_URL', ['http:', 'https:']),
-    publicUrl: (url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    publicUrl,
     jwtPrivateKey,
     accessTokenTtl: int('ACCESS_TOKEN_TTL', 900, 1),
     refreshTokenTtl: int('REFRESH_TOKEN_TTL', 86400, 1),
@@ -207,7 +222,49 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxAttempts: int('OUTBOX_MAX_ATTEMPTS', 10, 1, 100),
       retryBaseMs: int('OUTBOX_RETRY_BASE_MS', 2000, 10, 3_600_000),
     },
+    mfa: loadMfaConfig(read, publicUrl),
   };
+}
+
+/**
+ * MFA_ENCRYPTION_KEY (32 bytes: 64 hex digits or base64), MFA_ISSUER, and the WebAuthn relying
+ * party: WEBAUTHN_RP_ID (a domain) and WEBAUTHN_ORIGINS (comma-separated origins, each on that
+ * domain or a subdomain of it, as WebAuthn requires), both from PUBLIC_URL by default.
+ */
+function loadMfaConfig(read: (name: string) => string | undefined, publicUrl: string): MfaConfig {
+  const rawKey = read('MFA_ENCRYPTION_KEY');
+  let encryptionKey: Buffer | undefined;
+  if (rawKey !== undefined) {
+    encryptionKey = /^[0-9a-fA-F]{64}$/.test(rawKey) ? Buffer.from(rawKey, 'hex') : /^[A-Za-z0-9+/_-]{43}=?$/.test(rawKey) ? Buffer.from(rawKey, 'base64') : undefined;
+    if (encryptionKey?.length !== 32) throw new ConfigError('MFA_ENCRYPTION_KEY', 'must be 32 bytes: 64 hex digits or base64 (e.g. `openssl rand -base64 32`)');
+    if (encryptionKey.every((byte) => byte === encryptionKey![0])) throw new ConfigError('MFA_ENCRYPTION_KEY', 'must be random, not a repeated byte');
+  }
+  const issuer = read('MFA_ISSUER') ?? 'Identity service';
+  if (issuer.length > 64 || issuer.includes(':')) throw new ConfigError('MFA_ISSUER', 'must be at most 64 characters and contain no ":"');
+
+  const explicitRpId = read('WEBAUTHN_RP_ID')?.toLowerCase();
+  const rpId = explicitRpId ?? new URL(publicUrl).hostname.toLowerCase();
+  if (explicitRpId !== undefined && !/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(rpId)) {
+    throw new ConfigError('WEBAUTHN_RP_ID', `must be a domain name without scheme or port, e.g. example.com (got "${rpId}")`);
+  }
+  const origins = (read('WEBAUTHN_ORIGINS') ?? new URL(publicUrl).origin).split(',').map((entry) => entry.trim()).filter(Boolean).map((entry) => {
+    let origin: URL;
+    try {
+      origin = new URL(entry);
+    } catch {
+      throw new ConfigError('WEBAUTHN_ORIGINS', `has an entry that is not an origin: "${entry}"`);
+    }
+    if (!['http:', 'https:'].includes(origin.protocol) || origin.pathname !== '/' || origin.search || origin.hash || origin.username) {
+      throw new ConfigError('WEBAUTHN_ORIGINS', `has an entry that is not an origin (scheme://host[:port], no path): "${entry}"`);
+    }
+    const host = origin.hostname.toLowerCase();
+    if (host !== rpId && !host.endsWith(`.${rpId}`)) {
+      throw new ConfigError('WEBAUTHN_ORIGINS', `has an origin outside WEBAUTHN_RP_ID ${rpId}: "${entry}"`);
+    }
+    return origin.origin;
+  });
+  if (origins.length === 0) throw new ConfigError('WEBAUTHN_ORIGINS', 'must list at least one origin');
+  return { encryptionKey, issuer, rpId, origins };
 }
 
 /** Fastify's `trustProxy` syntax: true/false, a hop count, or a comma-separated list of IPs/CIDRs. */

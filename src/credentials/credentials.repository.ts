@@ -40,8 +40,8 @@ export class CredentialsRepository {
    * per `policy`. For an unknown account (`NO_ACCOUNT`) the same statement matches no row, so the
    * answer takes the same time.
    */
-  async recordFailure(userId: string, policy: LockoutPolicy): Promise<void> {
-    await this.transactions.run(async (tx) => {
+  async recordFailure(userId: string, policy: LockoutPolicy, within?: Tx): Promise<void> {
+    const record = async (tx: Tx) => {
       // Not waiting for the WAL flush: a write must not make a known account's answer slower than
       // an unknown one's, whose statement writes nothing (a crash may at worst forget a failure).
       await tx.query('SET LOCAL synchronous_commit = off');
@@ -53,7 +53,9 @@ export class CredentialsRepository {
          WHERE user_id = $1 AND type = 'password'`,
         [userId, policy.threshold, policy.baseSeconds, policy.maxSeconds],
       );
-    });
+    };
+    // Inside the caller's transaction when it has one (a second-factor try counted with its challenge).
+    await (within ? record(within) : this.transactions.run(record));
   }
 
   async recordSuccess(credential: Credential): Promise<void> {
@@ -61,6 +63,11 @@ export class CredentialsRepository {
       `UPDATE credentials SET failed_count = 0, locked_until = NULL, last_used_at = now() WHERE id = $1`,
       [credential.id],
     );
+  }
+
+  /** A sign-in completed (its second step too, when the account has one): the failures start over. */
+  async recordSignInSuccess(userId: string, tx: Tx = this.transactions.none): Promise<void> {
+    await tx.query(`UPDATE credentials SET failed_count = 0, locked_until = NULL, last_used_at = now() WHERE user_id = $1 AND type = 'password'`, [userId]);
   }
 
   /** Lifts the lockout (a reset proved control of the account). */

@@ -8,6 +8,7 @@ import { VerificationService } from '../verification/verification.service';
 import { Credential } from './credential.entity';
 import { CredentialsRepository, LockoutPolicy, NO_ACCOUNT } from './credentials.repository';
 import { CredentialsService, LOCKOUT } from './credentials.service';
+import { FactorsRepository } from './factors.repository';
 import { PasswordHasher } from './password-hasher.service';
 import { PasswordPolicy } from './password-policy.service';
 import { SecurityNotices } from './security-notices.service';
@@ -122,6 +123,7 @@ describe('CredentialsService', () => {
   let sessions: { revokeOthers: jest.Mock };
   let verification: { voidAll: jest.Mock };
   let notices: { announce: jest.Mock; deliverSoon: jest.Mock };
+  let factors: { hasSecondFactor: jest.Mock; deleteAll: jest.Mock };
   let service: CredentialsService;
 
   beforeEach(() => {
@@ -149,6 +151,7 @@ describe('CredentialsService', () => {
     sessions = { revokeOthers: jest.fn().mockResolvedValue(0) };
     verification = { voidAll: jest.fn().mockResolvedValue(undefined) };
     notices = { announce: jest.fn().mockResolvedValue(null), deliverSoon: jest.fn(() => void deliveredWhileOpen.push(open)) };
+    factors = { hasSecondFactor: jest.fn().mockResolvedValue(false), deleteAll: jest.fn().mockResolvedValue([]) };
     service = new CredentialsService(
       credentials as unknown as CredentialsRepository,
       hasher as unknown as PasswordHasher,
@@ -159,6 +162,7 @@ describe('CredentialsService', () => {
       verification as unknown as VerificationService,
       notices as unknown as SecurityNotices,
       { reauthMaxAge: 300 } as AppConfig,
+      factors as unknown as FactorsRepository,
     );
   });
 
@@ -324,7 +328,7 @@ describe('CredentialsService', () => {
 
   describe('requireFreshProof (SPEC §9 rule 4, REAUTH_MAX_AGE 300 s)', () => {
     beforeEach(() => credentials.seed('user-1', PASSWORD));
-    const ago = (seconds: number) => new Date(Date.now() - seconds * 1000);
+    const ago = (seconds: number, aal: 1 | 2 = 1) => ({ authTime: new Date(Date.now() - seconds * 1000), aal });
 
     it('a sign-in within REAUTH_MAX_AGE is proof enough', async () => {
       await expect(service.requireFreshProof(makeUser(), ago(10), undefined)).resolves.toBeUndefined();
@@ -344,6 +348,41 @@ describe('CredentialsService', () => {
       expect((await caught(service.requireFreshProof(makeUser(), ago(10), 'wrong password'))).kind).toBe('WrongPassword');
       expect((await caught(service.requireFreshProof(makeUser(), ago(3600), 'wrong password'))).kind).toBe('WrongPassword');
       expect(row().failedCount).toBe(2);
+    });
+
+    describe('an account with a second factor (step-up: aal2 within REAUTH_MAX_AGE)', () => {
+      beforeEach(() => factors.hasSecondFactor.mockResolvedValue(true));
+
+      it('aal2 within REAUTH_MAX_AGE is proof enough', async () => {
+        await expect(service.requireFreshProof(makeUser(), ago(300, 2), undefined)).resolves.toBeUndefined();
+        expect(factors.hasSecondFactor).toHaveBeenCalledWith('user-1');
+      });
+
+      it('a fresh sign-in with the password alone (aal1) is StepUpRequired', async () => {
+        expect((await caught(service.requireFreshProof(makeUser(), ago(10, 1), undefined))).kind).toBe('StepUpRequired');
+      });
+
+      it('the right current password does not replace the second factor', async () => {
+        expect((await caught(service.requireFreshProof(makeUser(), ago(10, 1), PASSWORD))).kind).toBe('StepUpRequired');
+      });
+
+      it('aal2 that is older than REAUTH_MAX_AGE is StepUpRequired', async () => {
+        expect((await caught(service.requireFreshProof(makeUser(), ago(301, 2), PASSWORD))).kind).toBe('StepUpRequired');
+      });
+
+      it('a wrong current password is still WrongPassword, and counts', async () => {
+        expect((await caught(service.requireFreshProof(makeUser(), ago(10, 2), 'wrong password'))).kind).toBe('WrongPassword');
+        expect(row().failedCount).toBe(1);
+      });
+    });
+  });
+
+  describe('verifyPassword without settling (a sign-in that still needs its second step)', () => {
+    it('leaves the failure count alone on the right password', async () => {
+      credentials.seed('user-1', PASSWORD, { failedCount: 7 });
+      await expect(service.verifyPassword(makeUser(), PASSWORD, { settle: false })).resolves.toBe(true);
+      expect(credentials.recordSuccess).not.toHaveBeenCalled();
+      expect(row().failedCount).toBe(7);
     });
   });
 
@@ -422,6 +461,14 @@ describe('CredentialsService', () => {
       await service.setPassword(alice, NEW_PASSWORD, { reason: 'reset', keepSessionId: 'session-1' });
 
       expect(sessions.revokeOthers).toHaveBeenCalledWith('user-1', undefined, 'password_reset', tx);
+    });
+
+    it("'reset' deletes the app passwords in the same transaction; a change keeps them", async () => {
+      await service.setPassword(alice, NEW_PASSWORD, { reason: 'changed' });
+      expect(factors.deleteAll).not.toHaveBeenCalled();
+
+      await service.setPassword(alice, NEW_PASSWORD, { reason: 'reset' });
+      expect(factors.deleteAll).toHaveBeenCalledWith(tx, 'user-1', ['app-password']);
     });
 
     describe('a reset proves only the contact it reached (SPEC §9 rule 2)', () => {

@@ -9,6 +9,7 @@ import { User } from '../users/user.entity';
 import { Registration, UsersService } from '../users/users.service';
 import { VerificationService } from '../verification/verification.service';
 import { CredentialsRepository, LockoutPolicy, NO_ACCOUNT } from './credentials.repository';
+import { FactorsRepository } from './factors.repository';
 import { PasswordHasher } from './password-hasher.service';
 import { PasswordPolicy } from './password-policy.service';
 import { SecurityNotices } from './security-notices.service';
@@ -20,6 +21,12 @@ export const LOCKOUT: LockoutPolicy = { threshold: 10, baseSeconds: 60, maxSecon
 export interface ProvenContact {
   kind: 'email' | 'phone';
   address: string;
+}
+
+/** How fresh a session's proof is: when it last proved who its user is, and at which assurance level (1 or 2). */
+export interface ProofOfSession {
+  authTime: Date;
+  aal: 1 | 2;
 }
 
 export interface PasswordChange {
@@ -52,6 +59,7 @@ export class CredentialsService {
     private readonly verification: VerificationService,
     private readonly notices: SecurityNotices,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly factors: FactorsRepository,
   ) {}
 
   /** A new account and its password, in one transaction. */
@@ -70,21 +78,48 @@ export class CredentialsService {
    * Whether `password` is the password of `user`. An unknown account (null) runs the same work
    * against a decoy hash and a statement that matches no row, so it answers in the same time.
    * During a lockout it throws AccountLocked, even for the right password; a wrong one counts.
+   * `settle: false` leaves the failure count alone on success: a sign-in that still needs its second
+   * step is not a success yet (else a known password would reset the lockout before each round of
+   * guessed codes); `settleSignIn` ends it.
    */
-  async verifyPassword(user: User | null, password: string): Promise<boolean> {
+  async verifyPassword(user: User | null, password: string, { settle = true }: { settle?: boolean } = {}): Promise<boolean> {
     const credential = await this.credentials.findPassword(user?.id ?? NO_ACCOUNT);
-    const lockedFor = credential?.lockedUntil ? Math.ceil((credential.lockedUntil.getTime() - Date.now()) / 1000) : 0;
-    if (lockedFor > 0) {
-      throw new DomainError('AccountLocked', 'too many failed sign-ins; try again later', { retryAfterSeconds: lockedFor });
-    }
+    this.refuseWhileLocked(credential?.lockedUntil ?? null);
     const valid = await this.hasher.verify(credential?.secret, password);
     if (!valid || !credential) {
       await this.credentials.recordFailure(credential?.userId ?? NO_ACCOUNT, LOCKOUT);
       return false;
     }
-    await this.credentials.recordSuccess(credential);
+    if (settle) await this.credentials.recordSuccess(credential);
     if (this.hasher.needsRehash(credential.secret!)) await this.credentials.rehash(credential.userId, await this.hasher.hash(password));
     return true;
+  }
+
+  /** AccountLocked while the account is locked (SPEC §6), whatever secret comes with the attempt; inside `tx` when given. */
+  async assertNotLocked(userId: string, tx?: Tx): Promise<void> {
+    this.refuseWhileLocked((await this.credentials.findPassword(userId, tx))?.lockedUntil ?? null);
+  }
+
+  /** A failed sign-in that was not a wrong password (a wrong second-factor code): it counts toward the same lockout. */
+  recordSignInFailure(userId: string, tx?: Tx): Promise<void> {
+    return this.credentials.recordFailure(userId, LOCKOUT, tx);
+  }
+
+  /** The sign-in is complete (password and, when the account has one, its second step): the failures start over. */
+  settleSignIn(userId: string, tx?: Tx): Promise<void> {
+    return this.credentials.recordSignInSuccess(userId, tx);
+  }
+
+  /** Whether the account has a second factor (TOTP or passkey). */
+  hasSecondFactor(userId: string): Promise<boolean> {
+    return this.factors.hasSecondFactor(userId);
+  }
+
+  private refuseWhileLocked(lockedUntil: Date | null): void {
+    const lockedFor = lockedUntil ? Math.ceil((lockedUntil.getTime() - Date.now()) / 1000) : 0;
+    if (lockedFor > 0) {
+      throw new DomainError('AccountLocked', 'too many failed sign-ins; try again later', { retryAfterSeconds: lockedFor });
+    }
   }
 
   /** The current password of a change: a wrong one is WrongPassword and counts toward the lockout. */
@@ -94,12 +129,29 @@ export class CredentialsService {
 
   /**
    * SPEC §9 rule 4: a sensitive /v1 change needs the current password in the request, or a
-   * sign-in to this session within REAUTH_MAX_AGE.
+   * sign-in to this session within REAUTH_MAX_AGE. An account with a second factor needs more:
+   * aal2 within REAUTH_MAX_AGE (a sign-in with its second step, or a step-up, that recent); the
+   * password alone is not enough (StepUpRequired), though a wrong one is still WrongPassword.
    */
-  async requireFreshProof(user: User, authTime: Date, currentPassword: string | undefined): Promise<void> {
-    if (currentPassword !== undefined) return this.requirePassword(user, currentPassword);
-    if (Date.now() - authTime.getTime() <= this.config.reauthMaxAge * 1000) return;
+  async requireFreshProof(user: User, session: ProofOfSession, currentPassword: string | undefined): Promise<void> {
+    if (currentPassword !== undefined) await this.requirePassword(user, currentPassword);
+    if (await this.requireStepUp(user, session)) return;
+    if (currentPassword !== undefined || this.isFresh(session)) return;
     throw new DomainError('ReauthenticationRequired', 'this change needs your current password (currentPassword) or a sign-in within the last few minutes');
+  }
+
+  /**
+   * The second-factor half of rule 4: an account with a second factor needs aal2 within
+   * REAUTH_MAX_AGE (else StepUpRequired). Answers whether the account has one (false: nothing asked).
+   */
+  async requireStepUp(user: User, session: ProofOfSession): Promise<boolean> {
+    if (!(await this.factors.hasSecondFactor(user.id))) return false;
+    if (session.aal >= 2 && this.isFresh(session)) return true;
+    throw new DomainError('StepUpRequired', 'this change needs a second factor within the last few minutes: step up with POST /v1/me/step-up');
+  }
+
+  private isFresh(session: ProofOfSession): boolean {
+    return Date.now() - session.authTime.getTime() <= this.config.reauthMaxAge * 1000;
   }
 
   /** Sets a new password with every effect of SPEC §9 rules 1–3, in one transaction. */
@@ -124,6 +176,8 @@ export class CredentialsService {
     const reset = change.reason === 'reset';
     if (change.provenContact) ({ current, detached } = await this.proveContact(tx, user, change.provenContact, reset));
     await this.verification.voidAll(tx, user.id);
+    // A reset is a recovery from a possible takeover: app passwords made meanwhile go too (second factors stay).
+    if (reset) await this.factors.deleteAll(tx, user.id, ['app-password']);
     await this.sessions.revokeOthers(user.id, reset ? undefined : change.keepSessionId, reset ? 'password_reset' : 'password_changed', tx);
     // What the account had proved before, plus what this change's code or link just proved.
     await this.notices.announce(tx, current, reset ? 'password-reset-done' : 'password-changed', {

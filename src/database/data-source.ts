@@ -7,12 +7,13 @@ import { Session } from '../auth/session.entity';
 import { SigningKey } from '../auth/signing-key.entity';
 import { Credential } from '../credentials/credential.entity';
 import { RateLimitCounter } from '../limits/rate-limit.entity';
+import { MfaChallenge } from '../mfa/mfa-challenge.entity';
 import { OutboxMessage } from '../notifications/outbox-message.entity';
 import { User } from '../users/user.entity';
 import { SendCooldown } from '../verification/send-cooldown.entity';
 import { VerificationSecret } from '../verification/verification-secret.entity';
 
-export const ENTITIES = [User, Credential, Session, RefreshToken, SigningKey, ServerSecret, VerificationSecret, SendCooldown, OutboxMessage, RateLimitCounter];
+export const ENTITIES = [User, Credential, Session, RefreshToken, SigningKey, ServerSecret, VerificationSecret, SendCooldown, OutboxMessage, RateLimitCounter, MfaChallenge];
 
 /** One definition of the connection, used by the app, the tests and the TypeORM CLI (ormconfig.ts). */
 export function dataSourceOptions(databaseUrl: string, pool: DatabasePoolConfig = DEFAULT_POOL): DataSourceOptions {

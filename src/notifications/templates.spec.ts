@@ -76,7 +76,19 @@ describe('renderTemplate', () => {
     });
 
     it('security notices have a short SMS form without a code (SPEC §9 rule 3: e-mail, else SMS)', () => {
-      for (const notice of ['password-changed', 'password-reset-done', 'email-changed', 'phone-changed'] as const) {
+      for (const notice of [
+        'password-changed',
+        'password-reset-done',
+        'email-changed',
+        'phone-changed',
+        'second-factor-added',
+        'second-factor-removed',
+        'recovery-code-used',
+        'recovery-codes-renewed',
+        'second-factors-reset',
+      ] as const) {
+        // Coalescing keys a notice as `notice:<name>` in send_cooldowns.purpose, a varchar(32).
+        expect(`notice:${notice}`.length).toBeLessThanOrEqual(32);
         for (const locale of ['en', 'ru'] as const) {
           const sms = renderTemplate(notice, locale, 'sms');
           expect(sms.text.length).toBeGreaterThan(20);
@@ -93,6 +105,21 @@ describe('renderTemplate', () => {
       expect(message.text).toContain(link);
       expect(message.text).toContain('valid for 168 hours');
       expect(message.html).toContain(`href="${link}"`);
+    });
+
+    it('second-factor notices name the factor (a passkey by its name, escaped in HTML) and say when it was the last', () => {
+      const added = renderTemplate('second-factor-added', 'en', 'email', { factor: { kind: 'webauthn', name: 'Work <laptop>' } });
+      expect(added.text).toContain('Added: the passkey "Work <laptop>".');
+      expect(added.html).toContain('Work &lt;laptop&gt;');
+      expect(added.html).not.toContain('<laptop>');
+      expect(renderTemplate('second-factor-added', 'ru', 'email', { factor: { kind: 'totp' } }).text).toContain('приложение-аутентификатор');
+      expect(renderTemplate('second-factor-removed', 'en', 'email', { factor: { kind: 'totp' }, lastFactor: true }).text).toContain('no longer asks for a second factor');
+      expect(renderTemplate('second-factor-removed', 'en', 'email', { factor: { kind: 'totp' } }).text).not.toContain('no longer asks');
+    });
+
+    it('the recovery-code notice says how many codes are left', () => {
+      expect(renderTemplate('recovery-code-used', 'en', 'email', { remaining: 9 }).text).toContain('Recovery codes left: 9.');
+      expect(renderTemplate('recovery-code-used', 'ru', 'email', { remaining: 0 }).text).toContain('Осталось резервных кодов: 0.');
     });
 
     it('the reset notice names the contacts it detached', () => {

@@ -11,7 +11,22 @@ export type TemplateName =
   | SecurityNoticeName;
 
 /** SPEC §9 rule 3: the notices sent to the owner's previous verified address. */
-export type SecurityNoticeName = 'password-changed' | 'password-reset-done' | 'email-changed' | 'phone-changed';
+export type SecurityNoticeName =
+  | 'password-changed'
+  | 'password-reset-done'
+  | 'email-changed'
+  | 'phone-changed'
+  | 'second-factor-added'
+  | 'second-factor-removed'
+  | 'recovery-code-used'
+  | 'recovery-codes-renewed'
+  | 'second-factors-reset';
+
+/** A second factor as a notice names it: an authenticator app, or a passkey by its name. */
+export interface NoticeFactor {
+  kind: 'totp' | 'webauthn';
+  name?: string | null;
+}
 
 export interface TemplateParams {
   code?: string;
@@ -22,6 +37,12 @@ export interface TemplateParams {
   linkMinutes?: number;
   /** Contacts a reset removed from the account because they were never verified (SPEC §9 rule 2). */
   detached?: string[];
+  /** The second factor a notice is about. */
+  factor?: NoticeFactor;
+  /** The removed factor was the last one: sign-in asks for no second step any more. */
+  lastFactor?: boolean;
+  /** Recovery codes left after one was used. */
+  remaining?: number;
 }
 
 export interface RenderedMessage {
@@ -43,7 +64,15 @@ interface Copy {
   notice?: true;
   /** After the intro: the contacts a reset detached. */
   detachedLine?: (contacts: string) => string;
+  /** After the intro: what a notice is about (a factor, the codes left…), when its params say. */
+  detailLine?: (params: TemplateParams) => string | null;
 }
+
+/** How a notice names a second factor. */
+const factorName = {
+  en: (factor?: NoticeFactor) => (factor?.kind === 'webauthn' ? (factor.name ? `the passkey "${factor.name}"` : 'a passkey') : 'an authenticator app'),
+  ru: (factor?: NoticeFactor) => (factor?.kind === 'webauthn' ? (factor.name ? `ключ доступа «${factor.name}»` : 'ключ доступа') : 'приложение-аутентификатор'),
+};
 
 const duration = {
   en: (minutes: number) => (minutes % 60 === 0 && minutes >= 60 ? plural(minutes / 60, 'hour', 'hours') : plural(minutes, 'minute', 'minutes')),
@@ -137,6 +166,46 @@ const COPY: Record<Locale, Record<TemplateName, Copy>> = {
       notice: true,
       sms: () => 'The phone number of your account was changed. If this was not you, reset your password at once.',
     },
+    'second-factor-added': {
+      subject: 'A second factor was added to your account',
+      intro: 'A second sign-in factor was just added to your account.',
+      detailLine: (params) => `Added: ${factorName.en(params.factor)}.`,
+      outro: 'If this was not you, reset your password at once: someone else can sign in to your account.',
+      notice: true,
+      sms: () => 'A second sign-in factor was added to your account. If this was not you, reset your password at once.',
+    },
+    'second-factor-removed': {
+      subject: 'A second factor was removed from your account',
+      intro: 'A second sign-in factor was just removed from your account.',
+      detailLine: (params) =>
+        `Removed: ${factorName.en(params.factor)}.` + (params.lastFactor ? ' Sign-in no longer asks for a second factor, and the app passwords of the account were revoked.' : ''),
+      outro: SECURITY.en,
+      notice: true,
+      sms: () => 'A second sign-in factor was removed from your account. If this was not you, reset your password at once.',
+    },
+    'recovery-code-used': {
+      subject: 'A recovery code was used to sign in',
+      intro: 'One of your recovery codes was just used to sign in to your account. Each code works once.',
+      detailLine: (params) => (params.remaining === undefined ? null : `Recovery codes left: ${params.remaining}.`),
+      outro: 'If this was not you, reset your password at once and create new recovery codes.',
+      notice: true,
+      sms: () => 'A recovery code was used to sign in to your account. If this was not you, reset your password at once.',
+    },
+    'recovery-codes-renewed': {
+      subject: 'New recovery codes were created',
+      intro: 'New recovery codes were just created for your account; the previous ones no longer work.',
+      outro: SECURITY.en,
+      notice: true,
+      sms: () => 'New recovery codes were created for your account. If this was not you, reset your password at once.',
+    },
+    'second-factors-reset': {
+      subject: 'The second factors of your account were removed',
+      intro:
+        'An administrator removed every second factor, recovery code and app password of your account, and signed out every session. You can sign in with your password and set up a second factor again.',
+      outro: 'If you did not ask for this, contact support.',
+      notice: true,
+      sms: () => 'An administrator removed the second factors of your account and signed out every session.',
+    },
   },
   ru: {
     'email-verify': {
@@ -203,6 +272,46 @@ const COPY: Record<Locale, Record<TemplateName, Copy>> = {
       notice: true,
       sms: () => 'Номер телефона вашей учётной записи изменён. Если это были не вы, немедленно восстановите пароль.',
     },
+    'second-factor-added': {
+      subject: 'К учётной записи добавлен второй фактор',
+      intro: 'К вашей учётной записи только что добавлен второй фактор входа.',
+      detailLine: (params) => `Добавлен: ${factorName.ru(params.factor)}.`,
+      outro: 'Если это были не вы, немедленно восстановите пароль: кто-то другой может войти в вашу учётную запись.',
+      notice: true,
+      sms: () => 'К вашей учётной записи добавлен второй фактор входа. Если это были не вы, немедленно восстановите пароль.',
+    },
+    'second-factor-removed': {
+      subject: 'Второй фактор удалён из учётной записи',
+      intro: 'Из вашей учётной записи только что удалён второй фактор входа.',
+      detailLine: (params) =>
+        `Удалён: ${factorName.ru(params.factor)}.` + (params.lastFactor ? ' Вход больше не запрашивает второй фактор, пароли приложений отозваны.' : ''),
+      outro: SECURITY.ru,
+      notice: true,
+      sms: () => 'Из вашей учётной записи удалён второй фактор входа. Если это были не вы, немедленно восстановите пароль.',
+    },
+    'recovery-code-used': {
+      subject: 'Для входа использован резервный код',
+      intro: 'Для входа в вашу учётную запись только что использован один из резервных кодов. Каждый код действует один раз.',
+      detailLine: (params) => (params.remaining === undefined ? null : `Осталось резервных кодов: ${params.remaining}.`),
+      outro: 'Если это были не вы, немедленно восстановите пароль и создайте новые резервные коды.',
+      notice: true,
+      sms: () => 'Для входа в вашу учётную запись использован резервный код. Если это были не вы, немедленно восстановите пароль.',
+    },
+    'recovery-codes-renewed': {
+      subject: 'Созданы новые резервные коды',
+      intro: 'Для вашей учётной записи только что созданы новые резервные коды; прежние больше не действуют.',
+      outro: SECURITY.ru,
+      notice: true,
+      sms: () => 'Для вашей учётной записи созданы новые резервные коды. Если это были не вы, немедленно восстановите пароль.',
+    },
+    'second-factors-reset': {
+      subject: 'Вторые факторы учётной записи удалены',
+      intro:
+        'Администратор удалил все вторые факторы, резервные коды и пароли приложений вашей учётной записи и завершил все сеансы. Вы можете войти по паролю и снова настроить второй фактор.',
+      outro: 'Если вы этого не запрашивали, обратитесь в поддержку.',
+      notice: true,
+      sms: () => 'Администратор удалил вторые факторы вашей учётной записи и завершил все сеансы.',
+    },
   },
 };
 
@@ -220,6 +329,8 @@ export function renderTemplate(name: TemplateName, locale: Locale, channel: Mess
   }
   if (!copy.intro) throw new Error(`template ${name} has no e-mail form`);
   const lines: { text: string; html: string }[] = [{ text: copy.intro, html: `<p>${escapeHtml(copy.intro)}</p>` }];
+  const detail = copy.detailLine?.(params);
+  if (detail) lines.push({ text: detail, html: `<p>${escapeHtml(detail)}</p>` });
   if (params.detached?.length && copy.detachedLine) {
     const line = copy.detachedLine(params.detached.join(', '));
     lines.push({ text: line, html: `<p>${escapeHtml(line)}</p>` });

@@ -139,7 +139,8 @@ describe('refresh grace window (SPEC §5)', () => {
     afterAll(() => b.close());
 
     it('share one refresh-token secret: a second start generates none', async () => {
-      const rows: Array<{ secret: Buffer }> = await t.db.query(`SELECT secret FROM server_secrets`);
+      // (server_secrets also holds other named secrets, e.g. the key that seals TOTP secrets.)
+      const rows: Array<{ secret: Buffer }> = await t.db.query(`SELECT secret FROM server_secrets WHERE name = 'refresh-token'`);
       expect(rows).toHaveLength(1);
       expect(rows[0].secret.equals(secretBefore)).toBe(true);
       expect(secretBefore).toHaveLength(32);

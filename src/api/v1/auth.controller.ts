@@ -1,6 +1,6 @@
 import { Surface, RequestContext, SecurityContext } from '../../common/security-context';
 import { Body, Controller, HttpCode, Post, UseFilters } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiExtraModels, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { AuthService } from '../../auth/auth.service';
 import { AuthContext, SessionsService } from '../../auth/sessions.service';
 import { Authenticated, CurrentAuth, Public } from '../../common/auth.decorators';
@@ -13,7 +13,8 @@ import { LoginDto, LoginResponseDto, RefreshDto, RegisterDto, TokenPairDto } fro
 import { ApiProblems } from './dto/problem.dto';
 import { UserDto } from './dto/user.dto';
 import { ProblemDetailsFilter } from './problem-details.filter';
-import { presentTokens, presentUser } from './v1.presenter';
+import { MfaChallengeDto } from './dto/mfa.dto';
+import { presentLogin, presentTokens, presentUser } from './v1.presenter';
 
 @ApiTags('v1 auth')
 @Surface('v1')
@@ -48,12 +49,23 @@ export class V1AuthController {
   @Public()
   @SignInRateLimited()
   @HttpCode(200)
-  @ApiOperation({ operationId: 'login', summary: 'Sign in with e-mail, username or phone and password' })
-  @ApiOkResponse({ type: LoginResponseDto })
+  @ApiOperation({
+    operationId: 'login',
+    summary: 'Sign in with e-mail, username or phone and password',
+    description:
+      'An account without a second factor gets the token pair and the user. An account with one gets a challenge instead ' +
+      '(`mfaRequired: true`, `challengeId`, the `methods`, WebAuthn options when a passkey may answer) and no tokens: ' +
+      'answer it with POST /v1/auth/login/mfa within 5 minutes (5 tries, each wrong one counting toward the account lockout). ' +
+      'App passwords are never accepted here.',
+  })
+  @ApiExtraModels(LoginResponseDto, MfaChallengeDto)
+  @ApiOkResponse({
+    description: 'Signed in (`LoginResponse`), or a second step is needed (`MfaChallenge`, `mfaRequired: true`).',
+    schema: { oneOf: [{ $ref: getSchemaPath(LoginResponseDto) }, { $ref: getSchemaPath(MfaChallengeDto) }] },
+  })
   @ApiProblems(400, 401, 403, 429)
-  async login(@Body() body: LoginDto, @RequestContext() client: SecurityContext): Promise<LoginResponseDto> {
-    const signedIn = await this.auth.signIn({ identifier: body.login, password: body.password, remember: body.rememberMe, ...client });
-    return { ...presentTokens(signedIn), user: presentUser(signedIn.user) };
+  async login(@Body() body: LoginDto, @RequestContext() client: SecurityContext): Promise<LoginResponseDto | MfaChallengeDto> {
+    return presentLogin(await this.auth.signIn({ identifier: body.login, password: body.password, remember: body.rememberMe, ...client }));
   }
 
   @Post('refresh')

@@ -50,7 +50,7 @@ export class V1MeController {
     summary: 'Change profile fields',
     description:
       'A new phone clears its verification, voids every outstanding code and link, tells the previous verified address, and needs fresh proof ' +
-      '(`currentPassword`, or a sign-in within REAUTH_MAX_AGE: else 403 `ReauthenticationRequired`). The e-mail is not changed here (400): ' +
+      '(`currentPassword`, or a sign-in within REAUTH_MAX_AGE: else 403 `ReauthenticationRequired`; with a second factor, aal2 within REAUTH_MAX_AGE: else 403 `StepUpRequired`). The e-mail is not changed here (400): ' +
       'use `POST /v1/me/email/change`. At most PROFILE_CHANGES_PER_HOUR (30) requests per account and hour, over every surface together, ' +
       'refused ones included (429 with Retry-After).',
   })
@@ -64,7 +64,7 @@ export class V1MeController {
     }
     if (changes.email !== null) delete changes.email;
     const contactChange = (changes.email === null && user.email !== null) || (changes.phone !== undefined && changes.phone !== user.phone);
-    if (contactChange) await this.credentials.requireFreshProof(user, auth.authTime, currentPassword);
+    if (contactChange) await this.credentials.requireFreshProof(user, auth, currentPassword);
     return presentUser(await this.contactChanges.updateProfile(user, changes, locale));
   }
 
@@ -76,7 +76,7 @@ export class V1MeController {
     operationId: 'requestEmailChange',
     summary: 'Start an e-mail change: a code and a link go to the new address',
     description:
-      'Needs fresh proof (`currentPassword`, or a sign-in within REAUTH_MAX_AGE). Nothing changes until the code (`POST /v1/me/email/change/confirm`) ' +
+      'Needs fresh proof (`currentPassword`, or a sign-in within REAUTH_MAX_AGE; with a second factor, aal2 within REAUTH_MAX_AGE). Nothing changes until the code (`POST /v1/me/email/change/confirm`) ' +
       'or the link is used. The answer is the same when the address belongs to another account (no message goes there then). ' +
       'Once applied, the previous verified address gets a notice with a 7-day link that undoes the change. ' +
       'Counts against PROFILE_CHANGES_PER_HOUR like PATCH /v1/me, and its message against MAX_EMAILS_PER_DAY (429 with Retry-After).',
@@ -84,7 +84,7 @@ export class V1MeController {
   @ApiAcceptedResponse({ type: CodeSentDto })
   @ApiProblems(400, 401, 403, 429)
   async requestEmailChange(@CurrentAuth() auth: AuthContext, @Body() body: EmailChangeDto, @RequestLocale() locale?: Locale): Promise<CodeSentDto> {
-    await this.credentials.requireFreshProof(auth.user, auth.authTime, body.currentPassword);
+    await this.credentials.requireFreshProof(auth.user, auth, body.currentPassword);
     const issued = await this.contactChanges.requestEmailChange(auth.user, body.email, { locale, link: this.links.confirmEmailChange });
     return { channel: 'email', destination: maskEmail(body.email), expiresIn: issued.codeExpiresInSeconds, retryAfter: issued.retryAfterSeconds };
   }
@@ -109,20 +109,27 @@ export class V1MeController {
   @ApiOperation({
     operationId: 'deleteMe',
     summary: 'Delete the account: personal data is removed and every session ends',
-    description: 'Needs fresh proof: `currentPassword` in the body, or a sign-in within REAUTH_MAX_AGE (else 403 `ReauthenticationRequired`).',
+    description:
+      'Needs fresh proof: `currentPassword` in the body, or a sign-in within REAUTH_MAX_AGE (else 403 `ReauthenticationRequired`); ' +
+      'with a second factor, aal2 within REAUTH_MAX_AGE (else 403 `StepUpRequired`: POST /v1/me/step-up).',
   })
   @ApiProblems(400, 401, 403, 429)
   async deleteMe(@CurrentAuth() auth: AuthContext, @Body() body: DeleteMeDto): Promise<void> {
-    await this.credentials.requireFreshProof(auth.user, auth.authTime, body?.currentPassword);
+    await this.credentials.requireFreshProof(auth.user, auth, body?.currentPassword);
     await this.users.delete(auth.user.id);
   }
 
   @Put('password')
   @HttpCode(204)
-  @ApiOperation({ operationId: 'changePassword', summary: 'Change the password (current one required); every other session ends' })
+  @ApiOperation({
+    operationId: 'changePassword',
+    summary: 'Change the password (current one required); every other session ends',
+    description: 'An account with a second factor also needs aal2 within REAUTH_MAX_AGE (403 StepUpRequired: POST /v1/me/step-up).',
+  })
   @ApiNoContentResponse({ description: 'Changed.' })
   @ApiProblems(400, 401, 403, 429)
   async changePassword(@CurrentAuth() auth: AuthContext, @Body() body: ChangePasswordDto, @RequestLocale() locale?: Locale): Promise<void> {
+    await this.credentials.requireStepUp(auth.user, auth);
     // A wrong current password counts toward the lockout (SPEC §9 rule 5): 429 once locked.
     await this.auth.changePassword(auth.user, auth.sessionId, body.currentPassword, body.newPassword, locale);
   }

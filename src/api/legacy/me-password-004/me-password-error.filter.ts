@@ -35,6 +35,7 @@ const KIND_CODES: Partial<Record<DomainErrorKind, number>> = {
   InvalidToken: 21015,
   SessionRevoked: 21015,
   InvalidCredentials: 21015,
+  AppPasswordRequired: 21015,
   InvalidCode: 21015,
   ServiceUnavailable: 21001,
 };

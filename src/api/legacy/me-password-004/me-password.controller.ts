@@ -31,7 +31,7 @@ export class MePasswordController {
     operationId: 'legacy004_changePassword',
     summary: 'Change the password (with a token) or recover it by SMS (without one)',
     description:
-      'With a token: `{password, newPassword}` → `null`; every other session ends. ' +
+      'With a token: `{password, newPassword}` → `null`; every other session ends. `password` is the current account password, never an app password (21014). ' +
       'Without a token, in two steps: `{phone}` sends an SMS code → `{"timeout": 30}`; then `{phone, code, password}` sets the new password and ends every session → `{"timeout": n}` (seconds until another code may be sent). ' +
       'Unknown phone numbers are answered like known ones. SMS delivery is asynchronous with retries, so a gateway failure (21012) is never reported here.',
   })

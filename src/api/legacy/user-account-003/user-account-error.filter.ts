@@ -39,7 +39,12 @@ const ERRORS = {
     description: 'Invalid input or malformed JSON, a username that is not allowed, or a weak password.',
     example: envelope(USERNAME_NOT_ALLOWED),
   },
-  401: { description: 'Wrong login or password, or a missing, invalid or revoked token.', example: envelope('wrong login or password') },
+  401: {
+    description:
+      'Wrong login or password, or a missing, invalid or revoked token. An account with a second factor signs in with an app password: ' +
+      'its account password alone gets the same answer with a hint to use one.',
+    example: envelope('wrong login or password'),
+  },
   403: { description: 'The account is blocked.', example: envelope('this account is blocked') },
   409: { description: 'The username, e-mail or phone is taken.', example: envelope('this e-mail is already registered') },
   429: {

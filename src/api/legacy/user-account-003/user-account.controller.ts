@@ -65,13 +65,15 @@ export class UserAccountController {
   @ApiOperation({
     operationId: 'legacy003_login',
     summary: 'Sign in with the username or e-mail; the token lives as long as its session',
-    description: 'No refresh on this surface: the token lives REFRESH_TOKEN_TTL, or REMEMBER_ME_TTL with `remember`. Ten failed sign-ins in a row lock the account (429, Retry-After).',
+    description:
+      'No refresh on this surface: the token lives REFRESH_TOKEN_TTL, or REMEMBER_ME_TTL with `remember`. Ten failed sign-ins in a row lock the account (429, Retry-After).' +
+      ' An account with a second factor signs in here with an app password (POST /v1/me/app-passwords) instead of its account password, which is refused (401 with a hint).',
   })
   @ApiOkResponse({ type: UserAccountLoggedInDto, description: 'Signed in: a new session and its token.' })
   @ApiUserAccountErrors(400, 401, 403, 429)
   async login(@Body() body: UserAccountLoginDto, @RequestContext() client: SecurityContext): Promise<UserAccountLoggedInDto> {
     return presentLogin(
-      await this.auth.signIn({ identifier: body.username, password: body.pwd, remember: body.remember, accessLivesAsLongAsSession: true, ...client }),
+      await this.auth.signIn({ identifier: body.username, password: body.pwd, remember: body.remember, accessLivesAsLongAsSession: true, secondFactor: 'app-password', ...client }),
     );
   }
 

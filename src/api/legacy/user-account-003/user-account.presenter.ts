@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { SignInOutcome } from '../../../auth/auth.service';
+import { SessionOutcome } from '../../../auth/auth.service';
 import { maskEmail } from '../../../common/identifiers';
 import { Locale } from '../../../common/locale';
 import { displayFullName, User } from '../../../users/user.entity';
@@ -44,7 +44,7 @@ export function presentServiceInfo(): UserAccountServiceInfoDto {
   return SERVICE_INFO;
 }
 
-export function presentLogin({ access }: SignInOutcome): UserAccountLoggedInDto {
+export function presentLogin({ access }: SessionOutcome): UserAccountLoggedInDto {
   return { data: { token: access.token }, msg: 'success', status: 'OK' };
 }
 

@@ -22,7 +22,12 @@ export class UserServiceErrorFilter extends SurfaceErrorFilter {
 /** Documents 001's error responses. */
 export const ApiUserServiceErrors = errorResponsesDecorator(UserServiceErrorDto, {
   400: { description: 'Invalid input, a malformed body, or a password that fails the policy.', example: envelope('email must be an email') },
-  401: { description: 'Wrong login or password, or a missing, invalid or revoked token.', example: envelope('wrong login or password') },
+  401: {
+    description:
+      'Wrong login or password, or a missing, invalid or revoked token. An account with a second factor signs in with an app password: ' +
+      'its account password alone gets the same answer with a hint to use one.',
+    example: envelope('wrong login or password'),
+  },
   403: { description: 'Another user\'s account (administrators excepted), or a blocked account.', example: envelope('only the user themself or an administrator may do this') },
   404: { description: 'No user with this id (administrators only; others get 403).', example: envelope('no such user') },
   409: { description: 'The username, e-mail or phone is taken.', example: envelope('this e-mail is already registered') },

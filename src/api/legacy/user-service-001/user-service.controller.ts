@@ -45,13 +45,22 @@ export class UserServiceController {
   @ApiOperation({
     operationId: 'legacy001_login',
     summary: 'Sign in with the e-mail or username; the token lives as long as its session',
-    description: '`token-expiry` is in seconds: REFRESH_TOKEN_TTL, or REMEMBER_ME_TTL with `remember_me`. There is no refresh on this surface.',
+    description:
+      '`token-expiry` is in seconds: REFRESH_TOKEN_TTL, or REMEMBER_ME_TTL with `remember_me`. There is no refresh on this surface.' +
+      ' An account with a second factor signs in here with an app password (POST /v1/me/app-passwords) instead of its account password, which is refused (401 with a hint).',
   })
   @ApiOkResponse({ type: UserServiceLoggedInDto })
   @ApiUserServiceErrors(400, 401, 403, 429)
   async login(@Body() body: UserServiceLoginDto, @RequestContext() client: SecurityContext): Promise<UserServiceLoggedInDto> {
     return presentLogin(
-      await this.auth.signIn({ identifier: body.email_or_name, password: body.password, remember: body.remember_me, accessLivesAsLongAsSession: true, ...client }),
+      await this.auth.signIn({
+        identifier: body.email_or_name,
+        password: body.password,
+        remember: body.remember_me,
+        accessLivesAsLongAsSession: true,
+        secondFactor: 'app-password',
+        ...client,
+      }),
     );
   }
 

@@ -1,4 +1,4 @@
-import { SignInOutcome } from '../../../auth/auth.service';
+import { SessionOutcome } from '../../../auth/auth.service';
 import { User } from '../../../users/user.entity';
 import { ProfileChanges } from '../../../users/users.service';
 import { UserServiceLoggedInDto, UserServiceRegisteredDto, UserServiceRegisterDto, UserServiceSuccessDto, UserServiceUpdateUserDto, UserServiceUserEnvelopeDto } from './user-service.dto';
@@ -30,7 +30,7 @@ export function presentRegistered(user: User): UserServiceRegisteredDto {
   return { status: 'success', data: { user_id: user.id } };
 }
 
-export function presentLogin({ access }: SignInOutcome): UserServiceLoggedInDto {
+export function presentLogin({ access }: SessionOutcome): UserServiceLoggedInDto {
   return { status: 'success', data: { token: access.token, 'token-expiry': access.expiresIn } };
 }
 

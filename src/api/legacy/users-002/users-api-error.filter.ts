@@ -42,7 +42,8 @@ export const ApiUsersApiErrors = errorResponsesDecorator(UsersApiErrorDto, {
   401: {
     description:
       'No token (`Authentication credentials were not provided.`), a bad, expired or revoked access token (`Given token not valid for any token type`), ' +
-      'a bad or reused refresh token (`Token is invalid or expired`), or wrong credentials (`No active account found with the given credentials`).',
+      'a bad or reused refresh token (`Token is invalid or expired`), or wrong credentials (`No active account found with the given credentials`; ' +
+      'for an account with a second factor, its account password instead of an app password: the same words and a hint to use one).',
     example: { detail: 'Authentication credentials were not provided.' },
   },
   403: { description: 'The account is blocked.', example: { detail: 'User account is disabled.' } },

@@ -83,12 +83,14 @@ export class UsersApiAuthController {
   @ApiOperation({
     operationId: 'legacy002_token',
     summary: 'Sign in with e-mail or number and password: a refresh/access pair',
-    description: '`expired_at` is the number of seconds the access token lives. With both `email` and `number`, the e-mail is used.',
+    description:
+      '`expired_at` is the number of seconds the access token lives. With both `email` and `number`, the e-mail is used.' +
+      ' An account with a second factor signs in here with an app password (POST /v1/me/app-passwords) instead of its account password, which is refused (401 with a hint).',
   })
   @ApiOkResponse({ type: UsersApiTokenPairDto, description: 'Signed in: a new session.' })
   @ApiUsersApiErrors(400, 401, 403, 429)
   async token(@Body() body: UsersApiTokenRequestDto, @RequestContext() client: SecurityContext): Promise<UsersApiTokenPairDto> {
-    return presentTokens(await this.auth.signIn({ identifier: this.identifierOf(body), password: body.password, ...client }));
+    return presentTokens(await this.auth.signIn({ identifier: this.identifierOf(body), password: body.password, secondFactor: 'app-password', ...client }));
   }
 
   @Post('token/refresh')

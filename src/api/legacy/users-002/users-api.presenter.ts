@@ -1,5 +1,5 @@
 import { SessionTokens } from '../../../auth/sessions.service';
-import { DomainError, FieldError } from '../../../common/domain-error';
+import { APP_PASSWORD_HINT, DomainError, FieldError } from '../../../common/domain-error';
 import { User } from '../../../users/user.entity';
 import { ProfileChanges } from '../../../users/users.service';
 import { UsersApiDetailDto, DRF, UsersApiRegisteredUserDto, UsersApiTokenPairDto, UsersApiUserDto } from './users-api.dto';
@@ -90,6 +90,8 @@ export function detailOf(error: DomainError): string {
       return 'Token is invalid or expired';
     case 'InvalidCredentials':
       return 'No active account found with the given credentials';
+    case 'AppPasswordRequired':
+      return `No active account found with the given credentials. ${APP_PASSWORD_HINT}`;
     case 'AccountBlocked':
       return 'User account is disabled.';
     case 'Forbidden':

@@ -5,11 +5,17 @@ import { lowerTrim } from '../../../common/dto-transforms';
 
 const nullable = { nullable: true } as const;
 
-/** A sensitive change's proof (SPEC §9 rule 4): the current password, unless this session signed in within REAUTH_MAX_AGE. */
-class FreshProofDto {
+/**
+ * A sensitive change's proof (SPEC §9 rule 4): the current password, unless this session signed in
+ * within REAUTH_MAX_AGE. An account with a second factor needs aal2 within REAUTH_MAX_AGE instead
+ * (a sign-in with its second step, or POST /v1/me/step-up): the password alone is not enough.
+ */
+export class FreshProofDto {
   @ApiPropertyOptional({
     example: 'the current password',
-    description: 'Required unless this session signed in within the last REAUTH_MAX_AGE seconds (default 300). A wrong one counts toward the account lockout.',
+    description:
+      'Required unless this session signed in within the last REAUTH_MAX_AGE seconds (default 300). A wrong one counts toward the account lockout. ' +
+      'An account with a second factor needs a second factor within REAUTH_MAX_AGE instead (403 StepUpRequired: POST /v1/me/step-up).',
   })
   @IsOptional() @IsString() @IsNotEmpty() @MaxLength(1024)
   currentPassword?: string;

@@ -17,11 +17,11 @@ export class ProblemDto {
 }
 
 const DESCRIPTIONS: Record<number, string> = {
-  400: 'Invalid input (validation, malformed JSON, password policy, a wrong or expired code).',
-  401: 'Missing, invalid or revoked credentials.',
-  403: 'Not allowed (role, blocked account, wrong current password).',
+  400: 'Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify).',
+  401: 'Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid).',
+  403: 'Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor).',
   404: 'Not found.',
-  409: 'Conflict: e-mail, username or phone already in use, or already verified.',
+  409: 'Conflict: e-mail, username or phone already in use, already verified, a factor already enrolled (AlreadyEnrolled), or no second factor to act on (NoSecondFactor).',
   429: 'Too many attempts or requests (per address or per account), a code sent too recently, or the account\'s daily message cap reached; the Retry-After header says when to try again.',
 };
 

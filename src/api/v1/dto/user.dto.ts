@@ -44,4 +44,7 @@ export class SessionDto {
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) lastUsedAt: string;
   @ApiProperty({ format: 'date-time' }) expiresAt: string;
+  @ApiProperty({ type: [String], example: ['pwd', 'otp'], description: 'How the session proved who its user is: `pwd`, `otp`, `webauthn`, `recovery`, `app-password`.' }) amr: string[];
+  @ApiProperty({ enum: ['aal1', 'aal2'], description: 'Assurance level: aal2 after a second factor (or a passkey alone).' }) aal: 'aal1' | 'aal2';
+  @ApiProperty({ type: String, nullable: true, format: 'uuid', description: 'The app password that opened the session (legacy clients); revoking it ends the session.' }) appPasswordId: string | null;
 }
