@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import { answerFrameworkError, SurfaceByPathFilter } from './api/surfaces';
+import { answerFrameworkError, registerMethodNotAllowed, SurfaceByPathFilter } from './api/surfaces';
 import { AppModule, AppModuleOptions } from './app.module';
 import { DomainError, FieldError } from './common/domain-error';
 import { READ_LIMIT, registerLenientBodyParsers } from './common/json-body';
@@ -69,6 +69,7 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   const fastify = app.getHttpAdapter().getInstance();
   registerLenientBodyParsers(fastify);
   registerUuidParamRoutes(fastify);
+  registerMethodNotAllowed(fastify);
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
   });
