@@ -206,7 +206,7 @@ describe('legacy 004: PATCH /me/password', () => {
     const { body: doc } = await t.http.get('/docs-json');
     const operation = doc.paths['/me/password'].patch;
     expect(operation.tags).toEqual(['legacy 004: password']);
-    expect(Object.keys(operation.responses).sort()).toEqual(['200', '400', '401', '403', '429', '500', '503']);
+    expect(Object.keys(operation.responses).sort()).toEqual(['200', '400', '401', '403', '413', '429', '500', '503']);
     expect(operation.responses['429'].content['application/json'].example).toMatchObject({ code: 21011 });
   });
 

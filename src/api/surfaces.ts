@@ -1,13 +1,26 @@
 import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../common/domain-error';
-import { MePasswordErrorFilter } from './legacy/me-password-004/me-password-error.filter';
-import { ProfileRpcErrorFilter } from './legacy/profile-rpc-000/profile-rpc-error.filter';
-import { UserAccountErrorFilter } from './legacy/user-account-003/user-account-error.filter';
-import { UserServiceErrorFilter } from './legacy/user-service-001/user-service-error.filter';
-import { UsersApiErrorFilter } from './legacy/users-002/users-api-error.filter';
+import type { SurfaceName } from '../common/security-context';
+import { SurfaceErrors } from './error-responses';
+import { ME_PASSWORD_ERRORS, MePasswordErrorFilter } from './legacy/me-password-004/me-password-error.filter';
+import { PROFILE_RPC_ERRORS, ProfileRpcErrorFilter } from './legacy/profile-rpc-000/profile-rpc-error.filter';
+import { USER_ACCOUNT_ERRORS, UserAccountErrorFilter } from './legacy/user-account-003/user-account-error.filter';
+import { USER_SERVICE_ERRORS, UserServiceErrorFilter } from './legacy/user-service-001/user-service-error.filter';
+import { USERS_API_ERRORS, UsersApiErrorFilter } from './legacy/users-002/users-api-error.filter';
 import { SurfaceErrorFilter } from './surface-error.filter';
+import { PROBLEMS } from './v1/dto/problem.dto';
 import { ProblemDetailsFilter } from './v1/problem-details.filter';
+
+/** Each surface's documented error envelope (the OpenAPI document adds the errors every operation can answer from these). */
+export const SURFACE_ERRORS: Record<SurfaceName, SurfaceErrors> = {
+  v1: PROBLEMS,
+  '000': PROFILE_RPC_ERRORS,
+  '001': USER_SERVICE_ERRORS,
+  '002': USERS_API_ERRORS,
+  '003': USER_ACCOUNT_ERRORS,
+  '004': ME_PASSWORD_ERRORS,
+};
 
 const problemDetails = new ProblemDetailsFilter();
 
