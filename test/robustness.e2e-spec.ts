@@ -200,7 +200,9 @@ describe('hostile input on every documented operation: a 4xx in the surface\'s e
         }
       }
       if (isNumber(property)) {
-        for (const value of EXTREME_NUMBERS) probes.push({ label: `body ${name}=${JSON.stringify(value)}`, path, raw: `{"${name}":${JSON.stringify(value)}}` });
+        // 002's PATCH answers 200 with each refused field under `error` (its document's way of refusing).
+        const mayPass = `${operation.method} ${operation.template}` === 'PATCH /users/user';
+        for (const value of EXTREME_NUMBERS) probes.push({ label: `body ${name}=${JSON.stringify(value)}`, path, raw: `{"${name}":${JSON.stringify(value)}}`, mayPass });
       }
     }
     return probes;
