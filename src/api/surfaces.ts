@@ -38,6 +38,8 @@ const SURFACES: [RegExp, SurfaceErrorFilter][] = [
   [/^\/auth(\/|$)/, new UserServiceErrorFilter()],
   [/^\/users(\/|$)/, new UsersApiErrorFilter()],
   [/^\/me\/password\/?$/, new MePasswordErrorFilter()],
+  // Swagger UI and its document (app.setup.ts) belong to no surface.
+  [/^\/docs(-json)?(\/|$)/, problemDetails],
   [/^\/[^/]+\/?$/, new UserServiceErrorFilter()],
 ];
 

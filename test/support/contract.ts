@@ -227,7 +227,9 @@ export function contractOf(baseUrl: string): Promise<OpenApiContract> {
   if (!contract) {
     contract = fetch(`${baseUrl}/docs-json`)
       .then(async (response) => {
-        if (!response.ok) throw new Error(`GET ${baseUrl}/docs-json → ${response.status}`);
+        if (!response.ok) {
+          throw new Error(`GET ${baseUrl}/docs-json → ${response.status}: the OpenAPI document could not be built (scripts/write-openapi.ts prints why) ${await response.text()}`);
+        }
         return new OpenApiContract((await response.json()) as OpenApiDocument);
       })
       .catch((error: unknown) => {
