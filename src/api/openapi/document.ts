@@ -141,6 +141,11 @@ class RequestSchemas {
         }
       }
     }
+    // A query value arrives as text: a parameter read without a DTO (`@Query('token') token: unknown`) is a string.
+    for (const parameter of parameters.filter((candidate) => candidate.in === 'query')) {
+      const schema = (parameter.schema ?? {}) as SchemaObject;
+      if (!schema.type && !schema.anyOf && !schema.oneOf && !schema.enum && !('$ref' in schema)) parameter.schema = { ...schema, type: 'string' };
+    }
     const uuids = new Set([...uuidParamsOf(route.handler), ...route.arguments.filter((argument) => argument.kind === 'param' && argument.pipes.some(isUuidPipe)).map((argument) => argument.name)]);
     for (const parameter of parameters.filter((candidate) => candidate.in === 'path')) {
       const schema = (parameter.schema ?? {}) as SchemaObject;
