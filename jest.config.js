@@ -1,4 +1,7 @@
-/** Unit tests live beside the code (src/**\/*.spec.ts); e2e tests in test/ run over HTTP on a real PostgreSQL. */
+/**
+ * Unit tests live beside the code (src/**\/*.spec.ts, and test/support/*.spec.ts for the test
+ * helpers); e2e tests in test/ run over HTTP on a real PostgreSQL.
+ */
 const transform = { '^.+\\.(t|j)s$': ['@swc/jest'] };
 // ESM-only dependencies that Node loads natively but Jest's module system cannot: compile them too.
 // (@scure/base and @noble/hashes: otplib's base32 and HMAC.)
@@ -10,7 +13,7 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       rootDir: __dirname,
-      roots: ['<rootDir>/src'],
+      roots: ['<rootDir>/src', '<rootDir>/test/support'],
       testMatch: ['**/*.spec.ts'],
       transform,
       transformIgnorePatterns,

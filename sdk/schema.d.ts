@@ -1272,13 +1272,13 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         AdminUpdateUserDto: {
-            /** @enum {string} */
-            role?: "user" | "executor" | "administrator";
+            /** @enum {string|null} */
+            role?: "user" | "executor" | "administrator" | null;
             /**
              * @description `blocked` also ends every session of the user.
-             * @enum {string}
+             * @enum {string|null}
              */
-            status?: "active" | "blocked";
+            status?: "active" | "blocked" | null;
         };
         AppPasswordDto: {
             /** Format: date-time */
@@ -1334,7 +1334,7 @@ export interface components {
              * @description Required unless this session signed in within the last REAUTH_MAX_AGE seconds (default 300). A wrong one counts toward the account lockout. An account with a second factor needs a second factor within REAUTH_MAX_AGE instead (403 StepUpRequired: POST /v1/me/step-up).
              * @example the current password
              */
-            currentPassword?: string;
+            currentPassword?: string | null;
             /**
              * @description What it is for.
              * @example Old mobile app
@@ -1353,8 +1353,9 @@ export interface components {
              * @description Required unless this session signed in within the last REAUTH_MAX_AGE seconds (default 300). A wrong one counts toward the account lockout. An account with a second factor needs a second factor within REAUTH_MAX_AGE instead (403 StepUpRequired: POST /v1/me/step-up).
              * @example the current password
              */
-            currentPassword?: string;
+            currentPassword?: string | null;
             /**
+             * Format: email
              * @description The new address: a code and a link go there; it applies once one of them is used.
              * @example anna.new@example.com
              */
@@ -1420,6 +1421,7 @@ export interface components {
         };
         ForgotPasswordDto: {
             /**
+             * Format: email
              * @description Send a code and a link to this e-mail…
              * @example anna@example.com
              */
@@ -1429,7 +1431,7 @@ export interface components {
              * @example +79991234567
              */
             phone?: string;
-        };
+        } | unknown | unknown;
         LoginDto: {
             /**
              * @description E-mail, username or phone number.
@@ -1442,7 +1444,7 @@ export interface components {
              * @description Keep the session for REMEMBER_ME_TTL instead of REFRESH_TOKEN_TTL.
              * @default false
              */
-            rememberMe?: boolean;
+            rememberMe?: boolean | null;
         };
         LoginResponseDto: {
             /** @description JWT (ES256/RS256) for `Authorization: Bearer`. */
@@ -1473,23 +1475,23 @@ export interface components {
              * @description Without a token: the SMS code (step 2).
              * @example 123456
              */
-            code?: string;
+            code?: (string | null) | (number | null);
             /**
              * @description With a token: the new password.
              * @example a new long passphrase
              */
-            newPassword?: string;
+            newPassword?: string | null;
             /**
              * @description With a token: the current password. Without: the new password (step 2).
              * @example the current password
              */
-            password?: string;
+            password?: string | null;
             /**
              * @description Without a token: the phone number (steps 1 and 2).
              * @example 79991234567
              */
-            phone?: number | string;
-        };
+            phone?: (string | null) | (number | null);
+        } & (unknown | unknown | unknown);
         MePasswordErrorDto: {
             /**
              * @description The documented error code (21001–21015).
@@ -1571,7 +1573,7 @@ export interface components {
              * @description Keep the session for REMEMBER_ME_TTL instead of REFRESH_TOKEN_TTL.
              * @default false
              */
-            rememberMe?: boolean;
+            rememberMe?: boolean | null;
         };
         PasskeySignInOptionsDto: {
             /** Format: uuid */
@@ -1612,7 +1614,10 @@ export interface components {
             statusCode: number;
         };
         ProfileRpcForgottenPasswordDto: {
-            /** @example user@example.com */
+            /**
+             * Format: email
+             * @example user@example.com
+             */
             email: string;
         };
         ProfileRpcProfileDto: {
@@ -1691,7 +1696,10 @@ export interface components {
              * @example 491405c1-0fcb-4e66-9f63-be0dbe6000c4
              */
             cityId?: string | null;
-            /** @example admin@gmail.com */
+            /**
+             * Format: email
+             * @example admin@gmail.com
+             */
             email?: string;
             /** @example admin */
             name?: string;
@@ -1710,12 +1718,13 @@ export interface components {
              * @description The 6-digit code from the e-mail.
              * @example 123456
              */
-            code: string;
+            code: string | number;
             /**
+             * Format: email
              * @description Required without a bearer token.
              * @example user@example.com
              */
-            email?: string;
+            email?: string | null;
             /** @example a new long passphrase */
             password: string;
         };
@@ -1763,36 +1772,39 @@ export interface components {
             currentPassword?: string;
         };
         RegisterDto: {
-            /** @example anna@example.com */
-            email?: string;
+            /**
+             * Format: email
+             * @example anna@example.com
+             */
+            email?: string | null;
             /**
              * @description Language of the messages we send.
              * @example en
-             * @enum {string}
+             * @enum {string|null}
              */
-            locale?: "en" | "ru";
+            locale?: "en" | "ru" | null;
             /** @example Anna */
-            name?: string;
+            name?: string | null;
             /**
              * @description PASSWORD_MIN_LENGTH to 128 characters, not a common password, not the e-mail/username/phone.
              * @example correct horse battery staple
              */
             password: string;
             /** @example Ivanovna */
-            patronymic?: string;
+            patronymic?: string | null;
             /**
              * @description Any common format; stored as E.164 (numbers without + are read in DEFAULT_PHONE_REGION).
              * @example +79991234567
              */
-            phone?: string;
+            phone?: string | null;
             /** @example Petrova */
-            surname?: string;
+            surname?: string | null;
             /**
              * @description 2–64 letters, digits, "_", "." or "-", starting with a letter.
              * @example anna
              */
-            username?: string;
-        };
+            username?: string | null;
+        } | unknown | unknown | unknown;
         RegisterPasskeyDto: {
             /**
              * Format: uuid
@@ -1804,7 +1816,7 @@ export interface components {
              * @description Shown in lists and notices (default "Passkey").
              * @example Work laptop
              */
-            name?: string;
+            name?: string | null;
         };
         RemoveFactorDto: {
             /**
@@ -1829,7 +1841,10 @@ export interface components {
              * @example 042917
              */
             code?: string;
-            /** @example anna@example.com */
+            /**
+             * Format: email
+             * @example anna@example.com
+             */
             email?: string;
             /**
              * @description The new password (same policy as registration).
@@ -1839,8 +1854,8 @@ export interface components {
             /** @example +79991234567 */
             phone?: string;
             /** @description The token from the e-mailed link. Send it alone, or send email/phone with code. */
-            token?: string;
-        };
+            token?: string | null;
+        } | unknown | unknown | unknown;
         SecondFactorProofDto: {
             /**
              * Format: uuid
@@ -1851,14 +1866,14 @@ export interface components {
              * @description One of the recovery codes (case, spaces and dashes do not matter); each works once.
              * @example abcd-efgh-ijkl-mnop
              */
-            recoveryCode?: string;
+            recoveryCode?: string | null;
             /**
              * @description The current 6-digit code of the authenticator app (the step before or after is accepted too; each code once).
              * @example 042917
              */
-            totp?: string;
+            totp?: string | null;
             /** @description A passkey assertion over the challenge's `webauthn.challenge`. */
-            webauthn?: components["schemas"]["WebAuthnAssertionDto"];
+            webauthn?: components["schemas"]["WebAuthnAssertionDto"] | null;
         };
         SessionDto: {
             /**
@@ -1971,8 +1986,11 @@ export interface components {
              * @description Required unless this session signed in within the last REAUTH_MAX_AGE seconds (default 300). A wrong one counts toward the account lockout. An account with a second factor needs a second factor within REAUTH_MAX_AGE instead (403 StepUpRequired: POST /v1/me/step-up).
              * @example the current password
              */
-            currentPassword?: string;
-            /** @description `null` removes the e-mail (fresh proof needed). A new address is not set here (400): use POST /v1/me/email/change. */
+            currentPassword?: string | null;
+            /**
+             * Format: email
+             * @description `null` removes the e-mail (fresh proof needed). A new address is not set here (400): use POST /v1/me/email/change.
+             */
             email?: string | null;
             fullName?: string | null;
             /** @enum {string|null} */
@@ -2007,7 +2025,7 @@ export interface components {
              * @description The token lives REMEMBER_ME_TTL (30 days by default) instead of REFRESH_TOKEN_TTL (1 day).
              * @example true
              */
-            remember?: boolean;
+            remember?: (boolean | null) | (string | null);
             /**
              * @description The username or the e-mail (a phone number works too).
              * @example admin
@@ -2059,6 +2077,7 @@ export interface components {
              */
             contacts?: string | null;
             /**
+             * Format: email
              * @description The confirmation link goes here.
              * @example t@t.tt
              */
@@ -2069,7 +2088,7 @@ export interface components {
              * @description Any common form (a JSON number is read as text too); stored in E.164.
              * @example +79991234567
              */
-            phone?: string | null;
+            phone?: (string | null) | (number | null);
             /**
              * @description At least PASSWORD_MIN_LENGTH (8) characters, not a common password.
              * @example a long passphrase
@@ -2214,13 +2233,16 @@ export interface components {
              * @description The token lives REMEMBER_ME_TTL instead of REFRESH_TOKEN_TTL.
              * @example true
              */
-            remember_me?: boolean;
+            remember_me?: (boolean | null) | (string | null);
         };
         UserServiceRegisterDto: {
             /** @example +79853553825 */
-            contact_number?: string;
-            /** @example citymodz@yandex.com */
-            email?: string;
+            contact_number?: (string | null) | (number | null);
+            /**
+             * Format: email
+             * @example citymodz@yandex.com
+             */
+            email?: string | null;
             /** @example a long passphrase */
             password: string;
             /**
@@ -2229,8 +2251,8 @@ export interface components {
              */
             user_type?: string;
             /** @example egor228 */
-            username?: string;
-        };
+            username?: string | null;
+        } | unknown | unknown | unknown;
         UserServiceRegisteredDataDto: {
             /**
              * Format: uuid
@@ -2249,8 +2271,11 @@ export interface components {
         };
         UserServiceUpdateUserDto: {
             /** @example +79853553825 */
-            contact_number?: string;
-            /** @example AGUREZ@yandex.com */
+            contact_number?: string | number;
+            /**
+             * Format: email
+             * @example AGUREZ@yandex.com
+             */
             email?: string;
             /** @example a new long passphrase */
             password?: string;
@@ -2299,7 +2324,7 @@ export interface components {
              * @description The 6-digit code from the e-mail, as a JSON number or string. A number is left-padded to 6 digits (`1234` → `"001234"`).
              * @example 123456
              */
-            code: number | string;
+            code: string | number;
         };
         UsersApiDetailDto: {
             /** @example Successfully confirmed */
@@ -2380,6 +2405,8 @@ export interface components {
              *     ]
              */
             surname?: string[];
+        } & {
+            [key: string]: string[];
         };
         UsersApiRefreshDto: {
             /**
@@ -2409,17 +2436,18 @@ export interface components {
             /** @example user1address */
             address?: string | null;
             /**
+             * Format: email
              * @description Required unless `number` is given; stored lower-cased.
              * @example user1@gmail.com
              */
-            email?: string;
+            email?: string | null;
             /** @example user1@gmail.com */
             name?: string | null;
             /**
              * @description The phone; required unless `email` is given. Any common form (a JSON number too); stored in E.164.
              * @example +79967348137
              */
-            number?: string;
+            number?: (string | null) | (number | null);
             /**
              * @description Checked by the password policy (at least 8 characters, not a common password, not the e-mail or number).
              * @example user1user1Strong
@@ -2429,7 +2457,7 @@ export interface components {
             patronymic?: string | null;
             /** @example user1 */
             surname?: string | null;
-        };
+        } | unknown | unknown;
         UsersApiTokenPairDto: {
             /**
              * @description JWT; send as `Authorization: Bearer <access>` or `Token <access>`.
@@ -2457,10 +2485,10 @@ export interface components {
              * @description …or by phone number, in any common form.
              * @example +79967348137
              */
-            number?: string;
+            number?: string | number;
             /** @example user1user1Strong */
             password: string;
-        };
+        } | unknown | unknown;
         UsersApiUpdateResultDto: {
             /**
              * @description Capitalised input name → why that field was not changed.
@@ -2490,6 +2518,7 @@ export interface components {
              */
             address?: string | null;
             /**
+             * Format: email
              * @description Clears `confirmed_email` when it changes.
              * @example user1changed@gmail.com
              */
@@ -2503,7 +2532,7 @@ export interface components {
              * @description Clears `confirmed_number` when it changes; stored in E.164.
              * @example +79967348130
              */
-            number?: string;
+            number?: string | number;
             /**
              * @description No old password needed; every other session of the user ends.
              * @example user1user1Changed
@@ -2590,8 +2619,8 @@ export interface components {
             userHandle?: string;
         };
         WebAuthnAttestationDto: {
-            /** @enum {string} */
-            authenticatorAttachment?: "platform" | "cross-platform";
+            /** @enum {string|null} */
+            authenticatorAttachment?: "platform" | "cross-platform" | null;
             /**
              * @description Extension outputs (may be empty).
              * @example {}
@@ -2609,20 +2638,20 @@ export interface components {
             /** @description base64url */
             attestationObject: string;
             /** @description base64url */
-            authenticatorData?: string;
+            authenticatorData?: string | null;
             /** @description base64url */
             clientDataJSON: string;
             /** @description base64url */
-            publicKey?: string;
+            publicKey?: string | null;
             /** @example -7 */
-            publicKeyAlgorithm?: number;
+            publicKeyAlgorithm?: number | null;
             /**
              * @example [
              *       "internal",
              *       "hybrid"
              *     ]
              */
-            transports?: string[];
+            transports?: string[] | null;
         };
         WebAuthnCreationOptionsDto: {
             /** @example none */
@@ -2639,6 +2668,18 @@ export interface components {
             challenge: string;
             /** @description The account's passkeys, so an authenticator does not register twice. */
             excludeCredentials?: components["schemas"]["WebAuthnCredentialDescriptorDto"][];
+            /**
+             * @description Client extension inputs.
+             * @example {
+             *       "credProps": true
+             *     }
+             */
+            extensions?: Record<string, never>;
+            /**
+             * @description Hints for the browser (e.g. `security-key`, `client-device`).
+             * @example []
+             */
+            hints?: string[];
             pubKeyCredParams: components["schemas"]["WebAuthnKeyParametersDto"][];
             rp: components["schemas"]["WebAuthnRelyingPartyDto"];
             /** @example 300000 */
@@ -2672,6 +2713,16 @@ export interface components {
             allowCredentials?: components["schemas"]["WebAuthnCredentialDescriptorDto"][];
             /** @description base64url; what the assertion signs. */
             challenge: string;
+            /**
+             * @description Client extension inputs.
+             * @example {}
+             */
+            extensions?: Record<string, never>;
+            /**
+             * @description Hints for the browser (e.g. `security-key`, `client-device`).
+             * @example []
+             */
+            hints?: string[];
             /** @example id.example.com */
             rpId?: string;
             /** @example 300000 */
@@ -2714,6 +2765,36 @@ export interface operations {
                     "application/json": components["schemas"]["UserAccountServiceInfoDto"];
                 };
             };
+            /** @description Invalid input or malformed JSON, a username that is not allowed, or a weak password. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "msg": "username is not allowed.",
+                     *       "status": "ERR"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserAccountErrorDto"];
+                };
+            };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "msg": "internal error",
+                     *       "status": "ERR"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserAccountErrorDto"];
+                };
+            };
         };
     };
     getJwks: {
@@ -2737,6 +2818,48 @@ export interface operations {
                     };
                 };
             };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     legacy003_apiRoot: {
@@ -2755,6 +2878,36 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserAccountServiceInfoDto"];
+                };
+            };
+            /** @description Invalid input or malformed JSON, a username that is not allowed, or a weak password. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "msg": "username is not allowed.",
+                     *       "status": "ERR"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserAccountErrorDto"];
+                };
+            };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "msg": "internal error",
+                     *       "status": "ERR"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserAccountErrorDto"];
                 };
             };
         };
@@ -2795,6 +2948,53 @@ export interface operations {
                     /**
                      * @example {
                      *       "msg": "user not found.",
+                     *       "status": "ERR"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserAccountErrorDto"];
+                };
+            };
+            /** @description A path segment of the URL is longer than 100 characters. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "msg": "a path segment of the URL is too long",
+                     *       "status": "ERR"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserAccountErrorDto"];
+                };
+            };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "msg": "internal error",
+                     *       "status": "ERR"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserAccountErrorDto"];
+                };
+            };
+            /** @description The database cannot be reached in time; see Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "msg": "the service is temporarily unavailable; try again shortly",
                      *       "status": "ERR"
                      *     }
                      */
@@ -2870,15 +3070,64 @@ export interface operations {
                     "application/json": components["schemas"]["UserAccountErrorDto"];
                 };
             };
-            /** @description Too many failed sign-ins (account locked), a link sent less than a minute ago, or too many requests; see Retry-After. */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "msg": "the request body is larger than 64 KiB",
+                     *       "status": "ERR"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserAccountErrorDto"];
+                };
+            };
+            /** @description Too many failed sign-ins (account locked), a link sent less than a minute ago, or too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
                      *       "msg": "a message was sent recently; try again in 42 s",
+                     *       "status": "ERR"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserAccountErrorDto"];
+                };
+            };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "msg": "internal error",
+                     *       "status": "ERR"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserAccountErrorDto"];
+                };
+            };
+            /** @description The database cannot be reached in time; see Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "msg": "the service is temporarily unavailable; try again shortly",
                      *       "status": "ERR"
                      *     }
                      */
@@ -2911,6 +3160,21 @@ export interface operations {
                     "application/json": components["schemas"]["UserAccountMessageDto"];
                 };
             };
+            /** @description Invalid input or malformed JSON, a username that is not allowed, or a weak password. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "msg": "username is not allowed.",
+                     *       "status": "ERR"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserAccountErrorDto"];
+                };
+            };
             /** @description Wrong login or password, or a missing, invalid or revoked token. An account with a second factor signs in with an app password: its account password alone gets the same answer with a hint to use one. */
             401: {
                 headers: {
@@ -2935,6 +3199,38 @@ export interface operations {
                     /**
                      * @example {
                      *       "msg": "this account is blocked",
+                     *       "status": "ERR"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserAccountErrorDto"];
+                };
+            };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "msg": "internal error",
+                     *       "status": "ERR"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserAccountErrorDto"];
+                };
+            };
+            /** @description The database cannot be reached in time; see Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "msg": "the service is temporarily unavailable; try again shortly",
                      *       "status": "ERR"
                      *     }
                      */
@@ -2961,6 +3257,21 @@ export interface operations {
                     "application/json": components["schemas"]["UserAccountProfileSettingsDto"];
                 };
             };
+            /** @description Invalid input or malformed JSON, a username that is not allowed, or a weak password. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "msg": "username is not allowed.",
+                     *       "status": "ERR"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserAccountErrorDto"];
+                };
+            };
             /** @description Wrong login or password, or a missing, invalid or revoked token. An account with a second factor signs in with an app password: its account password alone gets the same answer with a hint to use one. */
             401: {
                 headers: {
@@ -2985,6 +3296,38 @@ export interface operations {
                     /**
                      * @example {
                      *       "msg": "this account is blocked",
+                     *       "status": "ERR"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserAccountErrorDto"];
+                };
+            };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "msg": "internal error",
+                     *       "status": "ERR"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserAccountErrorDto"];
+                };
+            };
+            /** @description The database cannot be reached in time; see Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "msg": "the service is temporarily unavailable; try again shortly",
                      *       "status": "ERR"
                      *     }
                      */
@@ -3051,19 +3394,64 @@ export interface operations {
                     "application/json": components["schemas"]["UserAccountErrorDto"];
                 };
             };
-            /**
-             * @description Too many failed sign-ins (account locked), a link sent less than a minute ago, or too many requests; see Retry-After.
-             *
-             *     Too many requests from this address; see Retry-After.
-             */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "msg": "the request body is larger than 64 KiB",
+                     *       "status": "ERR"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserAccountErrorDto"];
+                };
+            };
+            /** @description Too many failed sign-ins (account locked), a link sent less than a minute ago, or too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
                      *       "msg": "a message was sent recently; try again in 42 s",
+                     *       "status": "ERR"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserAccountErrorDto"];
+                };
+            };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "msg": "internal error",
+                     *       "status": "ERR"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserAccountErrorDto"];
+                };
+            };
+            /** @description The database cannot be reached in time; see Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "msg": "the service is temporarily unavailable; try again shortly",
                      *       "status": "ERR"
                      *     }
                      */
@@ -3118,19 +3506,79 @@ export interface operations {
                     "application/json": components["schemas"]["UserAccountErrorDto"];
                 };
             };
-            /**
-             * @description Too many failed sign-ins (account locked), a link sent less than a minute ago, or too many requests; see Retry-After.
-             *
-             *     Too many requests from this address; see Retry-After.
-             */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "msg": "the request body is larger than 64 KiB",
+                     *       "status": "ERR"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserAccountErrorDto"];
+                };
+            };
+            /** @description A path segment of the URL is longer than 100 characters. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "msg": "a path segment of the URL is too long",
+                     *       "status": "ERR"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserAccountErrorDto"];
+                };
+            };
+            /** @description Too many failed sign-ins (account locked), a link sent less than a minute ago, or too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
                      *       "msg": "a message was sent recently; try again in 42 s",
+                     *       "status": "ERR"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserAccountErrorDto"];
+                };
+            };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "msg": "internal error",
+                     *       "status": "ERR"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserAccountErrorDto"];
+                };
+            };
+            /** @description The database cannot be reached in time; see Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "msg": "the service is temporarily unavailable; try again shortly",
                      *       "status": "ERR"
                      *     }
                      */
@@ -3182,19 +3630,64 @@ export interface operations {
                     "application/json": components["schemas"]["UserAccountErrorDto"];
                 };
             };
-            /**
-             * @description Too many failed sign-ins (account locked), a link sent less than a minute ago, or too many requests; see Retry-After.
-             *
-             *     Too many requests from this address; see Retry-After.
-             */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "msg": "the request body is larger than 64 KiB",
+                     *       "status": "ERR"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserAccountErrorDto"];
+                };
+            };
+            /** @description Too many failed sign-ins (account locked), a link sent less than a minute ago, or too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
                      *       "msg": "a message was sent recently; try again in 42 s",
+                     *       "status": "ERR"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserAccountErrorDto"];
+                };
+            };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "msg": "internal error",
+                     *       "status": "ERR"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserAccountErrorDto"];
+                };
+            };
+            /** @description The database cannot be reached in time; see Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "msg": "the service is temporarily unavailable; try again shortly",
                      *       "status": "ERR"
                      *     }
                      */
@@ -3242,12 +3735,73 @@ export interface operations {
                     "application/json": components["schemas"]["ProfileRpcErrorDto"];
                 };
             };
-            /** @description Too many requests from this address; see Retry-After. */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Payload Too Large",
+                     *       "message": "the request body is larger than 64 KiB",
+                     *       "statusCode": 413
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProfileRpcErrorDto"];
+                };
+            };
+            /** @description A code was sent recently, too many requests or profile changes, or the account's daily e-mail cap reached; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too Many Requests",
+                     *       "message": "a message was sent recently; try again in 42 s",
+                     *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProfileRpcErrorDto"];
+                };
+            };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Internal Server Error",
+                     *       "message": "Internal server error",
+                     *       "statusCode": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProfileRpcErrorDto"];
+                };
+            };
+            /** @description The database cannot be reached in time; see Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "the service is temporarily unavailable; try again shortly",
+                     *       "statusCode": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProfileRpcErrorDto"];
+                };
             };
         };
     };
@@ -3258,7 +3812,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["ProfileRpcProfileUpdateDto"];
             };
@@ -3338,9 +3892,27 @@ export interface operations {
                     "application/json": components["schemas"]["ProfileRpcErrorDto"];
                 };
             };
+            /** @description The request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Payload Too Large",
+                     *       "message": "the request body is larger than 64 KiB",
+                     *       "statusCode": 413
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProfileRpcErrorDto"];
+                };
+            };
             /** @description A code was sent recently, too many requests or profile changes, or the account's daily e-mail cap reached; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3349,6 +3921,40 @@ export interface operations {
                      *       "error": "Too Many Requests",
                      *       "message": "a message was sent recently; try again in 42 s",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProfileRpcErrorDto"];
+                };
+            };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Internal Server Error",
+                     *       "message": "Internal server error",
+                     *       "statusCode": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProfileRpcErrorDto"];
+                };
+            };
+            /** @description The database cannot be reached in time; see Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "the service is temporarily unavailable; try again shortly",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ProfileRpcErrorDto"];
@@ -3427,13 +4033,27 @@ export interface operations {
                     "application/json": components["schemas"]["ProfileRpcErrorDto"];
                 };
             };
-            /**
-             * @description A code was sent recently, too many requests or profile changes, or the account's daily e-mail cap reached; see Retry-After.
-             *
-             *     Too many requests from this address; see Retry-After.
-             */
+            /** @description The request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Payload Too Large",
+                     *       "message": "the request body is larger than 64 KiB",
+                     *       "statusCode": 413
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProfileRpcErrorDto"];
+                };
+            };
+            /** @description A code was sent recently, too many requests or profile changes, or the account's daily e-mail cap reached; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3442,6 +4062,40 @@ export interface operations {
                      *       "error": "Too Many Requests",
                      *       "message": "a message was sent recently; try again in 42 s",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProfileRpcErrorDto"];
+                };
+            };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Internal Server Error",
+                     *       "message": "Internal server error",
+                     *       "statusCode": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProfileRpcErrorDto"];
+                };
+            };
+            /** @description The database cannot be reached in time; see Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "the service is temporarily unavailable; try again shortly",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ProfileRpcErrorDto"];
@@ -3516,9 +4170,27 @@ export interface operations {
                     "application/json": components["schemas"]["ProfileRpcErrorDto"];
                 };
             };
+            /** @description The request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Payload Too Large",
+                     *       "message": "the request body is larger than 64 KiB",
+                     *       "statusCode": 413
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProfileRpcErrorDto"];
+                };
+            };
             /** @description A code was sent recently, too many requests or profile changes, or the account's daily e-mail cap reached; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3527,6 +4199,40 @@ export interface operations {
                      *       "error": "Too Many Requests",
                      *       "message": "a message was sent recently; try again in 42 s",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProfileRpcErrorDto"];
+                };
+            };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Internal Server Error",
+                     *       "message": "Internal server error",
+                     *       "statusCode": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProfileRpcErrorDto"];
+                };
+            };
+            /** @description The database cannot be reached in time; see Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "the service is temporarily unavailable; try again shortly",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ProfileRpcErrorDto"];
@@ -3605,6 +4311,56 @@ export interface operations {
                     "application/json": components["schemas"]["ProfileRpcErrorDto"];
                 };
             };
+            /** @description The request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Payload Too Large",
+                     *       "message": "the request body is larger than 64 KiB",
+                     *       "statusCode": 413
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProfileRpcErrorDto"];
+                };
+            };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Internal Server Error",
+                     *       "message": "Internal server error",
+                     *       "statusCode": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProfileRpcErrorDto"];
+                };
+            };
+            /** @description The database cannot be reached in time; see Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "the service is temporarily unavailable; try again shortly",
+                     *       "statusCode": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProfileRpcErrorDto"];
+                };
+            };
         };
     };
     legacy001_login: {
@@ -3673,15 +4429,64 @@ export interface operations {
                     "application/json": components["schemas"]["UserServiceErrorDto"];
                 };
             };
-            /** @description Too many failed sign-ins (account locked), requests or profile changes; see Retry-After. */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "message": "the request body is larger than 64 KiB",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserServiceErrorDto"];
+                };
+            };
+            /** @description Too many failed sign-ins (account locked), requests or profile changes; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
                      *       "message": "too many failed sign-ins; try again later",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserServiceErrorDto"];
+                };
+            };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "internal error",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserServiceErrorDto"];
+                };
+            };
+            /** @description The database cannot be reached in time; see Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "the service is temporarily unavailable; try again shortly",
                      *       "status": "error"
                      *     }
                      */
@@ -3741,12 +4546,69 @@ export interface operations {
                     "application/json": components["schemas"]["UserServiceErrorDto"];
                 };
             };
-            /** @description Too many requests from this address; see Retry-After. */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "the request body is larger than 64 KiB",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserServiceErrorDto"];
+                };
+            };
+            /** @description Too many failed sign-ins (account locked), requests or profile changes; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "too many failed sign-ins; try again later",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserServiceErrorDto"];
+                };
+            };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "internal error",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserServiceErrorDto"];
+                };
+            };
+            /** @description The database cannot be reached in time; see Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "the service is temporarily unavailable; try again shortly",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserServiceErrorDto"];
+                };
             };
         };
     };
@@ -3805,6 +4667,48 @@ export interface operations {
                         /** @example ok */
                         status?: string;
                     };
+                };
+            };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
             /** @description The Health Check is not successful */
@@ -3923,6 +4827,48 @@ export interface operations {
                         /** @example ok */
                         status?: string;
                     };
+                };
+            };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
             /** @description The Health Check is not successful */
@@ -4056,13 +5002,26 @@ export interface operations {
                     "application/json": components["schemas"]["MePasswordErrorDto"];
                 };
             };
-            /**
-             * @description 21011: the SMS resend timeout (30 s) has not passed; `timeout` and Retry-After give the seconds left. Also for too many requests.
-             *
-             *     Too many requests from this address; see Retry-After.
-             */
+            /** @description 21002: the request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": 21002,
+                     *       "message": "the request body is larger than 64 KiB"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MePasswordErrorDto"];
+                };
+            };
+            /** @description 21011: the SMS resend timeout (30 s) has not passed; `timeout` and Retry-After give the seconds left. Also for too many requests. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4091,16 +5050,18 @@ export interface operations {
                     "application/json": components["schemas"]["MePasswordErrorDto"];
                 };
             };
-            /** @description 21001: the database is unavailable. */
+            /** @description 21001: the database is unavailable (see Retry-After). */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
                      *       "code": 21001,
-                     *       "message": "the database is unavailable"
+                     *       "message": "the service is temporarily unavailable; try again shortly"
                      *     }
                      */
                     "application/json": components["schemas"]["MePasswordErrorDto"];
@@ -4182,19 +5143,61 @@ export interface operations {
                     "application/json": components["schemas"]["UsersApiErrorDto"];
                 };
             };
-            /**
-             * @description Too many requests or profile changes, a code sent less than a minute ago, the account's daily e-mail cap reached, or too many failed sign-ins; see Retry-After.
-             *
-             *     Too many requests from this address; see Retry-After.
-             */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "detail": "the request body is larger than 64 KiB"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
+                };
+            };
+            /** @description Too many requests or profile changes, a code sent less than a minute ago, the account's daily e-mail cap reached, or too many failed sign-ins; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
                      *       "detail": "Request was throttled. Expected available in 42 seconds."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
+                };
+            };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "A server error occurred."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
+                };
+            };
+            /** @description The database cannot be reached in time; see Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable, try again later."
                      *     }
                      */
                     "application/json": components["schemas"]["UsersApiErrorDto"];
@@ -4259,19 +5262,61 @@ export interface operations {
                     "application/json": components["schemas"]["UsersApiErrorDto"];
                 };
             };
-            /**
-             * @description Too many requests or profile changes, a code sent less than a minute ago, the account's daily e-mail cap reached, or too many failed sign-ins; see Retry-After.
-             *
-             *     Too many requests from this address; see Retry-After.
-             */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "detail": "the request body is larger than 64 KiB"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
+                };
+            };
+            /** @description Too many requests or profile changes, a code sent less than a minute ago, the account's daily e-mail cap reached, or too many failed sign-ins; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
                      *       "detail": "Request was throttled. Expected available in 42 seconds."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
+                };
+            };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "A server error occurred."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
+                };
+            };
+            /** @description The database cannot be reached in time; see Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable, try again later."
                      *     }
                      */
                     "application/json": components["schemas"]["UsersApiErrorDto"];
@@ -4348,15 +5393,61 @@ export interface operations {
                     "application/json": components["schemas"]["UsersApiErrorDto"];
                 };
             };
-            /** @description Too many requests or profile changes, a code sent less than a minute ago, the account's daily e-mail cap reached, or too many failed sign-ins; see Retry-After. */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "detail": "the request body is larger than 64 KiB"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
+                };
+            };
+            /** @description Too many requests or profile changes, a code sent less than a minute ago, the account's daily e-mail cap reached, or too many failed sign-ins; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
                      *       "detail": "Request was throttled. Expected available in 42 seconds."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
+                };
+            };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "A server error occurred."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
+                };
+            };
+            /** @description The database cannot be reached in time; see Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable, try again later."
                      *     }
                      */
                     "application/json": components["schemas"]["UsersApiErrorDto"];
@@ -4433,19 +5524,61 @@ export interface operations {
                     "application/json": components["schemas"]["UsersApiErrorDto"];
                 };
             };
-            /**
-             * @description Too many requests or profile changes, a code sent less than a minute ago, the account's daily e-mail cap reached, or too many failed sign-ins; see Retry-After.
-             *
-             *     Too many requests from this address; see Retry-After.
-             */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "detail": "the request body is larger than 64 KiB"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
+                };
+            };
+            /** @description Too many requests or profile changes, a code sent less than a minute ago, the account's daily e-mail cap reached, or too many failed sign-ins; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
                      *       "detail": "Request was throttled. Expected available in 42 seconds."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
+                };
+            };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "A server error occurred."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
+                };
+            };
+            /** @description The database cannot be reached in time; see Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable, try again later."
                      *     }
                      */
                     "application/json": components["schemas"]["UsersApiErrorDto"];
@@ -4469,6 +5602,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UsersApiUserDto"];
+                };
+            };
+            /** @description Invalid input (`{"<field>": ["…"]}`: a malformed e-mail or phone, a weak password, a missing field), a body that is not JSON (`{"detail": "JSON parse error - …"}`), or a wrong or expired code (`{"detail": "Invalid or expired code."}`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "email": [
+                     *         "Enter a valid email address."
+                     *       ],
+                     *       "password": [
+                     *         "password must be at least 8 characters long"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
                 };
             };
             /** @description No token (`Authentication credentials were not provided.`), a bad, expired or revoked access token (`Given token not valid for any token type`), a bad or reused refresh token (`Token is invalid or expired`), or wrong credentials (`No active account found with the given credentials`; for an account with a second factor, its account password instead of an app password: the same words and a hint to use one). */
@@ -4499,6 +5651,36 @@ export interface operations {
                     "application/json": components["schemas"]["UsersApiErrorDto"];
                 };
             };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "A server error occurred."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
+                };
+            };
+            /** @description The database cannot be reached in time; see Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable, try again later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
+                };
+            };
         };
     };
     legacy002_deleteUser: {
@@ -4522,6 +5704,25 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["UsersApiDetailDto"];
+                };
+            };
+            /** @description Invalid input (`{"<field>": ["…"]}`: a malformed e-mail or phone, a weak password, a missing field), a body that is not JSON (`{"detail": "JSON parse error - …"}`), or a wrong or expired code (`{"detail": "Invalid or expired code."}`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "email": [
+                     *         "Enter a valid email address."
+                     *       ],
+                     *       "password": [
+                     *         "password must be at least 8 characters long"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
                 };
             };
             /** @description No token (`Authentication credentials were not provided.`), a bad, expired or revoked access token (`Given token not valid for any token type`), a bad or reused refresh token (`Token is invalid or expired`), or wrong credentials (`No active account found with the given credentials`; for an account with a second factor, its account password instead of an app password: the same words and a hint to use one). */
@@ -4566,6 +5767,50 @@ export interface operations {
                     "application/json": components["schemas"]["UsersApiErrorDto"];
                 };
             };
+            /** @description The request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the request body is larger than 64 KiB"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
+                };
+            };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "A server error occurred."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
+                };
+            };
+            /** @description The database cannot be reached in time; see Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable, try again later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
+                };
+            };
         };
     };
     legacy002_updateUser: {
@@ -4575,7 +5820,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["UsersApiUpdateUserDto"];
             };
@@ -4637,15 +5882,61 @@ export interface operations {
                     "application/json": components["schemas"]["UsersApiErrorDto"];
                 };
             };
-            /** @description Too many requests or profile changes, a code sent less than a minute ago, the account's daily e-mail cap reached, or too many failed sign-ins; see Retry-After. */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "detail": "the request body is larger than 64 KiB"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
+                };
+            };
+            /** @description Too many requests or profile changes, a code sent less than a minute ago, the account's daily e-mail cap reached, or too many failed sign-ins; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
                      *       "detail": "Request was throttled. Expected available in 42 seconds."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
+                };
+            };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "A server error occurred."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
+                };
+            };
+            /** @description The database cannot be reached in time; see Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable, try again later."
                      *     }
                      */
                     "application/json": components["schemas"]["UsersApiErrorDto"];
@@ -4718,6 +6009,36 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "User account is disabled."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
+                };
+            };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "A server error occurred."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
+                };
+            };
+            /** @description The database cannot be reached in time; see Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable, try again later."
                      *     }
                      */
                     "application/json": components["schemas"]["UsersApiErrorDto"];
@@ -4811,19 +6132,61 @@ export interface operations {
                     "application/json": components["schemas"]["UsersApiErrorDto"];
                 };
             };
-            /**
-             * @description Too many requests or profile changes, a code sent less than a minute ago, the account's daily e-mail cap reached, or too many failed sign-ins; see Retry-After.
-             *
-             *     Too many requests from this address; see Retry-After.
-             */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "detail": "the request body is larger than 64 KiB"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
+                };
+            };
+            /** @description Too many requests or profile changes, a code sent less than a minute ago, the account's daily e-mail cap reached, or too many failed sign-ins; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
                      *       "detail": "Request was throttled. Expected available in 42 seconds."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
+                };
+            };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "A server error occurred."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsersApiErrorDto"];
+                };
+            };
+            /** @description The database cannot be reached in time; see Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable, try again later."
                      *     }
                      */
                     "application/json": components["schemas"]["UsersApiErrorDto"];
@@ -4861,6 +6224,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -4870,6 +6248,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -4879,6 +6266,53 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -4909,6 +6343,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -4918,6 +6367,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -4927,6 +6385,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -4936,6 +6403,71 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFound",
+                     *       "detail": "no such resource",
+                     *       "status": 404,
+                     *       "title": "Not found",
+                     *       "type": "urn:problem:identity:not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A path segment of the URL is longer than 100 characters. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "a path segment of the URL is too long",
+                     *       "status": 414,
+                     *       "title": "URI too long",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -4950,7 +6482,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["AdminUpdateUserDto"];
             };
@@ -4970,6 +6502,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -4979,6 +6526,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -4988,6 +6544,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -4997,6 +6562,89 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFound",
+                     *       "detail": "no such resource",
+                     *       "status": 404,
+                     *       "title": "Not found",
+                     *       "type": "urn:problem:identity:not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A path segment of the URL is longer than 100 characters. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "a path segment of the URL is too long",
+                     *       "status": 414,
+                     *       "title": "URI too long",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5027,6 +6675,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5036,6 +6699,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5045,6 +6717,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5054,6 +6735,71 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFound",
+                     *       "detail": "no such resource",
+                     *       "status": 404,
+                     *       "title": "Not found",
+                     *       "type": "urn:problem:identity:not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A path segment of the URL is longer than 100 characters. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "a path segment of the URL is too long",
+                     *       "status": 414,
+                     *       "title": "URI too long",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5083,6 +6829,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5092,6 +6853,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5101,6 +6871,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5110,6 +6889,89 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFound",
+                     *       "detail": "no such resource",
+                     *       "status": 404,
+                     *       "title": "Not found",
+                     *       "type": "urn:problem:identity:not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A path segment of the URL is longer than 100 characters. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "a path segment of the URL is too long",
+                     *       "status": 414,
+                     *       "title": "URI too long",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5119,7 +6981,7 @@ export interface operations {
         parameters: {
             query: {
                 /** @description The token from the link. */
-                token: unknown;
+                token: string;
             };
             header?: never;
             path?: never;
@@ -5141,6 +7003,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5150,19 +7027,73 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "EmailTaken",
+                     *       "detail": "this e-mail is already registered",
+                     *       "status": 409,
+                     *       "title": "E-mail already registered",
+                     *       "type": "urn:problem:identity:email-taken"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /**
-             * @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again.
-             *
-             *     Too many requests from this address; see Retry-After.
-             */
+            /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
             429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5172,7 +7103,7 @@ export interface operations {
         parameters: {
             query: {
                 /** @description The token from the link. */
-                token: unknown;
+                token: string;
             };
             header?: never;
             path?: never;
@@ -5194,19 +7125,79 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /**
-             * @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again.
-             *
-             *     Too many requests from this address; see Retry-After.
-             */
+            /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
             429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5216,7 +7207,7 @@ export interface operations {
         parameters: {
             query: {
                 /** @description The token from the link. */
-                token: unknown;
+                token: string;
             };
             header?: never;
             path?: never;
@@ -5238,19 +7229,79 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /**
-             * @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again.
-             *
-             *     Too many requests from this address; see Retry-After.
-             */
+            /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
             429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5284,6 +7335,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5293,6 +7359,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5302,15 +7377,91 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
             /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5343,6 +7494,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5352,6 +7518,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5361,15 +7536,91 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
             /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5391,12 +7642,101 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5429,6 +7769,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5438,6 +7793,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5447,15 +7811,91 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
             /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5484,19 +7924,97 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /**
-             * @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again.
-             *
-             *     Too many requests from this address; see Retry-After.
-             */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5529,19 +8047,97 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /**
-             * @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again.
-             *
-             *     Too many requests from this address; see Retry-After.
-             */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5550,7 +8146,7 @@ export interface operations {
     checkResetLink: {
         parameters: {
             query: {
-                token: unknown;
+                token: string;
             };
             header?: never;
             path?: never;
@@ -5572,19 +8168,79 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /**
-             * @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again.
-             *
-             *     Too many requests from this address; see Retry-After.
-             */
+            /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
             429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5616,19 +8272,97 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /**
-             * @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again.
-             *
-             *     Too many requests from this address; see Retry-After.
-             */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5661,6 +8395,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5670,6 +8419,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5679,19 +8437,91 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /**
-             * @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again.
-             *
-             *     Too many requests from this address; see Retry-After.
-             */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5724,6 +8554,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5733,15 +8578,93 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "EmailTaken",
+                     *       "detail": "this e-mail is already registered",
+                     *       "status": 409,
+                     *       "title": "E-mail already registered",
+                     *       "type": "urn:problem:identity:email-taken"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Too many requests from this address; see Retry-After. */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
             };
         };
     };
@@ -5762,12 +8685,45 @@ export interface operations {
                     "application/json": components["schemas"]["UserDto"];
                 };
             };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5777,6 +8733,53 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5789,7 +8792,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["DeleteMeDto"];
             };
@@ -5808,6 +8811,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5817,6 +8835,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5826,15 +8853,91 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
             /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5847,7 +8950,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["UpdateMeDto"];
             };
@@ -5867,6 +8970,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5876,6 +8994,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5885,6 +9012,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5894,15 +9030,91 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "EmailTaken",
+                     *       "detail": "this e-mail is already registered",
+                     *       "status": 409,
+                     *       "title": "E-mail already registered",
+                     *       "type": "urn:problem:identity:email-taken"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
             /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5925,12 +9137,45 @@ export interface operations {
                     "application/json": components["schemas"]["AppPasswordDto"][];
                 };
             };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5940,6 +9185,53 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5972,6 +9264,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5981,6 +9288,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5990,6 +9306,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -5999,15 +9324,91 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "EmailTaken",
+                     *       "detail": "this e-mail is already registered",
+                     *       "status": 409,
+                     *       "title": "E-mail already registered",
+                     *       "type": "urn:problem:identity:email-taken"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
             /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6037,6 +9438,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6046,6 +9462,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6055,6 +9480,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6064,6 +9498,89 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFound",
+                     *       "detail": "no such resource",
+                     *       "status": 404,
+                     *       "title": "Not found",
+                     *       "type": "urn:problem:identity:not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A path segment of the URL is longer than 100 characters. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "a path segment of the URL is too long",
+                     *       "status": 414,
+                     *       "title": "URI too long",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6096,6 +9613,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6105,6 +9637,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6114,19 +9655,91 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /**
-             * @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again.
-             *
-             *     Too many requests from this address; see Retry-After.
-             */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6159,6 +9772,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6168,6 +9796,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6177,6 +9814,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6186,19 +9832,91 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "EmailTaken",
+                     *       "detail": "this e-mail is already registered",
+                     *       "status": 409,
+                     *       "title": "E-mail already registered",
+                     *       "type": "urn:problem:identity:email-taken"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /**
-             * @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again.
-             *
-             *     Too many requests from this address; see Retry-After.
-             */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6227,6 +9945,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6236,6 +9969,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6245,6 +9987,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6254,19 +10005,91 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "EmailTaken",
+                     *       "detail": "this e-mail is already registered",
+                     *       "status": 409,
+                     *       "title": "E-mail already registered",
+                     *       "type": "urn:problem:identity:email-taken"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /**
-             * @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again.
-             *
-             *     Too many requests from this address; see Retry-After.
-             */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6299,6 +10122,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6308,6 +10146,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6317,19 +10164,91 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /**
-             * @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again.
-             *
-             *     Too many requests from this address; see Retry-After.
-             */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6352,12 +10271,45 @@ export interface operations {
                     "application/json": components["schemas"]["FactorsDto"];
                 };
             };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6367,6 +10319,53 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6399,6 +10398,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6408,6 +10422,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6417,6 +10440,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6426,6 +10458,71 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "EmailTaken",
+                     *       "detail": "this e-mail is already registered",
+                     *       "status": 409,
+                     *       "title": "E-mail already registered",
+                     *       "type": "urn:problem:identity:email-taken"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6438,7 +10535,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["PasskeyRegistrationRequestDto"];
             };
@@ -6458,6 +10555,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6467,6 +10579,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6476,15 +10597,91 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
             /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6497,7 +10694,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["RegenerateRecoveryCodesDto"];
             };
@@ -6517,6 +10714,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6526,6 +10738,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6535,6 +10756,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6544,15 +10774,91 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "EmailTaken",
+                     *       "detail": "this e-mail is already registered",
+                     *       "status": 409,
+                     *       "title": "E-mail already registered",
+                     *       "type": "urn:problem:identity:email-taken"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
             /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6565,7 +10871,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["StartTotpDto"];
             };
@@ -6585,6 +10891,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6594,6 +10915,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6603,6 +10933,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6612,15 +10951,91 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "EmailTaken",
+                     *       "detail": "this e-mail is already registered",
+                     *       "status": 409,
+                     *       "title": "E-mail already registered",
+                     *       "type": "urn:problem:identity:email-taken"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
             /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6653,6 +11068,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6662,6 +11092,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6671,6 +11110,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6680,6 +11128,71 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "EmailTaken",
+                     *       "detail": "this e-mail is already registered",
+                     *       "status": 409,
+                     *       "title": "E-mail already registered",
+                     *       "type": "urn:problem:identity:email-taken"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6694,7 +11207,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["RemoveFactorDto"];
             };
@@ -6713,6 +11226,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6722,6 +11250,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6731,6 +11268,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6740,15 +11286,109 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFound",
+                     *       "detail": "no such resource",
+                     *       "status": 404,
+                     *       "title": "Not found",
+                     *       "type": "urn:problem:identity:not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A path segment of the URL is longer than 100 characters. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "a path segment of the URL is too long",
+                     *       "status": 414,
+                     *       "title": "URI too long",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
             /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6783,6 +11423,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6792,6 +11447,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6801,6 +11465,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6810,6 +11483,89 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFound",
+                     *       "detail": "no such resource",
+                     *       "status": 404,
+                     *       "title": "Not found",
+                     *       "type": "urn:problem:identity:not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A path segment of the URL is longer than 100 characters. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "a path segment of the URL is too long",
+                     *       "status": 414,
+                     *       "title": "URI too long",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6841,6 +11597,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6850,6 +11621,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6859,15 +11639,91 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
             /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6896,6 +11752,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6905,6 +11776,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6914,6 +11794,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6923,19 +11812,91 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "EmailTaken",
+                     *       "detail": "this e-mail is already registered",
+                     *       "status": 409,
+                     *       "title": "E-mail already registered",
+                     *       "type": "urn:problem:identity:email-taken"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /**
-             * @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again.
-             *
-             *     Too many requests from this address; see Retry-After.
-             */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6968,6 +11929,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6977,6 +11953,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -6986,19 +11971,91 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /**
-             * @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again.
-             *
-             *     Too many requests from this address; see Retry-After.
-             */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -7030,6 +12087,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -7039,6 +12111,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -7048,6 +12129,71 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -7070,12 +12216,45 @@ export interface operations {
                     "application/json": components["schemas"]["SessionDto"][];
                 };
             };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -7085,6 +12264,53 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -7106,12 +12332,45 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -7121,6 +12380,71 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -7150,6 +12474,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -7159,6 +12498,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -7168,6 +12516,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -7177,6 +12534,89 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFound",
+                     *       "detail": "no such resource",
+                     *       "status": 404,
+                     *       "title": "Not found",
+                     *       "type": "urn:problem:identity:not-found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A path segment of the URL is longer than 100 characters. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "a path segment of the URL is too long",
+                     *       "status": 414,
+                     *       "title": "URI too long",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -7199,12 +12639,45 @@ export interface operations {
                     "application/json": components["schemas"]["MfaChallengeDto"];
                 };
             };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -7214,6 +12687,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -7223,19 +12705,91 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "EmailTaken",
+                     *       "detail": "this e-mail is already registered",
+                     *       "status": 409,
+                     *       "title": "E-mail already registered",
+                     *       "type": "urn:problem:identity:email-taken"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /**
-             * @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again.
-             *
-             *     Too many requests from this address; see Retry-After.
-             */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -7268,6 +12822,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -7277,6 +12846,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -7286,19 +12864,91 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /**
-             * @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again.
-             *
-             *     Too many requests from this address; see Retry-After.
-             */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "HttpError",
+                     *       "detail": "the request body is larger than 64 KiB",
+                     *       "status": 413,
+                     *       "title": "Payload too large",
+                     *       "type": "urn:problem:identity:http-error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "RateLimited",
+                     *       "detail": "too many requests; try again in 42 s",
+                     *       "status": 429,
+                     *       "title": "Too many requests",
+                     *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
@@ -7321,6 +12971,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserServiceUserEnvelopeDto"];
+                };
+            };
+            /** @description Invalid input, a malformed body, or a password that fails the policy. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "email must be an email",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserServiceErrorDto"];
                 };
             };
             /** @description Wrong login or password, or a missing, invalid or revoked token. An account with a second factor signs in with an app password: its account password alone gets the same answer with a hint to use one. */
@@ -7353,7 +13018,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserServiceErrorDto"];
                 };
             };
-            /** @description No user with this id (administrators only; others get 403). */
+            /** @description No user with this id (administrators only; others get 403), or a path that is not a UUID. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7362,6 +13027,53 @@ export interface operations {
                     /**
                      * @example {
                      *       "message": "no such user",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserServiceErrorDto"];
+                };
+            };
+            /** @description A path segment of the URL is longer than 100 characters. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "a path segment of the URL is too long",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserServiceErrorDto"];
+                };
+            };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "internal error",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserServiceErrorDto"];
+                };
+            };
+            /** @description The database cannot be reached in time; see Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "the service is temporarily unavailable; try again shortly",
                      *       "status": "error"
                      *     }
                      */
@@ -7379,7 +13091,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["UserServiceUpdateUserDto"];
             };
@@ -7438,7 +13150,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserServiceErrorDto"];
                 };
             };
-            /** @description No user with this id (administrators only; others get 403). */
+            /** @description No user with this id (administrators only; others get 403), or a path that is not a UUID. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7468,15 +13180,79 @@ export interface operations {
                     "application/json": components["schemas"]["UserServiceErrorDto"];
                 };
             };
-            /** @description Too many failed sign-ins (account locked), requests or profile changes; see Retry-After. */
-            429: {
+            /** @description The request body is larger than 64 KiB. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "message": "the request body is larger than 64 KiB",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserServiceErrorDto"];
+                };
+            };
+            /** @description A path segment of the URL is longer than 100 characters. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "a path segment of the URL is too long",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserServiceErrorDto"];
+                };
+            };
+            /** @description Too many failed sign-ins (account locked), requests or profile changes; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
                      *       "message": "too many failed sign-ins; try again later",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserServiceErrorDto"];
+                };
+            };
+            /** @description A fault of ours (logged). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "internal error",
+                     *       "status": "error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserServiceErrorDto"];
+                };
+            };
+            /** @description The database cannot be reached in time; see Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "the service is temporarily unavailable; try again shortly",
                      *       "status": "error"
                      *     }
                      */

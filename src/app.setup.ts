@@ -4,7 +4,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import { answerFrameworkError, SurfaceByPathFilter } from './api/surfaces';
+import { completeDocument } from './api/openapi/document';
+import { answerFrameworkError, registerMethodNotAllowed, SurfaceByPathFilter } from './api/surfaces';
 import { AppModule, AppModuleOptions } from './app.module';
 import { DomainError, FieldError } from './common/domain-error';
 import { READ_LIMIT, registerLenientBodyParsers } from './common/json-body';
@@ -41,13 +42,7 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
   const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (controllerKey, methodKey) => `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
   });
-  // Routes without a bearer requirement are public: say so explicitly (`security: []`).
-  for (const item of Object.values(document.paths)) {
-    for (const operation of Object.values(item)) {
-      if (operation && typeof operation === 'object' && 'responses' in operation) operation.security ??= [];
-    }
-  }
-  return document;
+  return completeDocument(document, app);
 }
 
 /** Creates the app (not listening) with every cross-cutting concern: shared by main, the tests and scripts. */
@@ -69,6 +64,7 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   const fastify = app.getHttpAdapter().getInstance();
   registerLenientBodyParsers(fastify);
   registerUuidParamRoutes(fastify);
+  registerMethodNotAllowed(fastify);
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
   });

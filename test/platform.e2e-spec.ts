@@ -37,10 +37,10 @@ describe('platform: keys, health, docs, logs, headers', () => {
   });
 
   it('serves Swagger UI at /docs and an OpenAPI 3 document at /docs-json covering every /v1 operation', async () => {
-    const ui = await t.http.get('/docs');
+    const ui = await t.http.get('/docs', { notAnOperation: true });
     expect(ui.status).toBe(200);
     expect(ui.text).toContain('swagger');
-    const doc = await t.http.get('/docs-json');
+    const doc = await t.http.get('/docs-json', { notAnOperation: true });
     expect(doc.status).toBe(200);
     expect(doc.body.openapi).toMatch(/^3\./);
     const expected: Array<[string, string]> = [
@@ -97,7 +97,7 @@ describe('platform: keys, health, docs, logs, headers', () => {
   });
 
   it('answers every documented operation of every surface the same with and without a trailing slash', async () => {
-    const { body: doc } = await t.http.get('/docs-json');
+    const { body: doc } = await t.http.get('/docs-json', { notAnOperation: true });
     const differences: string[] = [];
     let compared = 0;
     for (const [documented, item] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
@@ -127,7 +127,7 @@ describe('platform: keys, health, docs, logs, headers', () => {
   });
 
   it('answers unknown routes and oversized bodies with problem+json 4xx, never 500', async () => {
-    const missing = await t.http.get('/no/such/route');
+    const missing = await t.http.get('/no/such/route', { notAnOperation: true });
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toContain('application/problem+json');
     const huge = await t.http.post('/v1/auth/login', { login: 'x'.repeat(100_000), password: 'y' });
@@ -218,12 +218,14 @@ describe('platform: hostile bodies', () => {
   beforeAll(async () => (t = await startApp()));
   afterAll(() => t.close());
 
-  it('refuses prototype-poisoning JSON with a 400, like a malformed body', async () => {
+  it('refuses prototype-poisoning JSON with a 400 that says why', async () => {
     const res = await t.http.post('/v1/auth/login', undefined, {
       raw: '{"__proto__":{"role":"administrator"},"login":"a@example.com","password":"x"}',
     });
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('MalformedBody');
+    expect(res.body.detail).toContain('"__proto__"');
+    expect(res.body.detail).not.toContain('not valid JSON');
   });
 
   it.each(['null', '[]', '123', '"text"'])('answers a JSON %s body with a 400 problem, not a 500', async (raw) => {

@@ -132,14 +132,19 @@ describe('a saturated pool fails fast with 503', () => {
     const held = holdEveryConnection(3000);
     await new Promise((resolve) => setTimeout(resolve, 100)); // both queries have their connections
     const options = { token: user.accessToken, timeoutMs: 2500 };
-    const [v1, rpc000, service001, users002, account003, password004] = await Promise.all([
+    const [v1, rpc000, service001, users002, account003, password004, ...withoutDatabase] = await Promise.all([
       t.http.get('/v1/me', options),
       t.http.post('/api/users/profile', {}, options),
       t.http.get(`/${user.id}`, options),
       t.http.get('/users/user/', options),
       t.http.get('/api/profile_settings', options),
       t.http.patch('/me/password', { password: GOOD_PASSWORD, newPassword: `${GOOD_PASSWORD}!` }, options),
+      // The routes the document says cannot answer 503 (@WithoutDatabase) are served all the same.
+      t.http.get('/', options),
+      t.http.get('/api', options),
+      t.http.get('/.well-known/jwks.json', options),
     ]);
+    expect(withoutDatabase.map((answer) => answer.status)).toEqual([200, 200, 200]);
 
     expect(v1.status).toBe(503);
     expect(v1.headers.get('content-type')).toMatch(/application\/problem\+json/);

@@ -1,6 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../common/auth.decorators';
+import { WithoutDatabase } from '../common/openapi.decorators';
 import { SigningKeysService } from './signing-keys.service';
 
 @ApiTags('well-known')
@@ -10,6 +11,7 @@ export class WellKnownController {
 
   @Get('jwks.json')
   @Public()
+  @WithoutDatabase()
   @Header('Cache-Control', 'public, max-age=300')
   @ApiOperation({ operationId: 'getJwks', summary: 'Public keys that verify our access tokens (RFC 7517), by `kid`' })
   @ApiOkResponse({

@@ -1,3 +1,5 @@
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+
 /** class-transformer `@Transform` helpers shared by every surface's DTOs. */
 type TransformInput = { value: unknown };
 
@@ -18,3 +20,27 @@ export const looseBoolean = ({ value }: TransformInput) => (typeof value === 'st
 
 /** For `@ValidateIf(wasSent)`: validate a field only when the body has it (`null` included, so it is refused where not allowed). */
 export const wasSent = (_: unknown, value: unknown) => value !== undefined;
+
+/**
+ * What each transform lets a field accept beyond its validators' schema, for the OpenAPI document
+ * (api/openapi/validation-schema.ts): `numberToText` also takes a whole number… A transform used
+ * in a DTO but not registered here stops the document from building.
+ */
+export const TRANSFORM_INPUTS = new Map<Function, (schema: SchemaObject) => SchemaObject>();
+
+export function documentTransforms(...entries: [transform: Function, widen: (schema: SchemaObject) => SchemaObject][]): void {
+  for (const [transform, widen] of entries) TRANSFORM_INPUTS.set(transform, widen);
+}
+
+/** A transform that only normalises (trims, lower-cases): the schema states the normal form. */
+export const SAME_INPUT = (schema: SchemaObject) => schema;
+
+/** The schema, or else one more accepted form. */
+export const orAlso = (alternative: SchemaObject) => (schema: SchemaObject): SchemaObject => ({ anyOf: [schema, alternative] });
+
+documentTransforms(
+  [trim, SAME_INPUT],
+  [lowerTrim, SAME_INPUT],
+  [numberToText, orAlso({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER })],
+  [looseBoolean, orAlso({ type: 'string', pattern: '^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$' })],
+);

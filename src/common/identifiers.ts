@@ -1,9 +1,12 @@
 import { CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
 
+/** How a phone may be typed: digits, optionally a leading `+`, spaces, brackets, dashes and dots. */
+const PHONE_TEXT = /^[+\d][\d\s()\-.]{3,30}$/;
+
 /** E.164 for a phone typed in any common way; numbers without `+` are read in `region`. Null when not a valid number. */
 export function toE164(raw: string | number, region: CountryCode): string | null {
   const text = String(raw).trim();
-  if (!/^[+\d][\d\s()\-.]{3,30}$/.test(text)) return null;
+  if (!PHONE_TEXT.test(text)) return null;
   const digits = text.replace(/\D/g, '');
   // Russian habit: 8XXXXXXXXXX is the trunk-prefixed form of +7XXXXXXXXXX.
   const candidate = !text.startsWith('+') && region === 'RU' && digits.length === 11 && digits.startsWith('8') ? `+7${digits.slice(1)}` : text;
@@ -17,6 +20,17 @@ export function normalizeEmail(raw: string): string {
 
 /** Letters, digits, `_`, `.`, `-`; starts with a letter so it can never be read as a phone number. */
 export const USERNAME_PATTERN = /^[\p{L}][\p{L}\p{N}_.-]{1,63}$/u;
+
+/** Accepts the empty string, or ^…$ of `pattern`. */
+const orEmpty = (pattern: RegExp) => `^(?:${pattern.source.slice(1, -1)})?$`;
+
+/**
+ * For the API document (`@CheckedByService`): the form a username and a phone must have, as the
+ * user service checks them ("" means none). Phones must also be real numbers (libphonenumber), and
+ * a few usernames are reserved: the schema cannot say that, the description does.
+ */
+export const USERNAME_RULE = { pattern: orEmpty(USERNAME_PATTERN) };
+export const PHONE_RULE = { pattern: orEmpty(PHONE_TEXT) };
 
 /** Names that would let someone impersonate the service. */
 const RESERVED_USERNAMES = new Set([

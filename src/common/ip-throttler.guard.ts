@@ -1,9 +1,9 @@
 import { BlockList, isIPv6 } from 'node:net';
 import { applyDecorators, CanActivate, ExecutionContext, Inject, Injectable, SetMetadata, UseGuards } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiResponse } from '@nestjs/swagger';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { LimitsService } from '../limits/limits.service';
+import { MayAnswer } from './openapi.decorators';
 
 const SHARED_SIGN_IN_BUDGET = 'limits:sign-in';
 
@@ -43,13 +43,12 @@ export class IpThrottlerGuard implements CanActivate {
   }
 }
 
-/** Applies the per-IP budget of this route to a route and documents its 429. */
-export const RateLimited = () =>
-  applyDecorators(UseGuards(IpThrottlerGuard), ApiResponse({ status: 429, description: 'Too many requests from this address; see Retry-After.' }));
+/** Applies the per-IP budget of this route to a route; the document shows its 429 in the route's surface envelope. */
+export const RateLimited = () => applyDecorators(UseGuards(IpThrottlerGuard), MayAnswer(429));
 
 /**
  * A sign-in route: it counts against the one per-IP sign-in budget that every surface's sign-in
- * route shares, so spreading guesses over the surfaces gains nothing (SPEC §9 rule 5). The route
- * documents its 429 in its surface's envelope.
+ * route shares, so spreading guesses over the surfaces gains nothing (SPEC §9 rule 5). The document
+ * shows its 429 in the route's surface envelope.
  */
-export const SignInRateLimited = () => applyDecorators(SetMetadata(SHARED_SIGN_IN_BUDGET, true), UseGuards(IpThrottlerGuard));
+export const SignInRateLimited = () => applyDecorators(SetMetadata(SHARED_SIGN_IN_BUDGET, true), UseGuards(IpThrottlerGuard), MayAnswer(429));

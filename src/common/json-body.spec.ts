@@ -1,4 +1,4 @@
-import { BODY_LIMIT, INVALID_UTF8_BODY, MAX_JSON_DEPTH, OVERSIZED_BODY, parseJsonBody, TOO_DEEP_BODY, UNPARSEABLE_BODY } from './json-body';
+import { BODY_LIMIT, INVALID_UTF8_BODY, MAX_JSON_DEPTH, OVERSIZED_BODY, parseJsonBody, PROTOTYPE_KEY_BODY, TOO_DEEP_BODY, UNPARSEABLE_BODY } from './json-body';
 
 const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 
@@ -29,7 +29,9 @@ describe('parseJsonBody', () => {
 
   it('marks malformed, prototype-poisoning and oversized bodies', () => {
     expect(parseJsonBody(Buffer.from('{bad'))).toBe(UNPARSEABLE_BODY);
-    expect(parseJsonBody(Buffer.from('{"__proto__":{"x":1}}'))).toBe(UNPARSEABLE_BODY);
+    expect(parseJsonBody(Buffer.from('{"__proto__":{"x":1}}'))).toBe(PROTOTYPE_KEY_BODY);
+    expect(parseJsonBody(Buffer.from('{"a":[{"constructor":{"prototype":{}}}]}'))).toBe(PROTOTYPE_KEY_BODY);
+    expect(parseJsonBody(Buffer.from('{"constructor":"x","proto":1}'))).toEqual({ constructor: 'x', proto: 1 });
     expect(parseJsonBody(Buffer.alloc(BODY_LIMIT + 1, 0x20))).toBe(OVERSIZED_BODY);
   });
 });

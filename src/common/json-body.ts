@@ -25,6 +25,7 @@ const malformed = (message: string) => new RefusedBody(() => new DomainError('Ma
 export const UNPARSEABLE_BODY = malformed('the request body is not valid JSON');
 export const INVALID_UTF8_BODY = malformed('the request body is not valid UTF-8');
 export const TOO_DEEP_BODY = malformed(`the request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+export const PROTOTYPE_KEY_BODY = malformed('the request body has a "__proto__" key or a "constructor" key holding "prototype", which are refused');
 export const OVERSIZED_BODY = new RefusedBody(
   () => new DomainError('HttpError', `the request body is larger than ${BODY_LIMIT / 1024} KiB`, { status: 413 }),
 );
@@ -46,12 +47,15 @@ export function parseJsonBody(body: Buffer): unknown {
   }
   if (text.trim() === '') return undefined;
   if (nestedDeeperThan(text, MAX_JSON_DEPTH)) return TOO_DEEP_BODY;
+  let value: unknown;
   try {
-    // Like Fastify's own parser: `__proto__` / `constructor.prototype` keys are refused (prototype poisoning).
-    return secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+    value = JSON.parse(text);
   } catch {
     return UNPARSEABLE_BODY;
   }
+  // Like Fastify's own parser: `__proto__` / `constructor.prototype` keys are refused (prototype poisoning).
+  const poisoned = value !== null && typeof value === 'object' && secureJson.scan(value, { safe: true }) === null;
+  return poisoned ? PROTOTYPE_KEY_BODY : value;
 }
 
 /** Whether JSON text opens more than `limit` objects/arrays inside each other (brackets in strings do not count). */

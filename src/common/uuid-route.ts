@@ -1,4 +1,5 @@
 import { RouteConfig } from '@nestjs/platform-fastify';
+import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants';
 import type { FastifyInstance } from 'fastify';
 
 const UUID_PARAMS = 'uuidParams';
@@ -10,6 +11,11 @@ const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-
  * `/favicon.ico` and the like. (Swagger cannot read a regex in the path, hence route config.)
  */
 export const UuidParams = (...names: string[]) => RouteConfig({ [UUID_PARAMS]: names });
+
+/** The path parameters `UuidParams` constrains on a handler (the OpenAPI document says `format: uuid`). */
+export function uuidParamsOf(handler: Function): string[] {
+  return ((Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) as Record<string, unknown> | undefined)?.[UUID_PARAMS] as string[] | undefined) ?? [];
+}
 
 /** Turns `UuidParams` into Fastify's regex route parameters; call before the routes are registered. */
 export function registerUuidParamRoutes(fastify: FastifyInstance): void {

@@ -7,6 +7,9 @@ import { DomainError } from '../common/domain-error';
 /** Longest password accepted; checked before hashing so nobody can make us hash megabytes. */
 export const PASSWORD_MAX_LENGTH = 128;
 
+/** For the API document (`@CheckedByService`): the length every new password must have (it must also not be common, nor the account's own e-mail, username or phone). */
+export const NEW_PASSWORD_RULE = (config: Pick<AppConfig, 'passwordMinLength'>) => ({ minLength: config.passwordMinLength, maxLength: PASSWORD_MAX_LENGTH });
+
 function loadCommonPasswords(): Set<string> {
   const text = readFileSync(join(__dirname, 'common-passwords.txt'), 'utf8');
   return new Set(text.split('\n').filter((line) => line && !line.startsWith('#')).map((line) => line.toLowerCase()));

@@ -1,5 +1,6 @@
-import { CanActivate, ExecutionContext, Injectable, UseGuards } from '@nestjs/common';
+import { applyDecorators, CanActivate, ExecutionContext, Injectable, UseGuards } from '@nestjs/common';
 import type { AuthContext } from '../auth/sessions.service';
+import { MayAnswer } from '../common/openapi.decorators';
 import { LimitsService } from './limits.service';
 
 /**
@@ -24,5 +25,5 @@ function hasFields(body: unknown): boolean {
   return body !== null && typeof body === 'object' && Object.keys(body).length > 0;
 }
 
-/** A profile-update route: limited per account (the route documents the 429 in its surface's envelope). */
-export const ProfileChangeLimited = () => UseGuards(ProfileChangeLimitGuard);
+/** A profile-update route: limited per account (the document shows the 429 in the route's surface envelope). */
+export const ProfileChangeLimited = () => applyDecorators(UseGuards(ProfileChangeLimitGuard), MayAnswer(429));

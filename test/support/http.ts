@@ -1,3 +1,5 @@
+import { contractOf } from './contract';
+
 export interface HttpResponse<T = any> {
   status: number;
   headers: Headers;
@@ -15,9 +17,24 @@ export interface RequestOptions {
   raw?: string | Uint8Array;
   /** Give up (reject) after this long instead of waiting for an answer forever. */
   timeoutMs?: number;
+  /**
+   * The only opt-out of the contract check (see below): for a request that is not an API operation
+   * (`/docs`, `/docs-json`, a path that exists on no surface, asked on purpose). It fails when the
+   * request is a documented operation after all (its path matches and its path parameters are valid).
+   */
+  notAnOperation?: true;
 }
 
-/** A tiny client over real HTTP (Node's fetch), so every e2e test crosses the network stack. */
+/**
+ * A tiny client over real HTTP (Node's fetch), so every e2e test crosses the network stack.
+ *
+ * Every answer is checked against the app's own OpenAPI document (`/docs-json`, fetched once per
+ * base URL; test/support/contract.ts): status, media type, required headers and body. An answer
+ * the document does not describe throws here, so it fails the test that received it, with one line
+ * (`PATCH /me/password → 413: status not documented …`). A method a documented path lacks must be
+ * a 405 with `Allow`. Requests the tests send on purpose to be invalid are checked like any other:
+ * their 4xx must be documented.
+ */
 export class HttpClient {
   constructor(readonly baseUrl: string) {}
 
@@ -54,6 +71,13 @@ export class HttpClient {
       } catch {
         parsed = text; // left for the test to report
       }
+    }
+    const contract = await contractOf(this.baseUrl);
+    if (options.notAnOperation) {
+      if (contract.isOperation(method, path.split(/[?#]/)[0])) throw new Error(`${method} ${path}: marked notAnOperation, but the document has it as ${method} ${contract.templateOf(path.split(/[?#]/)[0])}`);
+    } else {
+      const violation = contract.check({ method, path }, { status: response.status, headers: response.headers, text });
+      if (violation) throw new Error(`Answer not described by the OpenAPI document: ${violation}`);
     }
     return { status: response.status, headers: response.headers, body: parsed as T, text };
   }

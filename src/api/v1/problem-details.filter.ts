@@ -43,6 +43,17 @@ export const PROBLEM_TITLES: Record<DomainErrorKind, string> = {
   HttpError: 'Bad request',
 };
 
+/** Framework-level errors (`HttpError`) are titled by their status. */
+const HTTP_ERROR_TITLES: Record<number, string> = {
+  400: 'Bad request',
+  404: 'Not found',
+  405: 'Method not allowed',
+  413: 'Payload too large',
+  414: 'URI too long',
+  415: 'Unsupported media type',
+  431: 'Request header fields too large',
+};
+
 export interface ProblemDetails {
   type: string;
   title: string;
@@ -59,7 +70,7 @@ export function problemFor(error: DomainError, instance?: string): ProblemDetail
   const slug = error.kind.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
   return {
     type: `urn:problem:identity:${slug}`,
-    title: PROBLEM_TITLES[error.kind],
+    title: error.kind === 'HttpError' ? (HTTP_ERROR_TITLES[status] ?? 'Bad request') : PROBLEM_TITLES[error.kind],
     status,
     detail: error.message,
     code: error.kind,

@@ -2,6 +2,9 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength, ValidateIf } from 'class-validator';
 import { lowerTrim, numberToText, wasSent } from '../../../common/dto-transforms';
+import { CheckedByService } from '../../../common/openapi.decorators';
+import { PHONE_RULE } from '../../../common/identifiers';
+import { NEW_PASSWORD_RULE } from '../../../credentials/password-policy.service';
 
 /** `POST /api/users/profile`: every field optional; an empty body reads the profile. */
 export class ProfileRpcProfileUpdateDto {
@@ -11,10 +14,10 @@ export class ProfileRpcProfileUpdateDto {
   @ApiPropertyOptional({ example: 'admin@gmail.com' }) @ValidateIf(wasSent) @Transform(lowerTrim) @IsEmail() @MaxLength(254) email?: string;
   @ApiPropertyOptional({ example: true }) @ValidateIf(wasSent) @IsBoolean() auto_updating?: boolean;
   @ApiPropertyOptional({ example: true }) @ValidateIf(wasSent) @IsBoolean() auto_paying?: boolean;
-  @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'integer' }], example: 89999999999, description: 'A number or a string; stored in E.164.' })
-  @ValidateIf(wasSent) @Transform(numberToText) @IsString() @MaxLength(32)
+  @ApiPropertyOptional({ example: 89999999999, description: 'A number or a string; stored in E.164.' })
+  @ValidateIf(wasSent) @Transform(numberToText) @IsString() @MaxLength(32) @CheckedByService(PHONE_RULE)
   phone?: string;
-  @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String, example: '491405c1-0fcb-4e66-9f63-be0dbe6000c4' })
+  @ApiPropertyOptional({ example: '491405c1-0fcb-4e66-9f63-be0dbe6000c4' })
   @IsOptional() @IsUUID()
   cityId?: string | null;
 }
@@ -28,7 +31,7 @@ export class ProfileRpcResetPasswordDto {
   @ApiPropertyOptional({ example: 'user@example.com', description: 'Required without a bearer token.' })
   @IsOptional() @Transform(lowerTrim) @IsEmail() @MaxLength(254)
   email?: string;
-  @ApiProperty({ example: 'a new long passphrase' }) @IsString() @IsNotEmpty() password: string;
+  @ApiProperty({ example: 'a new long passphrase' }) @IsString() @IsNotEmpty() @CheckedByService(NEW_PASSWORD_RULE) password: string;
   @ApiProperty({ example: '123456', description: 'The 6-digit code from the e-mail.' }) @Transform(numberToText) @IsString() @IsNotEmpty() @MaxLength(16) code: string;
 }
 

@@ -1,7 +1,7 @@
 import { Catch } from '@nestjs/common';
 import { DomainError, DomainErrorKind } from '../../../common/domain-error';
 import { httpStatusOf } from '../../../common/failure';
-import { errorResponsesDecorator } from '../api-error-responses';
+import { errorResponsesDecorator, SurfaceErrors } from '../../error-responses';
 import { ErrorReply, messageOf, SurfaceErrorFilter } from '../../surface-error.filter';
 import { UserAccountErrorDto } from './user-account.dto';
 import { USERNAME_NOT_ALLOWED } from './user-account.presenter';
@@ -34,7 +34,7 @@ export class UserAccountErrorFilter extends SurfaceErrorFilter {
   }
 }
 
-const ERRORS = {
+const ERRORS: SurfaceErrors['errors'] = {
   400: {
     description: 'Invalid input or malformed JSON, a username that is not allowed, or a weak password.',
     example: envelope(USERNAME_NOT_ALLOWED),
@@ -51,14 +51,24 @@ const ERRORS = {
     description: 'Too many failed sign-ins (account locked), a link sent less than a minute ago, or too many requests; see Retry-After.',
     example: envelope('a message was sent recently; try again in 42 s'),
   },
+  413: { description: 'The request body is larger than 64 KiB.', example: envelope('the request body is larger than 64 KiB') },
+  414: { description: 'A path segment of the URL is longer than 100 characters.', example: envelope('a path segment of the URL is too long') },
+  500: { description: 'A fault of ours (logged).', example: envelope('internal error') },
+  503: { description: 'The database cannot be reached in time; see Retry-After.', example: envelope('the service is temporarily unavailable; try again shortly') },
 };
 
+/** 003's documented errors. */
+export const USER_ACCOUNT_ERRORS: SurfaceErrors = { model: UserAccountErrorDto, mediaType: 'application/json', errors: ERRORS };
+
 /** Documents 003's error responses. */
-export const ApiUserAccountErrors = errorResponsesDecorator(UserAccountErrorDto, ERRORS);
+export const ApiUserAccountErrors = errorResponsesDecorator(USER_ACCOUNT_ERRORS);
 
 /** The same for the routes that take a link token, whose 400 the document words per route. */
 export const ApiUserAccountTokenErrors = (invalidTokenMessage: string, ...statuses: number[]) =>
-  errorResponsesDecorator(UserAccountErrorDto, {
-    ...ERRORS,
-    400: { description: `A bad, used or expired link token ("${invalidTokenMessage}"), invalid input or malformed JSON, or a weak password.`, example: envelope(invalidTokenMessage) },
+  errorResponsesDecorator({
+    ...USER_ACCOUNT_ERRORS,
+    errors: {
+      ...ERRORS,
+      400: { description: `A bad, used or expired link token ("${invalidTokenMessage}"), invalid input or malformed JSON, or a weak password.`, example: envelope(invalidTokenMessage) },
+    },
   })(...statuses);

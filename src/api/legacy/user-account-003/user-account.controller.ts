@@ -4,6 +4,7 @@ import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger'
 import { AuthService } from '../../../auth/auth.service';
 import { AuthContext } from '../../../auth/sessions.service';
 import { Authenticated, CurrentAuth, Public } from '../../../common/auth.decorators';
+import { WithoutDatabase } from '../../../common/openapi.decorators';
 import { RateLimited, SignInRateLimited } from '../../../common/ip-throttler.guard';
 import { Locale, RequestLocale } from '../../../common/locale';
 import { UsersService } from '../../../users/users.service';
@@ -44,6 +45,7 @@ export class UserAccountController {
 
   @Get()
   @Public()
+  @WithoutDatabase()
   @ApiOperation({ operationId: 'legacy003_root', summary: 'The service name and version (same answer as GET /api/)' })
   @ApiOkResponse({ type: UserAccountServiceInfoDto, description: 'The service name and its package.json version.' })
   root(): UserAccountServiceInfoDto {
@@ -52,6 +54,7 @@ export class UserAccountController {
 
   @Get('api')
   @Public()
+  @WithoutDatabase()
   @ApiOperation({ operationId: 'legacy003_apiRoot', summary: 'The service name and version (same answer as GET /)' })
   @ApiOkResponse({ type: UserAccountServiceInfoDto, description: 'The service name and its package.json version.' })
   apiRoot(): UserAccountServiceInfoDto {

@@ -2,6 +2,9 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { looseBoolean, lowerTrim, numberToText, trim } from '../../../common/dto-transforms';
+import { CheckedByService } from '../../../common/openapi.decorators';
+import { PHONE_RULE, USERNAME_RULE } from '../../../common/identifiers';
+import { NEW_PASSWORD_RULE } from '../../../credentials/password-policy.service';
 
 // ---- requests ----
 
@@ -20,7 +23,7 @@ export class UserAccountRegistrationDto {
     example: 'Admin',
     description: '2–64 letters, digits, "_", "." or "-", starting with a letter; reserved names (root, support, …) are refused with "username is not allowed.".',
   })
-  @Transform(trim) @IsString() @IsNotEmpty()
+  @Transform(trim) @IsString() @IsNotEmpty() @CheckedByService(USERNAME_RULE)
   username: string;
   @ApiPropertyOptional({ type: String, nullable: true, example: 'Admin A.A.' }) @IsOptional() @Transform(trim) @IsString() @MaxLength(300) full_name?: string | null;
   @ApiProperty({ example: 't@t.tt', description: 'The confirmation link goes here.' }) @Transform(lowerTrim) @IsEmail() @MaxLength(254) email: string;
@@ -30,10 +33,10 @@ export class UserAccountRegistrationDto {
     example: '+79991234567',
     description: 'Any common form (a JSON number is read as text too); stored in E.164.',
   })
-  @IsOptional() @Transform(numberToText) @IsString() @MaxLength(32)
+  @IsOptional() @Transform(numberToText) @IsString() @MaxLength(32) @CheckedByService(PHONE_RULE)
   phone?: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, example: null, description: 'Free text.' }) @IsOptional() @IsString() @MaxLength(500) contacts?: string | null;
-  @ApiProperty({ example: 'a long passphrase', description: 'At least PASSWORD_MIN_LENGTH (8) characters, not a common password.' }) @IsString() @IsNotEmpty() pwd: string;
+  @ApiProperty({ example: 'a long passphrase', description: 'At least PASSWORD_MIN_LENGTH (8) characters, not a common password.' }) @IsString() @IsNotEmpty() @CheckedByService(NEW_PASSWORD_RULE) pwd: string;
 }
 
 export class UserAccountResetPasswordRequestDto {
@@ -43,7 +46,7 @@ export class UserAccountResetPasswordRequestDto {
 }
 
 export class UserAccountResetPasswordDto {
-  @ApiProperty({ example: 'a new long passphrase' }) @IsString() @IsNotEmpty() new_pwd: string;
+  @ApiProperty({ example: 'a new long passphrase' }) @IsString() @IsNotEmpty() @CheckedByService(NEW_PASSWORD_RULE) new_pwd: string;
 }
 
 // ---- responses: {"status":"OK"|"ERR","msg":…,"data"?:…} ----

@@ -15,7 +15,7 @@ import { accountChanges, presentLogin, presentRegistered, presentUser, SUCCESS }
 
 /** `/{user_id}` sits at the root, so it only matches a UUID: `/favicon.ico` and the like never reach this controller. */
 const USER_ID_ROUTE = ':userId';
-const userIdParam = applyDecorators(UuidParams('userId'), ApiParam({ name: 'userId', format: 'uuid', example: 'e5f8433e-76a9-4509-87f0-e1b12354d92b' }));
+const userIdParam = applyDecorators(UuidParams('userId'), ApiParam({ name: 'userId', example: 'e5f8433e-76a9-4509-87f0-e1b12354d92b' }));
 
 /** Document 001: the user service (`/auth/register`, `/auth/login`, `/{user_id}`). */
 @ApiTags('legacy 001: user service')

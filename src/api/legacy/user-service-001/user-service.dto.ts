@@ -2,13 +2,17 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
 import { looseBoolean, lowerTrim, numberToText, trim, wasSent } from '../../../common/dto-transforms';
+import { AnyOfRequired, CheckedByService } from '../../../common/openapi.decorators';
+import { PHONE_RULE, USERNAME_RULE } from '../../../common/identifiers';
+import { NEW_PASSWORD_RULE } from '../../../credentials/password-policy.service';
 
+@AnyOfRequired(['username'], ['email'], ['contact_number'])
 export class UserServiceRegisterDto {
   @ApiPropertyOptional({ example: 'ind', default: 'ind' }) @ValidateIf(wasSent) @IsString() @IsNotEmpty() @MaxLength(32) user_type?: string;
-  @ApiPropertyOptional({ example: 'egor228' }) @IsOptional() @Transform(trim) @IsString() @MaxLength(64) username?: string;
-  @ApiProperty({ example: 'a long passphrase' }) @IsString() @IsNotEmpty() password: string;
+  @ApiPropertyOptional({ example: 'egor228' }) @IsOptional() @Transform(trim) @IsString() @MaxLength(64) @CheckedByService(USERNAME_RULE) username?: string;
+  @ApiProperty({ example: 'a long passphrase' }) @IsString() @IsNotEmpty() @CheckedByService(NEW_PASSWORD_RULE) password: string;
   @ApiPropertyOptional({ example: 'citymodz@yandex.com' }) @IsOptional() @Transform(lowerTrim) @IsEmail() @MaxLength(254) email?: string;
-  @ApiPropertyOptional({ example: '+79853553825' }) @IsOptional() @Transform(numberToText) @IsString() @MaxLength(32) contact_number?: string;
+  @ApiPropertyOptional({ example: '+79853553825' }) @IsOptional() @Transform(numberToText) @IsString() @MaxLength(32) @CheckedByService(PHONE_RULE) contact_number?: string;
 }
 
 export class UserServiceLoginDto {
@@ -24,10 +28,10 @@ export class UserServiceLoginDto {
 /** Every field optional: the ones sent are changed. A new password ends the user's other sessions. */
 export class UserServiceUpdateUserDto {
   @ApiPropertyOptional({ example: 'ind' }) @ValidateIf(wasSent) @IsString() @IsNotEmpty() @MaxLength(32) user_type?: string;
-  @ApiPropertyOptional({ example: 'egor228' }) @ValidateIf(wasSent) @Transform(trim) @IsString() @MaxLength(64) username?: string;
-  @ApiPropertyOptional({ example: 'a new long passphrase' }) @ValidateIf(wasSent) @IsString() @IsNotEmpty() password?: string;
+  @ApiPropertyOptional({ example: 'egor228' }) @ValidateIf(wasSent) @Transform(trim) @IsString() @MaxLength(64) @CheckedByService(USERNAME_RULE) username?: string;
+  @ApiPropertyOptional({ example: 'a new long passphrase' }) @ValidateIf(wasSent) @IsString() @IsNotEmpty() @CheckedByService(NEW_PASSWORD_RULE) password?: string;
   @ApiPropertyOptional({ example: 'AGUREZ@yandex.com' }) @ValidateIf(wasSent) @Transform(lowerTrim) @IsEmail() @MaxLength(254) email?: string;
-  @ApiPropertyOptional({ example: '+79853553825' }) @ValidateIf(wasSent) @Transform(numberToText) @IsString() @MaxLength(32) contact_number?: string;
+  @ApiPropertyOptional({ example: '+79853553825' }) @ValidateIf(wasSent) @Transform(numberToText) @IsString() @MaxLength(32) @CheckedByService(PHONE_RULE) contact_number?: string;
 }
 
 export class UserServiceRegisteredDataDto {

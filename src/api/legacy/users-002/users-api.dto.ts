@@ -1,7 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min, ValidateBy, ValidateIf, ValidationOptions } from 'class-validator';
-import { lowerTrim, numberToText, wasSent } from '../../../common/dto-transforms';
+import { documentTransforms, lowerTrim, numberToText, orAlso, SAME_INPUT, wasSent } from '../../../common/dto-transforms';
+import { AnyOfRequired, CheckedByService } from '../../../common/openapi.decorators';
+import { PHONE_RULE } from '../../../common/identifiers';
+import { NEW_PASSWORD_RULE } from '../../../credentials/password-policy.service';
 
 /**
  * Validation messages in Django REST Framework's own words, so the product's clients show what
@@ -65,23 +68,25 @@ function PhoneNumber(): PropertyDecorator {
 // Requests
 
 /** `POST /users/auth/registration/`. An e-mail or a number (or both) is required. */
+@AnyOfRequired(['email'], ['number'])
 export class UsersApiRegistrationDto {
-  @ApiPropertyOptional({ type: String, nullable: true, example: 'user1', maxLength: 100 }) @ValidateIf(sentAndNotNull) @Text(100) surname?: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true, example: 'user1@gmail.com', maxLength: 100 }) @ValidateIf(sentAndNotNull) @Text(100) name?: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true, example: 'user1', maxLength: 100 }) @ValidateIf(sentAndNotNull) @Text(100) patronymic?: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true, example: 'user1address', maxLength: 500 }) @ValidateIf(sentAndNotNull) @Text(500) address?: string | null;
+  @ApiPropertyOptional({ example: 'user1' }) @ValidateIf(sentAndNotNull) @Text(100) surname?: string | null;
+  @ApiPropertyOptional({ example: 'user1@gmail.com' }) @ValidateIf(sentAndNotNull) @Text(100) name?: string | null;
+  @ApiPropertyOptional({ example: 'user1' }) @ValidateIf(sentAndNotNull) @Text(100) patronymic?: string | null;
+  @ApiPropertyOptional({ example: 'user1address' }) @ValidateIf(sentAndNotNull) @Text(500) address?: string | null;
   @ApiPropertyOptional({ example: 'user1@gmail.com', description: 'Required unless `number` is given; stored lower-cased.' })
   @ValidateIf(sentAndNotNull) @Email()
   email?: string;
   @ApiPropertyOptional({ example: '+79967348137', description: 'The phone; required unless `email` is given. Any common form (a JSON number too); stored in E.164.' })
-  @ValidateIf(sentAndNotNull) @PhoneNumber()
+  @ValidateIf(sentAndNotNull) @PhoneNumber() @CheckedByService(PHONE_RULE)
   number?: string;
   @ApiProperty({ example: 'user1user1Strong', description: 'Checked by the password policy (at least 8 characters, not a common password, not the e-mail or number).' })
-  @Required() @Text(1024)
+  @Required() @Text(1024) @CheckedByService(NEW_PASSWORD_RULE)
   password: string;
 }
 
 /** `POST /users/auth/token/`: `{email, password}` or `{number, password}` (the e-mail wins when both are sent). */
+@AnyOfRequired(['email'], ['number'])
 export class UsersApiTokenRequestDto {
   @ApiPropertyOptional({ example: 'user1@gmail.com', description: 'Sign in by e-mail…' }) @ValidateIf(wasSent) @Transform(lowerTrim) @Required() @Text(254, true) email?: string;
   @ApiPropertyOptional({ example: '+79967348137', description: '…or by phone number, in any common form.' }) @ValidateIf(wasSent) @Required() @PhoneNumber() number?: string;
@@ -101,13 +106,13 @@ export class UsersApiRefreshDto {
  * the controller rather than by the global validation pipe.
  */
 export class UsersApiUpdateUserDto {
-  @ApiPropertyOptional({ type: String, nullable: true, example: 'user1', maxLength: 100, description: 'null clears it.' }) @ValidateIf(sentAndNotNull) @Text(100) surname?: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true, example: 'user1Changed@gmail.com', maxLength: 100, description: 'null clears it.' }) @ValidateIf(sentAndNotNull) @Text(100) name?: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true, example: 'user1Changed', maxLength: 100, description: 'null clears it.' }) @ValidateIf(sentAndNotNull) @Text(100) patronymic?: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true, example: 'user1Changedaddress', maxLength: 500, description: 'null clears it.' }) @ValidateIf(sentAndNotNull) @Text(500) address?: string | null;
+  @ApiPropertyOptional({ example: 'user1', description: 'null clears it.' }) @ValidateIf(sentAndNotNull) @Text(100) surname?: string | null;
+  @ApiPropertyOptional({ example: 'user1Changed@gmail.com', description: 'null clears it.' }) @ValidateIf(sentAndNotNull) @Text(100) name?: string | null;
+  @ApiPropertyOptional({ example: 'user1Changed', description: 'null clears it.' }) @ValidateIf(sentAndNotNull) @Text(100) patronymic?: string | null;
+  @ApiPropertyOptional({ example: 'user1Changedaddress', description: 'null clears it.' }) @ValidateIf(sentAndNotNull) @Text(500) address?: string | null;
   @ApiPropertyOptional({ example: 'user1changed@gmail.com', description: 'Clears `confirmed_email` when it changes.' }) @ValidateIf(wasSent) @Required() @Email() email?: string;
-  @ApiPropertyOptional({ example: '+79967348130', description: 'Clears `confirmed_number` when it changes; stored in E.164.' }) @ValidateIf(wasSent) @Required() @PhoneNumber() number?: string;
-  @ApiPropertyOptional({ example: 'user1user1Changed', description: 'No old password needed; every other session of the user ends.' }) @ValidateIf(wasSent) @Required() @Text(1024, true) password?: string;
+  @ApiPropertyOptional({ example: '+79967348130', description: 'Clears `confirmed_number` when it changes; stored in E.164.' }) @ValidateIf(wasSent) @Required() @PhoneNumber() @CheckedByService(PHONE_RULE) number?: string;
+  @ApiPropertyOptional({ example: 'user1user1Changed', description: 'No old password needed; every other session of the user ends.' }) @ValidateIf(wasSent) @Required() @Text(1024, true) @CheckedByService(NEW_PASSWORD_RULE) password?: string;
 }
 
 /** The deepest `offset` of `GET user/executor/` (a larger one would only make the database skip rows). */
@@ -115,10 +120,10 @@ export const MAX_OFFSET = 1_000_000;
 
 /** `GET /users/user/executor/?limit=&offset=` */
 export class UsersApiExecutorsQueryDto {
-  @ApiPropertyOptional({ type: Number, minimum: 1, default: 100, example: 20, description: 'Page size; above 100 counts as 100.' })
+  @ApiPropertyOptional({ default: 100, example: 20, description: 'Page size; above 100 counts as 100.' })
   @ValidateIf(wasSent) @Transform(asInteger) @IsInt({ message: DRF.integer }) @Min(1, { message: DRF.minValue(1) })
   limit?: number;
-  @ApiPropertyOptional({ type: Number, minimum: 0, maximum: MAX_OFFSET, default: 0, example: 0, description: 'How many executors to skip.' })
+  @ApiPropertyOptional({ default: 0, example: 0, description: 'How many executors to skip.' })
   @ValidateIf(wasSent) @Transform(asInteger) @IsInt({ message: DRF.integer }) @Min(0, { message: DRF.minValue(0) }) @Max(MAX_OFFSET, { message: DRF.maxValue(MAX_OFFSET) })
   offset?: number;
 }
@@ -126,7 +131,6 @@ export class UsersApiExecutorsQueryDto {
 /** `POST /users/accept-email/`. */
 export class UsersApiAcceptEmailDto {
   @ApiProperty({
-    oneOf: [{ type: 'integer', minimum: 0, maximum: 999999 }, { type: 'string', pattern: '^\\d{6}$' }],
     example: 123456,
     description: 'The 6-digit code from the e-mail, as a JSON number or string. A number is left-padded to 6 digits (`1234` → `"001234"`).',
   })
@@ -147,6 +151,8 @@ export function codeToText({ value }: { value: unknown }): unknown {
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 999_999) return String(value).padStart(6, '0');
   return typeof value === 'string' ? value.trim() : value;
 }
+
+documentTransforms([asInteger, SAME_INPUT], [codeToText, orAlso({ type: 'integer', minimum: 0, maximum: 999_999 })]);
 
 // ---------------------------------------------------------------------------------------------
 // Responses

@@ -3,23 +3,27 @@ import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { UserDto } from './user.dto';
 import { lowerTrim } from '../../../common/dto-transforms';
+import { AnyOfRequired, CheckedByService } from '../../../common/openapi.decorators';
+import { PHONE_RULE, USERNAME_RULE } from '../../../common/identifiers';
+import { NEW_PASSWORD_RULE } from '../../../credentials/password-policy.service';
 
 
+@AnyOfRequired(['email'], ['username'], ['phone'])
 export class RegisterDto {
   @ApiPropertyOptional({ example: 'anna@example.com' })
   @IsOptional() @Transform(lowerTrim) @IsEmail() @MaxLength(254)
   email?: string;
 
   @ApiPropertyOptional({ example: 'anna', description: '2–64 letters, digits, "_", "." or "-", starting with a letter.' })
-  @IsOptional() @IsString() @MaxLength(64)
+  @IsOptional() @IsString() @MaxLength(64) @CheckedByService(USERNAME_RULE)
   username?: string;
 
   @ApiPropertyOptional({ example: '+79991234567', description: 'Any common format; stored as E.164 (numbers without + are read in DEFAULT_PHONE_REGION).' })
-  @IsOptional() @IsString() @MaxLength(32)
+  @IsOptional() @IsString() @MaxLength(32) @CheckedByService(PHONE_RULE)
   phone?: string;
 
   @ApiProperty({ example: 'correct horse battery staple', description: 'PASSWORD_MIN_LENGTH to 128 characters, not a common password, not the e-mail/username/phone.' })
-  @IsString() @IsNotEmpty()
+  @IsString() @IsNotEmpty() @CheckedByService(NEW_PASSWORD_RULE)
   password: string;
 
   @ApiPropertyOptional({ example: 'Anna' }) @IsOptional() @IsString() @MaxLength(100) name?: string;

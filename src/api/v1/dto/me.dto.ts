@@ -2,6 +2,9 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength, ValidateIf } from 'class-validator';
 import { lowerTrim } from '../../../common/dto-transforms';
+import { CheckedByService } from '../../../common/openapi.decorators';
+import { PHONE_RULE, USERNAME_RULE } from '../../../common/identifiers';
+import { NEW_PASSWORD_RULE } from '../../../credentials/password-policy.service';
 
 const nullable = { nullable: true } as const;
 
@@ -26,11 +29,11 @@ export class FreshProofDto {
  * proof; the e-mail changes through `POST /v1/me/email/change` (two steps).
  */
 export class UpdateMeDto extends FreshProofDto {
-  @ApiPropertyOptional({ ...nullable, type: String, example: 'anna' }) @IsOptional() @IsString() @MaxLength(64) username?: string | null;
+  @ApiPropertyOptional({ ...nullable, type: String, example: 'anna' }) @IsOptional() @IsString() @MaxLength(64) @CheckedByService(USERNAME_RULE) username?: string | null;
   @ApiPropertyOptional({ ...nullable, type: String, description: '`null` removes the e-mail (fresh proof needed). A new address is not set here (400): use POST /v1/me/email/change.' })
   @IsOptional() @Transform(lowerTrim) @IsEmail() @MaxLength(254)
   email?: string | null;
-  @ApiPropertyOptional({ ...nullable, type: String, example: '+79991234567' }) @IsOptional() @IsString() @MaxLength(32) phone?: string | null;
+  @ApiPropertyOptional({ ...nullable, type: String, example: '+79991234567' }) @IsOptional() @IsString() @MaxLength(32) @CheckedByService(PHONE_RULE) phone?: string | null;
   @ApiPropertyOptional({ ...nullable, type: String }) @IsOptional() @IsString() @MaxLength(100) name?: string | null;
   @ApiPropertyOptional({ ...nullable, type: String }) @IsOptional() @IsString() @MaxLength(100) surname?: string | null;
   @ApiPropertyOptional({ ...nullable, type: String }) @IsOptional() @IsString() @MaxLength(100) patronymic?: string | null;
@@ -46,7 +49,7 @@ export class UpdateMeDto extends FreshProofDto {
 
 export class ChangePasswordDto {
   @ApiProperty({ example: 'the current password' }) @IsString() @IsNotEmpty() @MaxLength(1024) currentPassword: string;
-  @ApiProperty({ example: 'a new long passphrase' }) @IsString() @IsNotEmpty() newPassword: string;
+  @ApiProperty({ example: 'a new long passphrase' }) @IsString() @IsNotEmpty() @CheckedByService(NEW_PASSWORD_RULE) newPassword: string;
 }
 
 export class DeleteMeDto extends FreshProofDto {}

@@ -62,6 +62,8 @@ export class WebAuthnRequestOptionsDto {
   @ApiPropertyOptional({ example: 'id.example.com' }) rpId?: string;
   @ApiPropertyOptional({ type: [WebAuthnCredentialDescriptorDto], description: 'Empty for a sign-in without password (any discoverable passkey).' }) allowCredentials?: WebAuthnCredentialDescriptorDto[];
   @ApiPropertyOptional({ enum: ['required', 'preferred', 'discouraged'] }) userVerification?: string;
+  @ApiPropertyOptional({ type: Object, example: {}, description: 'Client extension inputs.' }) extensions?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: [String], example: [], description: 'Hints for the browser (e.g. `security-key`, `client-device`).' }) hints?: string[];
 }
 
 export class WebAuthnRelyingPartyDto {
@@ -90,6 +92,8 @@ export class WebAuthnCreationOptionsDto {
   @ApiPropertyOptional({ type: [WebAuthnCredentialDescriptorDto], description: 'The account\'s passkeys, so an authenticator does not register twice.' }) excludeCredentials?: WebAuthnCredentialDescriptorDto[];
   @ApiPropertyOptional({ type: Object, example: { residentKey: 'required', requireResidentKey: true, userVerification: 'preferred' } }) authenticatorSelection?: Record<string, unknown>;
   @ApiPropertyOptional({ example: 'none' }) attestation?: string;
+  @ApiPropertyOptional({ type: Object, example: { credProps: true }, description: 'Client extension inputs.' }) extensions?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: [String], example: [], description: 'Hints for the browser (e.g. `security-key`, `client-device`).' }) hints?: string[];
 }
 
 // --- sign-in with a second step -----------------------------------------------------------------------

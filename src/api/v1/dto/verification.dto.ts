@@ -2,6 +2,9 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { lowerTrim, trim } from '../../../common/dto-transforms';
+import { AnyOfRequired, CheckedByService } from '../../../common/openapi.decorators';
+import { PHONE_RULE } from '../../../common/identifiers';
+import { NEW_PASSWORD_RULE } from '../../../credentials/password-policy.service';
 
 const CODE = /^\d{6}$/;
 
@@ -28,6 +31,7 @@ export class EmailRestoredDto {
   @ApiProperty({ example: 'The address is restored, every session has ended, and a password reset link is on its way there.' }) message: string;
 }
 
+@AnyOfRequired(['email'], ['phone'])
 export class ForgotPasswordDto {
   @ApiPropertyOptional({ example: 'anna@example.com', description: 'Send a code and a link to this e-mail…' })
   @ValidateIf((body: ForgotPasswordDto) => body.phone === undefined || body.email !== undefined)
@@ -36,7 +40,7 @@ export class ForgotPasswordDto {
 
   @ApiPropertyOptional({ example: '+79991234567', description: '…or an SMS code to this phone. Exactly one of the two.' })
   @ValidateIf((body: ForgotPasswordDto) => body.email === undefined)
-  @IsString() @IsNotEmpty() @MaxLength(32)
+  @IsString() @IsNotEmpty() @MaxLength(32) @CheckedByService(PHONE_RULE)
   phone?: string;
 }
 
@@ -45,6 +49,7 @@ export class RecoveryRequestedDto {
   @ApiProperty({ example: 60, description: 'Seconds until another request for this address is accepted.' }) retryAfter: number;
 }
 
+@AnyOfRequired(['token'], ['email', 'code'], ['phone', 'code'])
 export class ResetPasswordDto {
   @ApiPropertyOptional({ description: 'The token from the e-mailed link. Send it alone, or send email/phone with code.' })
   @IsOptional() @IsString() @MaxLength(128)
@@ -57,7 +62,7 @@ export class ResetPasswordDto {
 
   @ApiPropertyOptional({ example: '+79991234567' })
   @ValidateIf((body: ResetPasswordDto) => body.token === undefined && body.email === undefined)
-  @IsString() @IsNotEmpty() @MaxLength(32)
+  @IsString() @IsNotEmpty() @MaxLength(32) @CheckedByService(PHONE_RULE)
   phone?: string;
 
   @ApiPropertyOptional({ example: '042917', description: 'The 6-digit code; required with email or phone.' })
@@ -66,7 +71,7 @@ export class ResetPasswordDto {
   code?: string;
 
   @ApiProperty({ example: 'a new long passphrase', description: 'The new password (same policy as registration).' })
-  @IsString() @IsNotEmpty() @MaxLength(1024)
+  @IsString() @IsNotEmpty() @MaxLength(1024) @CheckedByService(NEW_PASSWORD_RULE)
   password: string;
 }
 
