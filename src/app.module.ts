@@ -6,6 +6,7 @@ import type { DestinationStream } from 'pino';
 import { DataSource } from 'typeorm';
 import { LegacyModule } from './api/legacy/legacy.module';
 import { V1Module } from './api/v1/v1.module';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { loggerParams } from './common/logging';
@@ -47,6 +48,7 @@ export class AppModule {
           },
         }),
         TransactionsModule,
+        AuditModule,
         LimitsModule,
         UsersModule,
         CredentialsModule,

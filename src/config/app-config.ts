@@ -34,6 +34,17 @@ export interface AppConfig {
   limits: LimitsConfig;
   verification: VerificationConfig;
   outbox: OutboxConfig;
+  operations: OperationsConfig;
+}
+
+/** The audit log, metrics and shutdown (issue 14). */
+export interface OperationsConfig {
+  /** Days a security event is kept; older ones are deleted by the hourly housekeeping. */
+  auditRetentionDays: number;
+  /** Bearer token `GET /metrics` requires; unset: /metrics answers only loopback clients that came through no proxy. */
+  metricsToken?: string;
+  /** How long SIGTERM waits for in-flight requests (and outbox deliveries) before cutting them off. */
+  shutdownGraceMs: number;
 }
 
 /** The connection pool of one instance. */
@@ -163,6 +174,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     }
   }
 
+  const metricsToken = read('METRICS_TOKEN');
+  if (metricsToken !== undefined && (metricsToken.length < 16 || /\s/.test(metricsToken))) {
+    throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters without spaces');
+  }
+
   return {
     port,
     host,
@@ -206,6 +222,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       pollIntervalMs: int('OUTBOX_POLL_INTERVAL_MS', 1000, 50, 60_000),
       maxAttempts: int('OUTBOX_MAX_ATTEMPTS', 10, 1, 100),
       retryBaseMs: int('OUTBOX_RETRY_BASE_MS', 2000, 10, 3_600_000),
+    },
+    operations: {
+      auditRetentionDays: int('AUDIT_RETENTION_DAYS', 365, 1, 36_500),
+      metricsToken,
+      shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     },
   };
 }
