@@ -1,8 +1,10 @@
+import { StoredEvent } from '../../audit/audit-log.service';
 import { Session } from '../../auth/session.entity';
 import { SessionTokens } from '../../auth/sessions.service';
 import { displayFullName, User } from '../../users/user.entity';
 import { SessionDto, UserDto } from './dto/user.dto';
 import { TokenPairDto } from './dto/auth.dto';
+import { MySecurityEventDto, SecurityEventDto } from './dto/events.dto';
 
 /** Domain → /v1 shapes. Explicit field by field, so no secret column can leak. */
 export function presentUser(user: User): UserDto {
@@ -54,5 +56,37 @@ export function presentSession(session: Session, currentSessionId: string): Sess
     createdAt: session.createdAt.toISOString(),
     lastUsedAt: session.lastUsedAt.toISOString(),
     expiresAt: session.expiresAt.toISOString(),
+  };
+}
+
+export function presentEvent(event: StoredEvent): SecurityEventDto {
+  return {
+    id: event.id,
+    occurredAt: event.occurredAt.toISOString(),
+    type: event.type,
+    userId: event.userId,
+    actorId: event.actorId,
+    surface: event.surface,
+    ip: event.ip,
+    userAgent: event.userAgent,
+    sessionId: event.sessionId,
+    details: event.details,
+  };
+}
+
+/** A user's own event: who acted is said as `self` or `administrator`, never as another account's id. */
+export function presentMyEvent(event: StoredEvent, currentSessionId: string): MySecurityEventDto {
+  const actor = event.actorId === null ? null : event.actorId === event.userId ? 'self' : 'administrator';
+  return {
+    id: event.id,
+    occurredAt: event.occurredAt.toISOString(),
+    type: event.type,
+    actor,
+    surface: event.surface,
+    ip: event.ip,
+    userAgent: event.userAgent,
+    sessionId: event.sessionId,
+    currentSession: event.sessionId !== null && event.sessionId === currentSessionId,
+    details: event.details,
   };
 }
