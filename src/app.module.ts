@@ -18,7 +18,9 @@ import { dataSourceOptions } from './database/data-source';
 import { TransactionsModule } from './database/transactions';
 import { runMigrations } from './database/migrate';
 import { HealthModule } from './health/health.module';
+import { LifecycleModule } from './lifecycle/shutdown';
 import { LimitsModule } from './limits/limits.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { UsersModule } from './users/users.module';
 import { VerificationModule } from './verification/verification.module';
@@ -48,7 +50,9 @@ export class AppModule {
           },
         }),
         TransactionsModule,
+        LifecycleModule,
         AuditModule,
+        MetricsModule,
         LimitsModule,
         UsersModule,
         CredentialsModule,

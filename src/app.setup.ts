@@ -12,6 +12,8 @@ import { requestId } from './common/logging';
 import { parseQueryString } from './common/request-input';
 import { registerUuidParamRoutes } from './common/uuid-route';
 import { AppConfig } from './config/app-config';
+import { Metrics } from './metrics/metrics.service';
+import { registerMetrics } from './metrics/metrics.http';
 
 /** Flattens class-validator's tree into `{ field: "a.b", message }` pairs. */
 export function fieldErrors(errors: ValidationError[], prefix = ''): FieldError[] {
@@ -69,6 +71,7 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   const fastify = app.getHttpAdapter().getInstance();
   registerLenientBodyParsers(fastify);
   registerUuidParamRoutes(fastify);
+  registerMetrics(fastify, app.get(Metrics), config.operations.metricsToken);
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
   });
@@ -91,7 +94,7 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
     }),
   );
   app.useGlobalFilters(new SurfaceByPathFilter());
-  app.enableShutdownHooks();
+  // No enableShutdownHooks(): main.ts stops on SIGTERM itself, in the order a graceful shutdown needs (lifecycle/shutdown.ts).
 
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
   return app;

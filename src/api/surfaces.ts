@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SurfaceName } from '../common/security-context';
 import { MePasswordErrorFilter } from './legacy/me-password-004/me-password-error.filter';
 import { ProfileRpcErrorFilter } from './legacy/profile-rpc-000/profile-rpc-error.filter';
 import { UserAccountErrorFilter } from './legacy/user-account-003/user-account-error.filter';
@@ -16,20 +17,26 @@ const problemDetails = new ProblemDetailsFilter();
  * answers; this table is for what fails before a route is reached (a URL that is not valid UTF-8,
  * a body Fastify itself refuses, an unknown path under a surface's prefix).
  */
-const SURFACES: [RegExp, SurfaceErrorFilter][] = [
-  [/^\/v1(\/|$)/, problemDetails],
-  [/^\/api\/users(\/|$)/, new ProfileRpcErrorFilter()],
-  [/^\/(api(\/|$)|$)/, new UserAccountErrorFilter()],
-  [/^\/auth(\/|$)/, new UserServiceErrorFilter()],
-  [new RegExp(`^\\/${UUID}\\/?$`), new UserServiceErrorFilter()],
-  [/^\/users(\/|$)/, new UsersApiErrorFilter()],
-  [/^\/me\/password\/?$/, new MePasswordErrorFilter()],
+const SURFACES: [RegExp, SurfaceName, SurfaceErrorFilter][] = [
+  [/^\/v1(\/|$)/, 'v1', problemDetails],
+  [/^\/api\/users(\/|$)/, '000', new ProfileRpcErrorFilter()],
+  [/^\/(api(\/|$)|$)/, '003', new UserAccountErrorFilter()],
+  [/^\/auth(\/|$)/, '001', new UserServiceErrorFilter()],
+  [new RegExp(`^\\/${UUID}\\/?$`), '001', new UserServiceErrorFilter()],
+  [/^\/users(\/|$)/, '002', new UsersApiErrorFilter()],
+  [/^\/me\/password\/?$/, '004', new MePasswordErrorFilter()],
 ];
 
 /** The error filter of the surface that owns `url`; problem+json for everything else. */
 export function surfaceFilterFor(url: string): SurfaceErrorFilter {
   const path = url.split('?')[0];
-  return SURFACES.find(([prefix]) => prefix.test(path))?.[1] ?? problemDetails;
+  return SURFACES.find(([prefix]) => prefix.test(path))?.[2] ?? problemDetails;
+}
+
+/** The surface that owns `url`, or null (health, metrics, docs, JWKS). */
+export function surfaceNameOf(url: string): SurfaceName | null {
+  const path = url.split('?')[0];
+  return SURFACES.find(([prefix]) => prefix.test(path))?.[1] ?? null;
 }
 
 /** The global filter: whatever no route filter caught is answered in the envelope of the surface its path belongs to. */
