@@ -12,6 +12,7 @@ import { requestId } from './common/logging';
 import { parseQueryString } from './common/request-input';
 import { registerUuidParamRoutes } from './common/uuid-route';
 import { AppConfig } from './config/app-config';
+import { Shutdown } from './lifecycle/shutdown';
 import { Metrics } from './metrics/metrics.service';
 import { registerMetrics } from './metrics/metrics.http';
 
@@ -74,6 +75,12 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   registerMetrics(fastify, app.get(Metrics), config.operations.metricsToken);
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
+  });
+  // While shutting down, an answer also ends its kept-alive connection, so the drain does not wait for idle clients.
+  const shutdown = app.get(Shutdown);
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (shutdown.started) reply.header('Connection', 'close');
+    done(null, payload);
   });
   await app.register(helmet, {
     contentSecurityPolicy: {
