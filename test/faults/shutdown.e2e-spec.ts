@@ -150,7 +150,9 @@ describe('fault: graceful shutdown on SIGTERM', () => {
         else await sleep(50);
       }
       expect(claimed?.leased_for).toBeGreaterThan(60);
-      expect(sockets.length).toBeGreaterThan(0); // the delivery is talking to the silent server
+      // The delivery is talking to the silent server (the claim comes just before the connection).
+      for (let i = 0; i < 100 && sockets.length === 0; i++) await sleep(50);
+      expect(sockets.length).toBeGreaterThan(0);
 
       const signalledAt = Date.now();
       app.kill('SIGTERM');
