@@ -6,7 +6,7 @@ import { SecurityContext } from '../common/security-context';
  * which are built separately: they are defined here so that work writes them under these names.
  */
 export const SECURITY_EVENT_TYPES = {
-  'account.created': 'An account was registered (any surface, or the operator CLI).',
+  'account.created': 'An account was registered (any surface, or the operator CLI). details: `role`.',
   'sign_in.succeeded': 'A sign-in opened a session (`session_id`). details: `method` (`password`), `remember`.',
   'sign_in.failed':
     'A sign-in was refused. details: `reason`: `wrong_password`, `unknown_account` (no user id), `locked` (refused during a lockout, the password unchecked) or `blocked`. The login typed is never recorded.',
