@@ -269,7 +269,24 @@ describe('audit log', () => {
   });
 
   describe('the same transaction as the change', () => {
-    afterEach(() => t.db.query(`DROP TRIGGER IF EXISTS refuse_event ON security_events`));
+    afterEach(async () => {
+      await t.db.query(`DROP TRIGGER IF EXISTS refuse_event ON security_events`);
+      await t.db.query(`DROP TRIGGER IF EXISTS refuse_notice ON outbox_messages`);
+    });
+
+    it('a change that fails after its event was written leaves no event (the notice cannot be queued)', async () => {
+      const user = await register();
+      await markContactsVerified(t.db, user.id, { email: true }); // so the change queues a notice, after the event
+      await t.db.query(`
+        CREATE OR REPLACE FUNCTION refuse_notice() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.template = 'password-changed' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$`);
+      await t.db.query(`CREATE TRIGGER refuse_notice BEFORE INSERT ON outbox_messages FOR EACH ROW EXECUTE FUNCTION refuse_notice()`);
+      const res = await t.http.put('/v1/me/password', { currentPassword: user.password, newPassword: NEW_PASSWORD }, { token: user.accessToken });
+      expect(res.status).toBe(500);
+      expect(await typesOf(user.id)).not.toContain('password.changed');
+      await t.db.query(`DROP TRIGGER refuse_notice ON outbox_messages`);
+      expect((await t.http.post('/v1/auth/login', { login: user.email, password: user.password })).status).toBe(200);
+    });
 
     it('an event that cannot be written undoes its change: the password stays, the session stays', async () => {
       const user = await register();
