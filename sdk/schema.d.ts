@@ -519,6 +519,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log: security events of every user, filtered by user, actor, type and time
+         * @description Newest first, at most `limit` (≤ 100) a page; `nextCursor` leads to the next, older page. Events are kept AUDIT_RETENTION_DAYS (365) days. The events of a deleted account stay, without its IP addresses, user agents and contact addresses.
+         */
+        get: operations["adminListSecurityEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/users": {
         parameters: {
             query?: never;
@@ -950,6 +970,26 @@ export interface paths {
          * @description Five wrong codes void it.
          */
         post: operations["confirmEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your recent security events: sign-ins (also failed ones), sessions ended, password and contact changes…
+         * @description Newest first, at most `limit` (≤ 100) a page; `nextCursor` leads to the next, older page. Events are kept AUDIT_RETENTION_DAYS (365) days.
+         */
+        get: operations["listMySecurityEvents"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1532,6 +1572,45 @@ export interface components {
             /** @description Options for a passkey assertion, when `webauthn` is offered. */
             webauthn: components["schemas"]["WebAuthnRequestOptionsDto"] | null;
         };
+        MySecurityEventDto: {
+            /**
+             * @description `self`: you (signed in, or with a code or link sent to you); `administrator`: an administrator; null: nobody proven (e.g. a failed sign-in).
+             * @enum {string|null}
+             */
+            actor: "self" | "administrator" | null;
+            /** @description True when the event concerns the session making this request. */
+            currentSession: boolean;
+            /**
+             * @description Small, non-secret facts (see each type); never a password, code, token or hash.
+             * @example {
+             *       "reason": "wrong_password"
+             *     }
+             */
+            details: {
+                [key: string]: unknown;
+            };
+            /** @example 1042 */
+            id: string;
+            /** @example 203.0.113.7 */
+            ip: string | null;
+            /** Format: date-time */
+            occurredAt: string;
+            /** Format: uuid */
+            sessionId: string | null;
+            /** @enum {string|null} */
+            surface: "v1" | "000" | "001" | "002" | "003" | "004" | null;
+            /**
+             * @example sign_in.succeeded
+             * @enum {string}
+             */
+            type: "account.created" | "sign_in.succeeded" | "sign_in.failed" | "reauth.failed" | "account.locked" | "session.logout" | "session.revoked" | "session.refresh_reuse" | "password.changed" | "password.reset" | "email.changed" | "email.verified" | "phone.changed" | "phone.verified" | "role.changed" | "status.changed" | "admin.user_updated" | "account.deleted" | "factor.added" | "factor.removed" | "challenge.passed" | "challenge.failed" | "app_password.created" | "app_password.used" | "app_password.revoked";
+            userAgent: string | null;
+        };
+        MySecurityEventPageDto: {
+            items: components["schemas"]["MySecurityEventDto"][];
+            /** @example 1022 */
+            nextCursor: string | null;
+        };
         NewAppPasswordDto: {
             /** Format: date-time */
             createdAt: string;
@@ -1874,6 +1953,64 @@ export interface components {
             totp?: string | null;
             /** @description A passkey assertion over the challenge's `webauthn.challenge`. */
             webauthn?: components["schemas"]["WebAuthnAssertionDto"] | null;
+        };
+        SecurityEventDto: {
+            /**
+             * Format: uuid
+             * @description Who acted: the user, an administrator, or null (nobody proven: a failed sign-in; the service; the operator CLI).
+             */
+            actorId: string | null;
+            /**
+             * @description Small, non-secret facts (see each type); never a password, code, token or hash.
+             * @example {
+             *       "reason": "wrong_password"
+             *     }
+             */
+            details: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description Increases with every event written.
+             * @example 1042
+             */
+            id: string;
+            /**
+             * @description Null once the account was deleted.
+             * @example 203.0.113.7
+             */
+            ip: string | null;
+            /** Format: date-time */
+            occurredAt: string;
+            /**
+             * Format: uuid
+             * @description The session concerned, or the one the change was made from.
+             */
+            sessionId: string | null;
+            /**
+             * @description The API the request came through.
+             * @enum {string|null}
+             */
+            surface: "v1" | "000" | "001" | "002" | "003" | "004" | null;
+            /**
+             * @example sign_in.failed
+             * @enum {string}
+             */
+            type: "account.created" | "sign_in.succeeded" | "sign_in.failed" | "reauth.failed" | "account.locked" | "session.logout" | "session.revoked" | "session.refresh_reuse" | "password.changed" | "password.reset" | "email.changed" | "email.verified" | "phone.changed" | "phone.verified" | "role.changed" | "status.changed" | "admin.user_updated" | "account.deleted" | "factor.added" | "factor.removed" | "challenge.passed" | "challenge.failed" | "app_password.created" | "app_password.used" | "app_password.revoked";
+            /** @description Null once the account was deleted. */
+            userAgent: string | null;
+            /**
+             * Format: uuid
+             * @description The account concerned; null for a sign-in with an unknown login.
+             */
+            userId: string | null;
+        };
+        SecurityEventPageDto: {
+            items: components["schemas"]["SecurityEventDto"][];
+            /**
+             * @description Pass as `cursor` for the next (older) page; null on the last page.
+             * @example 1022
+             */
+            nextCursor: string | null;
         };
         SessionDto: {
             /**
@@ -4871,7 +5008,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description The Health Check is not successful */
+            /**
+             * @description The database does not answer (within 3 s): `{"status":"error", "error": {"database": …}}`.
+             *
+             *     The Health Check is not successful
+             */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6190,6 +6331,164 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["UsersApiErrorDto"];
+                };
+            };
+        };
+    };
+    adminListSecurityEvents: {
+        parameters: {
+            query?: {
+                /** @description Events concerning this user (also after the account was deleted). */
+                userId?: string;
+                /** @description Events where this administrator acted on another user. */
+                actorId?: string;
+                /**
+                 * @description Only events of this type:
+                 *     - `account.created`: An account was registered (any surface, or the operator CLI). details: `role`.
+                 *     - `sign_in.succeeded`: A sign-in opened a session (`session_id`). details: `method` (`password`), `remember`.
+                 *     - `sign_in.failed`: A sign-in was refused. details: `reason`: `wrong_password`, `unknown_account` (no user id), `locked` (refused during a lockout, the password unchecked) or `blocked`. The login typed is never recorded.
+                 *     - `reauth.failed`: A wrong current password for a change (it counts toward the lockout like a failed sign-in).
+                 *     - `account.locked`: A failure (sign-in or current password) locked the account. details: `seconds` of the lock, `failures` in a row.
+                 *     - `session.logout`: The user signed out of this session (`session_id`).
+                 *     - `session.revoked`: Sessions ended for another reason. details: `reason` (`revoked_by_user`, `password_changed`, `password_reset`, `blocked`, `email_change_reverted`), `count`; `session_id` when one session was named.
+                 *     - `session.refresh_reuse`: An already-rotated refresh token came back outside the grace window: the whole session was revoked (token theft) (`session_id`).
+                 *     - `password.changed`: The password was changed by the user (current password, a code, or a session the surface trusts) or by an administrator (`actor_id`). details: `sessionsEnded`.
+                 *     - `password.reset`: The password was reset with a code or link ("forgot password"). details: `via` (`email`, `phone`), `sessionsEnded`.
+                 *     - `email.changed`: The e-mail address changed. details: `previousAddress`, `newAddress` (personal data: removed when the account is deleted), `verified` (the new one is proven), `reason` (`update`, `confirmed`, `reverted`, `detached_by_reset`).
+                 *     - `email.verified`: The e-mail address was proven. details: `via` (`code`, `link`, `password_reset`).
+                 *     - `phone.changed`: The phone number changed. details as for `email.changed`.
+                 *     - `phone.verified`: The phone number was proven. details: `via` (`code`, `password_reset`).
+                 *     - `role.changed`: The role changed (an administrator: `actor_id`; the operator CLI: no actor). details: `from`, `to`.
+                 *     - `status.changed`: The account was blocked or unblocked by an administrator (`actor_id`). details: `from`, `to`.
+                 *     - `admin.user_updated`: An administrator changed another user's profile (001 `PUT /{user_id}`). details: `fields` (names only, never values).
+                 *     - `account.deleted`: The account was deleted; its events stay, without personal data.
+                 *     - `factor.added`: Issue 12: a second factor was added. details: `factor` (`totp`, `passkey`, `recovery_codes`).
+                 *     - `factor.removed`: Issue 12: a second factor was removed (by the user, or an administrator: `actor_id`). details: `factor`.
+                 *     - `challenge.passed`: Issue 12: a second-factor challenge was answered; the sign-in continues. details: `method` (`otp`, `webauthn`, `recovery`).
+                 *     - `challenge.failed`: Issue 12: a wrong answer to a second-factor challenge (counts toward the lockout). details: `method`.
+                 *     - `app_password.created`: Issue 12: an app password for a legacy client was created. details: `name`.
+                 *     - `app_password.used`: Issue 12: a legacy sign-in used an app password. details: `name`.
+                 *     - `app_password.revoked`: Issue 12: an app password was revoked (its sessions end). details: `name`.
+                 */
+                type?: "account.created" | "sign_in.succeeded" | "sign_in.failed" | "reauth.failed" | "account.locked" | "session.logout" | "session.revoked" | "session.refresh_reuse" | "password.changed" | "password.reset" | "email.changed" | "email.verified" | "phone.changed" | "phone.verified" | "role.changed" | "status.changed" | "admin.user_updated" | "account.deleted" | "factor.added" | "factor.removed" | "challenge.passed" | "challenge.failed" | "app_password.created" | "app_password.used" | "app_password.revoked";
+                /** @description Events at or after this time (ISO 8601 with a zone). */
+                from?: string;
+                /** @description Events before this time (ISO 8601 with a zone). */
+                to?: string;
+                /** @description The `nextCursor` of the previous page (opaque): the page after it, older events. */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecurityEventPageDto"];
+                };
+            };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
         };
@@ -10209,6 +10508,156 @@ export interface operations {
                      *       "status": 429,
                      *       "title": "Too many requests",
                      *       "type": "urn:problem:identity:rate-limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A fault of ours (logged); nothing to fix on the client side. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Internal",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "status": 500,
+                     *       "title": "Internal Server Error",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database cannot be reached in time (pool exhausted or server down); Retry-After says when to try again. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ServiceUnavailable",
+                     *       "detail": "the service is temporarily unavailable; try again shortly",
+                     *       "status": 503,
+                     *       "title": "Service temporarily unavailable",
+                     *       "type": "urn:problem:identity:service-unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    listMySecurityEvents: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only events of this type:
+                 *     - `account.created`: An account was registered (any surface, or the operator CLI). details: `role`.
+                 *     - `sign_in.succeeded`: A sign-in opened a session (`session_id`). details: `method` (`password`), `remember`.
+                 *     - `sign_in.failed`: A sign-in was refused. details: `reason`: `wrong_password`, `unknown_account` (no user id), `locked` (refused during a lockout, the password unchecked) or `blocked`. The login typed is never recorded.
+                 *     - `reauth.failed`: A wrong current password for a change (it counts toward the lockout like a failed sign-in).
+                 *     - `account.locked`: A failure (sign-in or current password) locked the account. details: `seconds` of the lock, `failures` in a row.
+                 *     - `session.logout`: The user signed out of this session (`session_id`).
+                 *     - `session.revoked`: Sessions ended for another reason. details: `reason` (`revoked_by_user`, `password_changed`, `password_reset`, `blocked`, `email_change_reverted`), `count`; `session_id` when one session was named.
+                 *     - `session.refresh_reuse`: An already-rotated refresh token came back outside the grace window: the whole session was revoked (token theft) (`session_id`).
+                 *     - `password.changed`: The password was changed by the user (current password, a code, or a session the surface trusts) or by an administrator (`actor_id`). details: `sessionsEnded`.
+                 *     - `password.reset`: The password was reset with a code or link ("forgot password"). details: `via` (`email`, `phone`), `sessionsEnded`.
+                 *     - `email.changed`: The e-mail address changed. details: `previousAddress`, `newAddress` (personal data: removed when the account is deleted), `verified` (the new one is proven), `reason` (`update`, `confirmed`, `reverted`, `detached_by_reset`).
+                 *     - `email.verified`: The e-mail address was proven. details: `via` (`code`, `link`, `password_reset`).
+                 *     - `phone.changed`: The phone number changed. details as for `email.changed`.
+                 *     - `phone.verified`: The phone number was proven. details: `via` (`code`, `password_reset`).
+                 *     - `role.changed`: The role changed (an administrator: `actor_id`; the operator CLI: no actor). details: `from`, `to`.
+                 *     - `status.changed`: The account was blocked or unblocked by an administrator (`actor_id`). details: `from`, `to`.
+                 *     - `admin.user_updated`: An administrator changed another user's profile (001 `PUT /{user_id}`). details: `fields` (names only, never values).
+                 *     - `account.deleted`: The account was deleted; its events stay, without personal data.
+                 *     - `factor.added`: Issue 12: a second factor was added. details: `factor` (`totp`, `passkey`, `recovery_codes`).
+                 *     - `factor.removed`: Issue 12: a second factor was removed (by the user, or an administrator: `actor_id`). details: `factor`.
+                 *     - `challenge.passed`: Issue 12: a second-factor challenge was answered; the sign-in continues. details: `method` (`otp`, `webauthn`, `recovery`).
+                 *     - `challenge.failed`: Issue 12: a wrong answer to a second-factor challenge (counts toward the lockout). details: `method`.
+                 *     - `app_password.created`: Issue 12: an app password for a legacy client was created. details: `name`.
+                 *     - `app_password.used`: Issue 12: a legacy sign-in used an app password. details: `name`.
+                 *     - `app_password.revoked`: Issue 12: an app password was revoked (its sessions end). details: `name`.
+                 */
+                type?: "account.created" | "sign_in.succeeded" | "sign_in.failed" | "reauth.failed" | "account.locked" | "session.logout" | "session.revoked" | "session.refresh_reuse" | "password.changed" | "password.reset" | "email.changed" | "email.verified" | "phone.changed" | "phone.verified" | "role.changed" | "status.changed" | "admin.user_updated" | "account.deleted" | "factor.added" | "factor.removed" | "challenge.passed" | "challenge.failed" | "app_password.created" | "app_password.used" | "app_password.revoked";
+                /** @description The `nextCursor` of the previous page (opaque): the page after it, older events. */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MySecurityEventPageDto"];
+                };
+            };
+            /** @description Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "ValidationFailed",
+                     *       "detail": "email: email must be an email",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "email must be an email"
+                     *         }
+                     *       ],
+                     *       "status": 400,
+                     *       "title": "Invalid request",
+                     *       "type": "urn:problem:identity:validation-failed"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Missing, invalid or revoked credentials; a wrong second factor (WrongSecondFactor); a challenge that is unknown, expired, used or out of tries (MfaChallengeInvalid). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthenticated",
+                     *       "detail": "an access token is required",
+                     *       "status": 401,
+                     *       "title": "Authentication required",
+                     *       "type": "urn:problem:identity:unauthenticated"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Forbidden",
+                     *       "detail": "this operation needs another role",
+                     *       "status": 403,
+                     *       "title": "Forbidden",
+                     *       "type": "urn:problem:identity:forbidden"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDto"];

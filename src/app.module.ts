@@ -6,6 +6,7 @@ import type { DestinationStream } from 'pino';
 import { DataSource } from 'typeorm';
 import { LegacyModule } from './api/legacy/legacy.module';
 import { V1Module } from './api/v1/v1.module';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { loggerParams } from './common/logging';
@@ -17,7 +18,9 @@ import { dataSourceOptions } from './database/data-source';
 import { TransactionsModule } from './database/transactions';
 import { runMigrations } from './database/migrate';
 import { HealthModule } from './health/health.module';
+import { LifecycleModule } from './lifecycle/shutdown';
 import { LimitsModule } from './limits/limits.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { UsersModule } from './users/users.module';
 import { VerificationModule } from './verification/verification.module';
@@ -47,6 +50,9 @@ export class AppModule {
           },
         }),
         TransactionsModule,
+        LifecycleModule,
+        AuditModule,
+        MetricsModule,
         LimitsModule,
         UsersModule,
         CredentialsModule,

@@ -13,6 +13,9 @@ import { requestId } from './common/logging';
 import { parseQueryString } from './common/request-input';
 import { registerUuidParamRoutes } from './common/uuid-route';
 import { AppConfig } from './config/app-config';
+import { Shutdown } from './lifecycle/shutdown';
+import { Metrics } from './metrics/metrics.service';
+import { registerMetrics } from './metrics/metrics.http';
 
 /** Flattens class-validator's tree into `{ field: "a.b", message }` pairs. */
 export function fieldErrors(errors: ValidationError[], prefix = ''): FieldError[] {
@@ -65,8 +68,15 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   registerLenientBodyParsers(fastify);
   registerUuidParamRoutes(fastify);
   registerMethodNotAllowed(fastify);
+  registerMetrics(fastify, app.get(Metrics), config.operations.metricsToken);
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
+  });
+  // While shutting down, an answer also ends its kept-alive connection, so the drain does not wait for idle clients.
+  const shutdown = app.get(Shutdown);
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (shutdown.started) reply.header('Connection', 'close');
+    done(null, payload);
   });
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -87,7 +97,7 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
     }),
   );
   app.useGlobalFilters(new SurfaceByPathFilter());
-  app.enableShutdownHooks();
+  // No enableShutdownHooks(): main.ts stops on SIGTERM itself, in the order a graceful shutdown needs (lifecycle/shutdown.ts).
 
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
   return app;

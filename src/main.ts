@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { createApp } from './app.setup';
 import { ConfigError, loadConfig } from './config/app-config';
 import { DEFAULT_CLUSTER_DIR, openDatabase } from './database/embedded-postgres';
+import { stopOnSignals } from './lifecycle/shutdown';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig(process.env);
@@ -9,8 +10,8 @@ async function bootstrap(): Promise<void> {
   const database = await openDatabase(config.databaseUrl);
   config.databaseUrl = database.url;
   const app = await createApp(config);
-  // An embedded server stops after Nest has closed its connections (SIGTERM / Ctrl-C).
-  app.getHttpAdapter().getInstance().addHook('onClose', () => database.stop());
+  // SIGTERM / Ctrl-C: requests in flight finish, then the app closes, then an embedded server stops.
+  stopOnSignals(app, { graceMs: config.operations.shutdownGraceMs, afterClose: () => database.stop() });
   await app.listen(config.port, config.host);
   console.log(`Identity service listening on http://${config.host}:${config.port} (API docs at /docs)`);
 }

@@ -2,29 +2,7 @@ import { ArgumentsHost, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../common/domain-error';
 import { applyRetryAfter, toDomainError } from '../common/failure';
-
-/**
- * A pool that cannot hand out a connection fails every request at once: one warning line when it
- * starts, then at most one summary line per interval instead of one per refused request.
- */
-export class UnavailableLog {
-  private static readonly INTERVAL_MS = 10_000;
-  private windowStart = 0;
-  private suppressed = 0;
-
-  constructor(private readonly logger: Pick<Logger, 'warn'>) {}
-
-  record(exception: unknown, now = Date.now()): void {
-    if (now - this.windowStart < UnavailableLog.INTERVAL_MS) {
-      this.suppressed += 1;
-      return;
-    }
-    const reason = exception instanceof Error ? exception.message : String(exception);
-    this.logger.warn({ reason, refusedSinceLastLine: this.suppressed }, 'database unavailable: answering 503');
-    this.windowStart = now;
-    this.suppressed = 0;
-  }
-}
+import { UnavailableLog } from '../database/connection-failure';
 
 /** What a surface answers for one failure: HTTP status and its documented body. */
 export interface ErrorReply {

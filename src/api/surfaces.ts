@@ -31,22 +31,28 @@ const problemDetails = new ProblemDetailsFilter();
  * not have). Any other single segment at the root is 001's `/{user_id}` (which only matches a UUID):
  * the document says so, so a non-UUID answers 001's 404.
  */
-const SURFACES: [RegExp, SurfaceErrorFilter][] = [
-  [/^\/v1(\/|$)/, problemDetails],
-  [/^\/api\/users(\/|$)/, new ProfileRpcErrorFilter()],
-  [/^\/(api(\/|$)|$)/, new UserAccountErrorFilter()],
-  [/^\/auth(\/|$)/, new UserServiceErrorFilter()],
-  [/^\/users(\/|$)/, new UsersApiErrorFilter()],
-  [/^\/me\/password\/?$/, new MePasswordErrorFilter()],
-  // Swagger UI and its document (app.setup.ts) belong to no surface.
-  [/^\/docs(-json)?(\/|$)/, problemDetails],
-  [/^\/[^/]+\/?$/, new UserServiceErrorFilter()],
+const SURFACES: [RegExp, SurfaceName | null, SurfaceErrorFilter][] = [
+  [/^\/v1(\/|$)/, 'v1', problemDetails],
+  [/^\/api\/users(\/|$)/, '000', new ProfileRpcErrorFilter()],
+  [/^\/(api(\/|$)|$)/, '003', new UserAccountErrorFilter()],
+  [/^\/auth(\/|$)/, '001', new UserServiceErrorFilter()],
+  [/^\/users(\/|$)/, '002', new UsersApiErrorFilter()],
+  [/^\/me\/password\/?$/, '004', new MePasswordErrorFilter()],
+  // Swagger UI and its document (app.setup.ts), the metrics and the health checks belong to no surface.
+  [/^\/(docs(-json)?|metrics|health)(\/|$)/, null, problemDetails],
+  [/^\/[^/]+\/?$/, '001', new UserServiceErrorFilter()],
 ];
 
 /** The error filter of the surface that owns `url`; problem+json for everything else. */
 export function surfaceFilterFor(url: string): SurfaceErrorFilter {
   const path = url.split('?')[0];
-  return SURFACES.find(([prefix]) => prefix.test(path))?.[1] ?? problemDetails;
+  return SURFACES.find(([prefix]) => prefix.test(path))?.[2] ?? problemDetails;
+}
+
+/** The surface that owns `url`, or null (health, metrics, docs, JWKS). */
+export function surfaceNameOf(url: string): SurfaceName | null {
+  const path = url.split('?')[0];
+  return SURFACES.find(([prefix]) => prefix.test(path))?.[1] ?? null;
 }
 
 /** The global filter: whatever no route filter caught is answered in the envelope of the surface its path belongs to. */

@@ -1,3 +1,4 @@
+import { AuditLog } from '../audit/audit-log.service';
 import { AppConfig } from '../config/app-config';
 import { DomainError } from '../common/domain-error';
 import { Transactions, Tx } from '../database/transactions';
@@ -94,11 +95,13 @@ describe('AuthService', () => {
   let users: {
     findByIdentifier: jest.Mock;
     updateProfile: jest.Mock;
-    setRoleAndStatus: jest.Mock;
+    get: jest.Mock;
+    apply: jest.Mock;
     prepareAccount: jest.Mock;
     create: jest.Mock;
   };
-  let contacts: { updateProfile: jest.Mock; contactsChanged: jest.Mock };
+  let contacts: { updateProfile: jest.Mock; profileChanged: jest.Mock };
+  let audit: { record: jest.Mock; recordAlone: jest.Mock };
   let sessions: { start: jest.Mock; revoke: jest.Mock; revokeOthers: jest.Mock };
   let transactions: { run: jest.Mock };
   let verification: { voidAll: jest.Mock };
@@ -127,14 +130,16 @@ describe('AuthService', () => {
     users = {
       findByIdentifier: jest.fn().mockResolvedValue(null),
       updateProfile: jest.fn(async (user: User, changes: ProfileChanges) => ({ ...user, ...changes })),
-      setRoleAndStatus: jest.fn(async (id: string, changes: object) => makeUser({ id, ...changes })),
+      get: jest.fn(async (id: string) => makeUser({ id })),
+      apply: jest.fn(async (id: string, changes: object) => makeUser({ id, ...changes })),
       prepareAccount: jest.fn((profile: Partial<User>) => ({ ...profile, role: profile.role ?? 'user' })),
       create: jest.fn(async (account: Partial<User>) => makeUser({ id: 'user-new', ...account })),
     };
     contacts = {
       updateProfile: jest.fn(async (user: User, changes: ProfileChanges) => ({ ...user, ...changes })),
-      contactsChanged: jest.fn().mockResolvedValue(undefined),
+      profileChanged: jest.fn().mockResolvedValue(undefined),
     };
+    audit = { record: jest.fn().mockResolvedValue(undefined), recordAlone: jest.fn().mockResolvedValue(undefined) };
     sessions = { start: jest.fn().mockResolvedValue(tokens), revoke: jest.fn().mockResolvedValue(undefined), revokeOthers: jest.fn().mockResolvedValue(0) };
     transactions = { run: jest.fn((work: (tx: Tx) => Promise<unknown>) => work(tx)) };
     verification = { voidAll: jest.fn().mockResolvedValue(undefined) };
@@ -158,6 +163,7 @@ describe('AuthService', () => {
       notices as unknown as SecurityNotices,
       config,
       factors as unknown as FactorsRepository,
+      audit as unknown as AuditLog,
     );
     service = new AuthService(
       users as unknown as UsersService,
@@ -169,6 +175,7 @@ describe('AuthService', () => {
       config,
       challenges as unknown as MfaChallenges,
       new AppPasswords(factors as unknown as FactorsRepository, credentialsService, sessions as unknown as SessionsService, transactions as unknown as Transactions),
+      audit as unknown as AuditLog,
     );
   });
 
@@ -203,7 +210,7 @@ describe('AuthService', () => {
 
         expect(hasher.verify).toHaveBeenCalledTimes(1);
         expect(hasher.verify).toHaveBeenCalledWith(undefined, PASSWORD);
-        expect(credentials.recordFailure).toHaveBeenCalledWith(NO_ACCOUNT, LOCKOUT);
+        expect(credentials.recordFailure).toHaveBeenCalledWith(NO_ACCOUNT, LOCKOUT, { also: expect.any(Function) });
       });
 
       it('an empty identifier looks nothing up but costs the same verify', async () => {
@@ -236,7 +243,7 @@ describe('AuthService', () => {
 
         await caught(service.signIn({ identifier: 'alice@example.com', password: 'wrong password' }));
 
-        expect(credentials.recordFailure).toHaveBeenCalledWith('user-1', LOCKOUT);
+        expect(credentials.recordFailure).toHaveBeenCalledWith('user-1', LOCKOUT, { also: expect.any(Function) });
         expect(credentials.rows.get('user-1')!.failedCount).toBe(1);
         expect(sessions.start).not.toHaveBeenCalled();
       });
@@ -491,7 +498,7 @@ describe('AuthService', () => {
 
       expect(credentials.rows.get('user-1')!.secret).toBe(`hash:${NEW_PASSWORD}`);
       expect(transactions.run).toHaveBeenCalledTimes(1);
-      expect(sessions.revokeOthers).toHaveBeenCalledWith('user-1', 'session-current', 'password_changed', tx);
+      expect(sessions.revokeOthers).toHaveBeenCalledWith('user-1', 'session-current', 'password_changed', tx, expect.objectContaining({ sessionId: 'session-current' }));
       expect(verification.voidAll).toHaveBeenCalledWith(tx, 'user-1');
       expect(notices.announce).toHaveBeenCalledWith(tx, user, 'password-changed', { locale: 'ru', params: { detached: [] } });
       expect(notices.deliverSoon).toHaveBeenCalledTimes(1);
@@ -514,7 +521,7 @@ describe('AuthService', () => {
       const updated = await service.updateAccount(user, { username: 'renamed' }, { locale: 'ru' });
 
       expect(updated.username).toBe('renamed');
-      expect(contacts.updateProfile).toHaveBeenCalledWith(user, { username: 'renamed' }, 'ru');
+      expect(contacts.updateProfile).toHaveBeenCalledWith(user, { username: 'renamed' }, 'ru', {});
       for (const effect of effects()) expect(effect).not.toHaveBeenCalled();
     });
 
@@ -541,9 +548,9 @@ describe('AuthService', () => {
 
       expect(transactions.run).toHaveBeenCalledTimes(1);
       expect(users.updateProfile).toHaveBeenCalledWith(user, { email: 'new@example.com' }, tx);
-      expect(contacts.contactsChanged).toHaveBeenCalledWith(tx, user, updated, 'en');
+      expect(contacts.profileChanged).toHaveBeenCalledWith(tx, user, updated, { email: 'new@example.com', password: true }, 'en', {});
       expect(credentials.setPassword).toHaveBeenCalledWith(tx, 'user-1', `hash:${NEW_PASSWORD}`);
-      expect(sessions.revokeOthers).toHaveBeenCalledWith('user-1', 'session-current', 'password_changed', tx);
+      expect(sessions.revokeOthers).toHaveBeenCalledWith('user-1', 'session-current', 'password_changed', tx, expect.objectContaining({ sessionId: 'session-current' }));
       expect(updated.email).toBe('new@example.com');
       // The notices queued in the transaction go out now, not at the dispatcher's next poll.
       expect(notices.deliverSoon).toHaveBeenCalled();
@@ -557,7 +564,7 @@ describe('AuthService', () => {
       const result = await service.ensureAdministrator({ email: ' Alice@Example.com ' });
 
       expect(users.findByIdentifier).toHaveBeenCalledWith({ kind: 'email', value: 'alice@example.com' });
-      expect(users.setRoleAndStatus).toHaveBeenCalledWith('user-1', { role: 'administrator', status: 'active' });
+      expect(users.apply).toHaveBeenCalledWith('user-1', { role: 'administrator', status: 'active' }, tx);
       expect(result.created).toBe(false);
     });
 
@@ -577,7 +584,15 @@ describe('AuthService', () => {
       expect(sessions.revokeOthers).not.toHaveBeenCalled();
 
       await service.setRoleAndStatus('user-1', { status: 'blocked' });
-      expect(sessions.revokeOthers).toHaveBeenCalledWith('user-1', undefined, 'blocked');
+      expect(sessions.revokeOthers).toHaveBeenCalledWith('user-1', undefined, 'blocked', tx, expect.anything());
+    });
+
+    it('records role and status changes with the administrator as the actor, in the same transaction', async () => {
+      const context = { ip: '203.0.113.9', userAgent: 'admin ui', surface: 'v1' as const };
+      await service.setRoleAndStatus('user-1', { role: 'executor', status: 'blocked' }, { actorId: 'admin-1', context });
+
+      expect(audit.record).toHaveBeenCalledWith(tx, { type: 'role.changed', userId: 'user-1', actorId: 'admin-1', context, details: { from: 'user', to: 'executor' } });
+      expect(audit.record).toHaveBeenCalledWith(tx, { type: 'status.changed', userId: 'user-1', actorId: 'admin-1', context, details: { from: 'active', to: 'blocked' } });
     });
   });
 });

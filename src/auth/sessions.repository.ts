@@ -18,11 +18,12 @@ export interface LockedSession {
 export class SessionsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Creates the session and its first refresh token in one transaction. */
-  async create(session: Partial<Session>, tokenHash: Buffer): Promise<Session> {
+  /** Creates the session and its first refresh token in one transaction (`also` runs in it too: the sign-in's audit event). */
+  async create(session: Partial<Session>, tokenHash: Buffer, also?: (tx: Tx, saved: Session) => Promise<void>): Promise<Session> {
     return this.dataSource.transaction(async (manager) => {
       const saved = await manager.save(Session, manager.create(Session, session));
       await manager.insert(RefreshToken, { tokenHash, sessionId: saved.id, generation: saved.refreshGeneration });
+      await also?.(manager, saved);
       return saved;
     });
   }
@@ -72,8 +73,8 @@ export class SessionsRepository {
   }
 
   /** Revokes one live session of the user; false when there was none. */
-  async revoke(userId: string, sessionId: string, reason: string): Promise<boolean> {
-    const result = await this.dataSource
+  async revoke(userId: string, sessionId: string, reason: string, tx?: Tx): Promise<boolean> {
+    const result = await (tx ?? this.dataSource.manager)
       .getRepository(Session)
       .update({ id: sessionId, userId, revokedAt: IsNull() }, { revokedAt: () => 'now()', revokedReason: reason });
     return (result.affected ?? 0) > 0;

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { EntityManager } from 'typeorm';
+import { AuditLog } from '../audit/audit-log.service';
 import { AppConfig } from '../config/app-config';
+import { Transactions, Tx } from '../database/transactions';
 import { DomainError, DomainErrorKind } from '../common/domain-error';
 import { User } from '../users/user.entity';
 import { RefreshToken } from './refresh-token.entity';
@@ -116,8 +118,10 @@ describe('SessionsService', () => {
   let tokens: FakeTokenService;
   let users: Map<string, User>;
   let service: SessionsService;
+  let audit: { record: jest.Mock };
 
   beforeEach(() => {
+    audit = { record: jest.fn().mockResolvedValue(undefined) };
     jest.useFakeTimers({ now: T0 });
     users = new Map([['user-1', makeUser()]]);
     repo = new InMemorySessionsRepository(users);
@@ -126,6 +130,8 @@ describe('SessionsService', () => {
       repo as unknown as SessionsRepository,
       tokens as unknown as TokenService,
       CONFIG,
+      audit as unknown as AuditLog,
+      { run: (work: (tx: Tx) => Promise<unknown>) => work(repo.manager as unknown as Tx) } as unknown as Transactions,
     );
   });
 

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { AuditLog } from '../audit/audit-log.service';
+import { EventOrigin } from '../audit/security-events';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DomainError } from '../common/domain-error';
-import { Tx } from '../database/transactions';
+import { SecurityContext, SurfaceName } from '../common/security-context';
+import { Transactions, Tx } from '../database/transactions';
 import { User } from '../users/user.entity';
 import { AssuranceLevel, AuthMethod, authTimeOf, Session } from './session.entity';
 import { SessionsRepository } from './sessions.repository';
@@ -11,6 +14,8 @@ import { IssuedAccessToken, TokenService } from './token.service';
 export interface ClientInfo {
   userAgent?: string | null;
   ip?: string | null;
+  /** The surface signed in through (the audit log's `surface`). */
+  surface?: SurfaceName | null;
 }
 
 export interface SessionTokens {
@@ -50,6 +55,8 @@ export class SessionsService {
     private readonly sessions: SessionsRepository,
     private readonly tokens: TokenService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly audit: AuditLog,
+    private readonly transactions: Transactions,
   ) {}
 
   async start(user: User, options: SessionOptions = {}): Promise<SessionTokens> {
@@ -70,6 +77,14 @@ export class SessionsService {
         credentialId: options.credentialId ?? null,
       },
       this.tokens.hashRefreshToken(refreshToken),
+      (tx, saved) =>
+        this.audit.record(tx, {
+          type: 'sign_in.succeeded',
+          userId: user.id,
+          sessionId: saved.id,
+          context: { ip: options.ip ?? null, userAgent: options.userAgent ?? null, surface: options.surface ?? null },
+          details: { method: 'password', remember: saved.remember },
+        }),
     );
     const ttl = options.accessLivesAsLongAsSession ? this.lifetime(session.remember) : this.config.accessTokenTtl;
     return { session, refreshToken, access: this.accessFor(user, session, ttl) };
@@ -81,7 +96,7 @@ export class SessionsService {
    * → the token that rotation issued, re-derived, with a fresh access token, so the session never
    * has more than one live refresh token; anything else → theft: the whole session is revoked.
    */
-  async refresh(refreshToken: string): Promise<SessionTokens> {
+  async refresh(refreshToken: string, context?: SecurityContext): Promise<SessionTokens> {
     const outcome = await this.sessions.withLockedSessionOfToken(this.tokens.hashRefreshToken(refreshToken), async (found, manager) => {
       if (!found) return { error: 'unknown' as const };
       const { token, session, user } = found;
@@ -97,6 +112,8 @@ export class SessionsService {
         token.generation === session.refreshGeneration - 1 && !!session.rotatedAt && now.getTime() - session.rotatedAt.getTime() <= graceMs;
       if (!current && !retryInGrace) {
         await manager.update(Session, { id: session.id }, { revokedAt: now, revokedReason: 'refresh_token_reuse' });
+        // Whoever presented it is unknown: the owner's old copy, or a thief's.
+        await this.audit.record(manager, { type: 'session.refresh_reuse', userId: session.userId, actorId: null, sessionId: session.id, context });
         return { error: 'reuse' as const };
       }
       if (current) {
@@ -151,15 +168,27 @@ export class SessionsService {
     return this.sessions.listLive(userId);
   }
 
-  async revoke(userId: string, sessionId: string, reason = 'logout'): Promise<void> {
-    if (!(await this.sessions.revoke(userId, sessionId, reason))) {
-      throw new DomainError('NotFound', 'no such session');
-    }
+  async revoke(userId: string, sessionId: string, reason = 'logout', origin: EventOrigin = {}): Promise<void> {
+    const revoked = await this.transactions.run(async (tx) => {
+      if (!(await this.sessions.revoke(userId, sessionId, reason, tx))) return false;
+      const event = { userId, actorId: origin.actorId, sessionId, context: origin.context };
+      if (reason === 'logout') await this.audit.record(tx, { ...event, type: 'session.logout' });
+      else await this.audit.record(tx, { ...event, type: 'session.revoked', details: { reason, count: 1 } });
+      return true;
+    });
+    if (!revoked) throw new DomainError('NotFound', 'no such session');
   }
 
   /** Ends every session of the user but `keepSessionId`; inside `tx` when the change that causes it has one. */
-  revokeOthers(userId: string, keepSessionId: string | undefined, reason: string, tx?: Tx): Promise<number> {
-    return this.sessions.revokeAll(userId, reason, keepSessionId, tx);
+  async revokeOthers(userId: string, keepSessionId: string | undefined, reason: string, tx?: Tx, origin: EventOrigin = {}): Promise<number> {
+    const work = async (inTx: Tx) => {
+      const count = await this.sessions.revokeAll(userId, reason, keepSessionId, inTx);
+      if (count > 0) {
+        await this.audit.record(inTx, { type: 'session.revoked', userId, actorId: origin.actorId, sessionId: origin.sessionId, context: origin.context, details: { reason, count } });
+      }
+      return count;
+    };
+    return tx ? work(tx) : this.transactions.run(work);
   }
 
   private accessFor(user: User, session: Session, ttlSeconds: number): IssuedAccessToken {

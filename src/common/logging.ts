@@ -27,6 +27,9 @@ export const REDACTED_PATHS = [
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/** Operational paths: health probes and metrics scrapes. */
+const OPERATIONAL_PATH = /^\/(metrics|health\/[^/?]*)\/?(\?|$)/;
+
 /** Fastify's request id (which pino-http logs): the caller's X-Request-Id when sane, else a UUID. */
 export function requestId(request: IncomingMessage): string {
   const header = request.headers['x-request-id'];
@@ -127,8 +130,9 @@ export function loggerParams(level: string, stream?: DestinationStream): Params 
           res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
           err: serializeError,
         },
-        customLogLevel: (_request: unknown, response: { statusCode: number }, error?: Error) =>
-          error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
+        // Probes and scrapes (/health/*, /metrics) come every few seconds: `debug`, whatever they answer.
+        customLogLevel: (request: { url?: string }, response: { statusCode: number }, error?: Error) =>
+          error ? 'error' : OPERATIONAL_PATH.test(request.url ?? '') ? 'debug' : response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
       },
       stream as DestinationStream,
     ].filter(Boolean) as Params['pinoHttp'],

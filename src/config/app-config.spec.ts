@@ -42,6 +42,10 @@ describe('loadConfig', () => {
       expect(config[key]).toBeUndefined();
     });
 
+    it('operations (issue 14): audit events kept 365 days, no metrics token, 10 s shutdown grace', () => {
+      expect(config.operations).toEqual({ auditRetentionDays: 365, metricsToken: undefined, shutdownGraceMs: 10_000 });
+    });
+
     it('derives PUBLIC_URL from PORT', () => {
       expect(loadConfig({ PORT: '8080' }).publicUrl).toBe('http://localhost:8080');
     });
@@ -285,6 +289,27 @@ describe('loadConfig: limits (SPEC §9 rule 5)', () => {
     const error = configError({ [variable]: value });
     expect(error.variable).toBe(variable);
     expect(error.message).toContain(variable);
+  });
+
+  describe('operations (issue 14)', () => {
+    it('reads AUDIT_RETENTION_DAYS, METRICS_TOKEN and SHUTDOWN_GRACE_MS', () => {
+      expect(loadConfig({ AUDIT_RETENTION_DAYS: '30', METRICS_TOKEN: 'a-long-enough-token', SHUTDOWN_GRACE_MS: '0' }).operations).toEqual({
+        auditRetentionDays: 30,
+        metricsToken: 'a-long-enough-token',
+        shutdownGraceMs: 0,
+      });
+    });
+
+    it.each([
+      ['AUDIT_RETENTION_DAYS', '0'],
+      ['AUDIT_RETENTION_DAYS', 'forever'],
+      ['METRICS_TOKEN', 'short'],
+      ['METRICS_TOKEN', 'has a space in the middle'],
+      ['SHUTDOWN_GRACE_MS', '-1'],
+      ['SHUTDOWN_GRACE_MS', '600001'],
+    ])('refuses %s=%p, naming it', (variable, value) => {
+      expect(configError({ [variable]: value }).variable).toBe(variable);
+    });
   });
 });
 

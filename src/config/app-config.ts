@@ -35,6 +35,7 @@ export interface AppConfig {
   verification: VerificationConfig;
   outbox: OutboxConfig;
   mfa: MfaConfig;
+  operations: OperationsConfig;
 }
 
 /** Second factors (TOTP, passkeys) and the key their secrets are sealed with. */
@@ -47,6 +48,16 @@ export interface MfaConfig {
   rpId: string;
   /** Origins whose passkey ceremonies are accepted (PUBLIC_URL's origin by default). */
   origins: string[];
+}
+
+/** The audit log, metrics and shutdown (issue 14). */
+export interface OperationsConfig {
+  /** Days a security event is kept; older ones are deleted by the hourly housekeeping. */
+  auditRetentionDays: number;
+  /** Bearer token `GET /metrics` requires; unset: /metrics answers only loopback clients that came through no proxy. */
+  metricsToken?: string;
+  /** How long SIGTERM waits for in-flight requests (and outbox deliveries) before cutting them off. */
+  shutdownGraceMs: number;
 }
 
 /** The connection pool of one instance. */
@@ -178,6 +189,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     }
   }
 
+  const metricsToken = read('METRICS_TOKEN');
+  if (metricsToken !== undefined && (metricsToken.length < 16 || /\s/.test(metricsToken))) {
+    throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters without spaces');
+  }
+
   return {
     port,
     host,
@@ -223,6 +239,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       retryBaseMs: int('OUTBOX_RETRY_BASE_MS', 2000, 10, 3_600_000),
     },
     mfa: loadMfaConfig(read, publicUrl),
+    operations: {
+      auditRetentionDays: int('AUDIT_RETENTION_DAYS', 365, 1, 36_500),
+      metricsToken,
+      shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    },
   };
 }
 

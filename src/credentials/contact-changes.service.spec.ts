@@ -1,3 +1,4 @@
+import { AuditLog } from '../audit/audit-log.service';
 import { SessionsService } from '../auth/sessions.service';
 import { AppConfig } from '../config/app-config';
 import { Transactions, Tx } from '../database/transactions';
@@ -73,6 +74,7 @@ describe('ContactChanges', () => {
       verification as unknown as VerificationService,
       notices as unknown as SecurityNotices,
       { publicUrl: 'https://id.example.com' } as AppConfig,
+      { record: jest.fn().mockResolvedValue(undefined) } as unknown as AuditLog,
     );
   });
 
@@ -176,7 +178,7 @@ describe('ContactChanges', () => {
       expect(email).toBe('alice@example.com');
       expect(users.apply).toHaveBeenCalledWith('user-1', { email: 'alice@example.com', emailVerifiedAt: expect.any(Date) }, tx);
       expect(verification.voidAll).toHaveBeenCalledWith(tx, 'user-1');
-      expect(sessions.revokeOthers).toHaveBeenCalledWith('user-1', undefined, 'email_change_reverted', tx);
+      expect(sessions.revokeOthers).toHaveBeenCalledWith('user-1', undefined, 'email_change_reverted', tx, expect.anything());
     });
   });
 });

@@ -1,9 +1,16 @@
 import { Injectable } from '@nestjs/common';
+import { queryRows } from '../database/sql';
 import { Transactions, Tx } from '../database/transactions';
 import { Credential } from './credential.entity';
 
 /** Stands for "no such account" so an unknown account runs the same statements as a known one. */
 export const NO_ACCOUNT = '00000000-0000-0000-0000-000000000000';
+
+/** What one more failure did: the count now, and the lock it set (null: not locked). */
+export interface FailureRecorded {
+  failures: number;
+  lockedSeconds: number | null;
+}
 
 /** Lockout settings: from `threshold` failures on, locked for `baseSeconds`, doubling per failure, at most `maxSeconds`. */
 export interface LockoutPolicy {
@@ -38,21 +45,29 @@ export class CredentialsRepository {
   /**
    * Counts one more failure in a single statement (no lost updates under concurrency) and locks
    * per `policy`. For an unknown account (`NO_ACCOUNT`) the same statement matches no row, so the
-   * answer takes the same time.
+   * answer takes the same time. `also` runs in the same transaction with what the failure did.
    */
-  async recordFailure(userId: string, policy: LockoutPolicy, within?: Tx): Promise<void> {
+  async recordFailure(
+    userId: string,
+    policy: LockoutPolicy,
+    { within, also }: { within?: Tx; also?: (tx: Tx, failure: FailureRecorded | null) => Promise<void> } = {},
+  ): Promise<void> {
     const record = async (tx: Tx) => {
       // Not waiting for the WAL flush: a write must not make a known account's answer slower than
       // an unknown one's, whose statement writes nothing (a crash may at worst forget a failure).
       await tx.query('SET LOCAL synchronous_commit = off');
-      await tx.query(
+      const [row] = await queryRows<{ failed_count: number; locked_seconds: number | null }>(
+        tx,
         `UPDATE credentials SET failed_count = failed_count + 1,
            locked_until = CASE WHEN failed_count + 1 >= $2
              THEN now() + make_interval(secs => LEAST($4::float8, $3::float8 * power(2, LEAST(failed_count + 1 - $2, 30))))
              ELSE locked_until END
-         WHERE user_id = $1 AND type = 'password'`,
+         WHERE user_id = $1 AND type = 'password'
+         RETURNING failed_count, CASE WHEN failed_count >= $2 THEN ceil(extract(epoch FROM locked_until - now()))::int END AS locked_seconds`,
         [userId, policy.threshold, policy.baseSeconds, policy.maxSeconds],
       );
+      // In the same transaction: the audit events of this failure (and of the lockout it caused).
+      await also?.(tx, row ? { failures: row.failed_count, lockedSeconds: row.locked_seconds } : null);
     };
     // Inside the caller's transaction when it has one (a second-factor try counted with its challenge).
     await (within ? record(within) : this.transactions.run(record));

@@ -1,3 +1,4 @@
+import { AuditLog } from '../audit/audit-log.service';
 import { SessionsService } from '../auth/sessions.service';
 import { AppConfig } from '../config/app-config';
 import { DomainError } from '../common/domain-error';
@@ -124,9 +125,11 @@ describe('CredentialsService', () => {
   let verification: { voidAll: jest.Mock };
   let notices: { announce: jest.Mock; deliverSoon: jest.Mock };
   let factors: { hasSecondFactor: jest.Mock; deleteAll: jest.Mock };
+  let audit: { record: jest.Mock; recordAlone: jest.Mock };
   let service: CredentialsService;
 
   beforeEach(() => {
+    audit = { record: jest.fn().mockResolvedValue(undefined), recordAlone: jest.fn().mockResolvedValue(undefined) };
     jest.useFakeTimers({ now: NOW });
     credentials = new InMemoryCredentials();
     users = new InMemoryUsers();
@@ -163,6 +166,7 @@ describe('CredentialsService', () => {
       notices as unknown as SecurityNotices,
       { reauthMaxAge: 300 } as AppConfig,
       factors as unknown as FactorsRepository,
+      audit as unknown as AuditLog,
     );
   });
 
@@ -187,7 +191,7 @@ describe('CredentialsService', () => {
 
       await service.verifyPassword(makeUser(), 'wrong password');
 
-      expect(credentials.recordFailure).toHaveBeenCalledWith('user-1', LOCKOUT);
+      expect(credentials.recordFailure).toHaveBeenCalledWith('user-1', LOCKOUT, { also: expect.any(Function) });
       expect(row().failedCount).toBe(1);
       expect(row().lockedUntil).toBeNull();
     });
@@ -213,7 +217,7 @@ describe('CredentialsService', () => {
       expect(credentials.findPassword).toHaveBeenCalledWith(NO_ACCOUNT);
       expect(hasher.verify).toHaveBeenCalledTimes(1);
       expect(hasher.verify).toHaveBeenCalledWith(undefined, PASSWORD);
-      expect(credentials.recordFailure).toHaveBeenCalledWith(NO_ACCOUNT, LOCKOUT);
+      expect(credentials.recordFailure).toHaveBeenCalledWith(NO_ACCOUNT, LOCKOUT, { also: expect.any(Function) });
       expect(row().failedCount).toBe(0);
       expect(credentials.recordSuccess).not.toHaveBeenCalled();
     });
@@ -418,7 +422,7 @@ describe('CredentialsService', () => {
       expect(users.markVerified).toHaveBeenCalledWith('user-1', 'email', 'alice@example.com', tx);
       expect(users.apply).toHaveBeenCalledWith('user-1', { phone: null }, tx);
       expect(verification.voidAll).toHaveBeenCalledWith(tx, 'user-1');
-      expect(sessions.revokeOthers).toHaveBeenCalledWith('user-1', undefined, 'password_reset', tx);
+      expect(sessions.revokeOthers).toHaveBeenCalledWith('user-1', undefined, 'password_reset', tx, expect.anything());
       expect(notices.announce).toHaveBeenCalledWith(tx, expect.objectContaining({ id: 'user-1' }), 'password-reset-done', expect.anything());
     });
 
@@ -453,14 +457,14 @@ describe('CredentialsService', () => {
     it("'changed' keeps the caller's session and ends the others", async () => {
       await service.setPassword(alice, NEW_PASSWORD, { reason: 'changed', keepSessionId: 'session-1', locale: 'ru' });
 
-      expect(sessions.revokeOthers).toHaveBeenCalledWith('user-1', 'session-1', 'password_changed', tx);
+      expect(sessions.revokeOthers).toHaveBeenCalledWith('user-1', 'session-1', 'password_changed', tx, expect.anything());
       expect(notices.announce).toHaveBeenCalledWith(tx, alice, 'password-changed', { locale: 'ru', params: { detached: [] } });
     });
 
     it("'reset' ends every session, even one the caller named", async () => {
       await service.setPassword(alice, NEW_PASSWORD, { reason: 'reset', keepSessionId: 'session-1' });
 
-      expect(sessions.revokeOthers).toHaveBeenCalledWith('user-1', undefined, 'password_reset', tx);
+      expect(sessions.revokeOthers).toHaveBeenCalledWith('user-1', undefined, 'password_reset', tx, expect.anything());
     });
 
     it("'reset' deletes the app passwords in the same transaction; a change keeps them", async () => {

@@ -1,4 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { AuditLog } from '../audit/audit-log.service';
+import { EventOrigin } from '../audit/security-events';
 import { SessionsService } from '../auth/sessions.service';
 import { DomainError } from '../common/domain-error';
 import { Locale } from '../common/locale';
@@ -8,7 +10,7 @@ import { Transactions, Tx } from '../database/transactions';
 import { User } from '../users/user.entity';
 import { Registration, UsersService } from '../users/users.service';
 import { VerificationService } from '../verification/verification.service';
-import { CredentialsRepository, LockoutPolicy, NO_ACCOUNT } from './credentials.repository';
+import { CredentialsRepository, FailureRecorded, LockoutPolicy, NO_ACCOUNT } from './credentials.repository';
 import { FactorsRepository } from './factors.repository';
 import { PasswordHasher } from './password-hasher.service';
 import { PasswordPolicy } from './password-policy.service';
@@ -38,6 +40,13 @@ export interface PasswordChange {
   provenContact?: ProvenContact;
   locale?: Locale;
   context?: SecurityContext;
+  /** An administrator setting another user's password (the audit log's actor). */
+  actorId?: string | null;
+}
+
+/** Why a password is being checked, for the audit log: a sign-in, or the current password of a change. */
+export interface PasswordAttempt extends EventOrigin {
+  purpose?: 'sign_in' | 'reauth';
 }
 
 /**
@@ -60,16 +69,18 @@ export class CredentialsService {
     private readonly notices: SecurityNotices,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly factors: FactorsRepository,
+    private readonly audit: AuditLog,
   ) {}
 
   /** A new account and its password, in one transaction. */
-  async register({ password, ...profile }: Registration): Promise<User> {
+  async register({ password, ...profile }: Registration, origin: EventOrigin = {}): Promise<User> {
     const account = this.users.prepareAccount(profile);
     this.policy.check(password, account);
     const hash = await this.hasher.hash(password);
     return this.transactions.run(async (tx) => {
       const user = await this.users.create(account, tx);
       await this.credentials.setPassword(tx, user.id, hash);
+      await this.audit.record(tx, { type: 'account.created', userId: user.id, actorId: origin.actorId, context: origin.context, details: { role: user.role } });
       return user;
     });
   }
@@ -82,15 +93,21 @@ export class CredentialsService {
    * step is not a success yet (else a known password would reset the lockout before each round of
    * guessed codes); `settleSignIn` ends it.
    */
-  async verifyPassword(user: User | null, password: string, { settle = true }: { settle?: boolean } = {}): Promise<boolean> {
+  async verifyPassword(user: User | null, password: string, attempt: PasswordAttempt & { settle?: boolean } = {}): Promise<boolean> {
     const credential = await this.credentials.findPassword(user?.id ?? NO_ACCOUNT);
-    this.refuseWhileLocked(credential?.lockedUntil ?? null);
+    const lockedFor = credential?.lockedUntil ? Math.ceil((credential.lockedUntil.getTime() - Date.now()) / 1000) : 0;
+    if (lockedFor > 0) {
+      if (attempt.purpose !== 'reauth') {
+        await this.audit.recordAlone({ type: 'sign_in.failed', userId: credential!.userId, actorId: null, context: attempt.context, details: { reason: 'locked' } });
+      }
+      this.refuseWhileLocked(credential!.lockedUntil);
+    }
     const valid = await this.hasher.verify(credential?.secret, password);
     if (!valid || !credential) {
-      await this.credentials.recordFailure(credential?.userId ?? NO_ACCOUNT, LOCKOUT);
+      await this.credentials.recordFailure(credential?.userId ?? NO_ACCOUNT, LOCKOUT, { also: (tx, failure) => this.recordFailedPassword(tx, user, failure, attempt) });
       return false;
     }
-    if (settle) await this.credentials.recordSuccess(credential);
+    if (attempt.settle ?? true) await this.credentials.recordSuccess(credential);
     if (this.hasher.needsRehash(credential.secret!)) await this.credentials.rehash(credential.userId, await this.hasher.hash(password));
     return true;
   }
@@ -102,7 +119,7 @@ export class CredentialsService {
 
   /** A failed sign-in that was not a wrong password (a wrong second-factor code): it counts toward the same lockout. */
   recordSignInFailure(userId: string, tx?: Tx): Promise<void> {
-    return this.credentials.recordFailure(userId, LOCKOUT, tx);
+    return this.credentials.recordFailure(userId, LOCKOUT, { within: tx });
   }
 
   /** The sign-in is complete (password and, when the account has one, its second step): the failures start over. */
@@ -123,8 +140,8 @@ export class CredentialsService {
   }
 
   /** The current password of a change: a wrong one is WrongPassword and counts toward the lockout. */
-  async requirePassword(user: User, password: string): Promise<void> {
-    if (!(await this.verifyPassword(user, password))) throw new DomainError('WrongPassword', 'the current password is wrong');
+  async requirePassword(user: User, password: string, origin: EventOrigin = {}): Promise<void> {
+    if (!(await this.verifyPassword(user, password, { ...origin, purpose: 'reauth' }))) throw new DomainError('WrongPassword', 'the current password is wrong');
   }
 
   /**
@@ -133,8 +150,8 @@ export class CredentialsService {
    * aal2 within REAUTH_MAX_AGE (a sign-in with its second step, or a step-up, that recent); the
    * password alone is not enough (StepUpRequired), though a wrong one is still WrongPassword.
    */
-  async requireFreshProof(user: User, session: ProofOfSession, currentPassword: string | undefined): Promise<void> {
-    if (currentPassword !== undefined) await this.requirePassword(user, currentPassword);
+  async requireFreshProof(user: User, session: ProofOfSession, currentPassword: string | undefined, origin: EventOrigin = {}): Promise<void> {
+    if (currentPassword !== undefined) await this.requirePassword(user, currentPassword, origin);
     if (await this.requireStepUp(user, session)) return;
     if (currentPassword !== undefined || this.isFresh(session)) return;
     throw new DomainError('ReauthenticationRequired', 'this change needs your current password (currentPassword) or a sign-in within the last few minutes');
@@ -174,11 +191,20 @@ export class CredentialsService {
     let current = user;
     let detached: string[] = [];
     const reset = change.reason === 'reset';
-    if (change.provenContact) ({ current, detached } = await this.proveContact(tx, user, change.provenContact, reset));
+    const origin: EventOrigin = { context: change.context, actorId: change.actorId, sessionId: change.keepSessionId };
+    if (change.provenContact) ({ current, detached } = await this.proveContact(tx, user, change.provenContact, reset, origin));
     await this.verification.voidAll(tx, user.id);
     // A reset is a recovery from a possible takeover: app passwords made meanwhile go too (second factors stay).
     if (reset) await this.factors.deleteAll(tx, user.id, ['app-password']);
-    await this.sessions.revokeOthers(user.id, reset ? undefined : change.keepSessionId, reset ? 'password_reset' : 'password_changed', tx);
+    const sessionsEnded = await this.sessions.revokeOthers(user.id, reset ? undefined : change.keepSessionId, reset ? 'password_reset' : 'password_changed', tx, origin);
+    await this.audit.record(tx, {
+      type: reset ? 'password.reset' : 'password.changed',
+      userId: user.id,
+      actorId: change.actorId,
+      sessionId: change.keepSessionId,
+      context: change.context,
+      details: reset ? { via: change.provenContact?.kind ?? null, sessionsEnded } : { sessionsEnded },
+    });
     // What the account had proved before, plus what this change's code or link just proved.
     await this.notices.announce(tx, current, reset ? 'password-reset-done' : 'password-changed', {
       locale: change.locale,
@@ -190,16 +216,33 @@ export class CredentialsService {
    * SPEC §9 rule 2: the contact a reset reached is proven now, and the other contact goes when it
    * was never verified (someone else may have attached it to take the account back later).
    */
-  private async proveContact(tx: Tx, user: User, { kind, address }: ProvenContact, detachOthers: boolean): Promise<{ current: User; detached: string[] }> {
+  private async proveContact(tx: Tx, user: User, { kind, address }: ProvenContact, detachOthers: boolean, origin: EventOrigin): Promise<{ current: User; detached: string[] }> {
     let current = await this.users.markVerified(user.id, kind, address, tx);
+    const event = { userId: user.id, actorId: origin.actorId, sessionId: origin.sessionId, context: origin.context };
+    if (!(kind === 'email' ? user.emailVerifiedAt : user.phoneVerifiedAt)) {
+      await this.audit.record(tx, { ...event, type: kind === 'email' ? 'email.verified' : 'phone.verified', details: { via: 'password_reset' } });
+    }
     if (!detachOthers) return { current, detached: [] };
     const other = kind === 'email' ? 'phone' : 'email';
     const otherVerified = other === 'email' ? current.emailVerifiedAt : current.phoneVerifiedAt;
     const detached: string[] = [];
     if (current[other] && !otherVerified) {
       detached.push(current[other]!);
+      const details = { previousAddress: current[other], newAddress: null, verified: false, reason: 'detached_by_reset' };
       current = await this.users.apply(user.id, { [other]: null }, tx);
+      await this.audit.record(tx, { ...event, type: other === 'email' ? 'email.changed' : 'phone.changed', details });
     }
     return { current, detached };
+  }
+
+  /** The audit events of a wrong password (in the transaction that counted it), and of the lockout it caused. */
+  private async recordFailedPassword(tx: Tx, user: User | null, failure: FailureRecorded | null, attempt: PasswordAttempt): Promise<void> {
+    const userId = user?.id ?? null;
+    const event = { userId, context: attempt.context, sessionId: attempt.sessionId };
+    if (attempt.purpose === 'reauth') await this.audit.record(tx, { ...event, type: 'reauth.failed' });
+    else await this.audit.record(tx, { ...event, type: 'sign_in.failed', actorId: null, details: { reason: user ? 'wrong_password' : 'unknown_account' } });
+    if (failure?.lockedSeconds) {
+      await this.audit.record(tx, { ...event, type: 'account.locked', actorId: null, details: { seconds: failure.lockedSeconds, failures: failure.failures } });
+    }
   }
 }

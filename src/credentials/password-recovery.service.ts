@@ -3,6 +3,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DomainError } from '../common/domain-error';
 import { classifyIdentifier, normalizeEmail, toE164 } from '../common/identifiers';
 import { Locale, resolveLocale } from '../common/locale';
+import { SecurityContext } from '../common/security-context';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { INVALID_CODE, Issued, VerificationService } from '../verification/verification.service';
@@ -61,7 +62,7 @@ export class PasswordRecoveryService {
    * lookup matches no row), and only a proven code lets the comparison with the account's own
    * identifiers refuse the password, leaving the code usable.
    */
-  async resetWithCode(address: RecoveryAddress, code: string, password: string, locale?: Locale): Promise<void> {
+  async resetWithCode(address: RecoveryAddress, code: string, password: string, locale?: Locale, context?: SecurityContext): Promise<void> {
     const { kind, target } = this.normalize(address);
     this.passwordPolicy.checkStrength(password);
     const user = await this.users.findByIdentifier({ kind, value: target });
@@ -70,7 +71,7 @@ export class PasswordRecoveryService {
       if (user!.status === 'blocked') throw new DomainError('AccountBlocked', 'this account is blocked');
       this.passwordPolicy.checkAgainstIdentity(password, user!);
     });
-    await this.finish(user!, kind, target, password, locale);
+    await this.finish(user!, kind, target, password, locale, context);
   }
 
   /** Seconds until another recovery code may be sent to `address` (0: now). */
@@ -93,18 +94,18 @@ export class PasswordRecoveryService {
   }
 
   /** Changes the password with a code from `requestChangeCode`; the caller's session stays, every other one ends. */
-  async changeWithCode(user: User, sessionId: string, code: string, password: string, locale?: Locale): Promise<void> {
+  async changeWithCode(user: User, sessionId: string, code: string, password: string, locale?: Locale, context?: SecurityContext): Promise<void> {
     this.passwordPolicy.check(password, user);
     if (!user.email) throw new DomainError('InvalidCode', INVALID_CODE);
     await this.verification.consumeCode({ userId: user.id, purpose: 'password-change', target: user.email, code });
-    await this.credentials.setPassword(user, password, { reason: 'changed', keepSessionId: sessionId, provenContact: { kind: 'email', address: user.email }, locale });
+    await this.credentials.setPassword(user, password, { reason: 'changed', keepSessionId: sessionId, provenContact: { kind: 'email', address: user.email }, locale, context });
   }
 
   /**
    * Resets with the e-mailed link's token. A weak password is refused before the link is used; a
    * link to an address the account no longer has is refused (SPEC §9 rule 1).
    */
-  async resetWithLink(token: string, password: string, locale?: Locale): Promise<void> {
+  async resetWithLink(token: string, password: string, locale?: Locale, context?: SecurityContext): Promise<void> {
     const { userId, target } = await this.verification.peekLink('password-reset', token);
     const user = await this.users.get(userId);
     if (user.email !== target) throw new DomainError('InvalidCode', INVALID_CODE);
@@ -112,7 +113,7 @@ export class PasswordRecoveryService {
     if (user.status === 'blocked') throw new DomainError('AccountBlocked', 'this account is blocked');
     this.passwordPolicy.check(password, user);
     await this.verification.consumeLink('password-reset', token);
-    await this.finish(user, 'email', target, password, locale);
+    await this.finish(user, 'email', target, password, locale, context);
   }
 
   /** Whether a reset link is still good, without using it. */
@@ -122,8 +123,8 @@ export class PasswordRecoveryService {
   }
 
   /** The code or link reached `target`, which proves it as well (SPEC §9 rule 2). */
-  private async finish(user: User, kind: 'email' | 'phone', target: string, password: string, locale?: Locale): Promise<void> {
-    await this.credentials.setPassword(user, password, { reason: 'reset', provenContact: { kind, address: target }, locale });
+  private async finish(user: User, kind: 'email' | 'phone', target: string, password: string, locale?: Locale, context?: SecurityContext): Promise<void> {
+    await this.credentials.setPassword(user, password, { reason: 'reset', provenContact: { kind, address: target }, locale, context });
   }
 
   /** The address a recovery message goes to, and the account behind it (null when unknown). */

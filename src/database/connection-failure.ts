@@ -1,3 +1,5 @@
+import type { Logger } from '@nestjs/common';
+
 /**
  * pg and pool errors that mean "no database connection could be had" rather than "the query failed":
  * the pool's acquire timeout (every connection busy), a refused or dropped connection, a server
@@ -14,4 +16,30 @@ export function isDatabaseUnavailable(exception: unknown): boolean {
     typeof message === 'string' &&
     /timeout exceeded when trying to connect|Connection terminated|Cannot use a pool after calling end|Client has encountered a connection error/i.test(message)
   );
+}
+
+/**
+ * A pool that cannot hand out a connection fails every request at once: one warning line when it
+ * starts, then at most one summary line per interval instead of one per refused request.
+ */
+export class UnavailableLog {
+  private static readonly INTERVAL_MS = 10_000;
+  private windowStart = 0;
+  private suppressed = 0;
+
+  constructor(
+    private readonly logger: Pick<Logger, 'warn'>,
+    private readonly message = 'database unavailable: answering 503',
+  ) {}
+
+  record(exception: unknown, now = Date.now()): void {
+    if (now - this.windowStart < UnavailableLog.INTERVAL_MS) {
+      this.suppressed += 1;
+      return;
+    }
+    const reason = exception instanceof Error ? exception.message : String(exception);
+    this.logger.warn({ reason, refusedSinceLastLine: this.suppressed }, this.message);
+    this.windowStart = now;
+    this.suppressed = 0;
+  }
 }

@@ -16,6 +16,8 @@ interface Options {
   dir: string;
   /** Wipe the folder on stop (throwaway test databases). */
   throwaway?: boolean;
+  /** Listen here instead of on a free port (a test that stops and restarts the server keeps its URL). */
+  port?: number;
   log?: (line: string) => void;
 }
 
@@ -37,7 +39,7 @@ const DATABASE = 'identity';
  * When another process of ours already runs the cluster (the app while `npm run cli` is used),
  * its server is reused instead of starting a second one on the same files.
  */
-export async function startEmbeddedPostgres({ dir, throwaway = false, log = () => undefined }: Options): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres({ dir, throwaway = false, port: fixedPort, log = () => undefined }: Options): Promise<EmbeddedDatabase> {
   const clusterDir = resolve(dir);
   const credentialsFile = `${clusterDir}.credentials.json`;
   const runningAsRoot = process.getuid?.() === 0;
@@ -56,7 +58,7 @@ export async function startEmbeddedPostgres({ dir, throwaway = false, log = () =
     return { url: urlFor(password, runningPort), stop: async () => undefined };
   }
 
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const pg = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port,

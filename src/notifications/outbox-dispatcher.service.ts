@@ -2,7 +2,10 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { isDatabaseUnavailable, UnavailableLog } from '../database/connection-failure';
 import { queryRows } from '../database/sql';
+import { Shutdown } from '../lifecycle/shutdown';
+import { Metrics } from '../metrics/metrics.service';
 import { Delivery, DELIVERY_TIMEOUT_MS, DeliveryChannel, LogChannel, SmsWebhookChannel, SmtpChannel } from './channels';
 import { MessageChannel } from './outbox-message.entity';
 
@@ -38,7 +41,11 @@ export function retryDelayMs(attempt: number, baseMs: number): number {
 @Injectable()
 export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Outbox');
+  /** While the database is down every pass fails: one warning per interval, not one error per poll. */
+  private readonly unavailable = new UnavailableLog(this.logger, 'database unavailable: outbox delivery paused');
   private readonly channels: Record<MessageChannel, DeliveryChannel>;
+  /** Rows this instance claimed whose delivery has not ended: id → the claim's attempt number. */
+  private readonly inFlight = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private again = false;
@@ -48,6 +55,8 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
+    private readonly shutdown: Shutdown,
   ) {
     this.channels = {
       email: config.smtpUrl ? new SmtpChannel(config.smtpUrl, config.mailFrom) : new LogChannel('email'),
@@ -66,11 +75,40 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
     this.wake();
   }
 
+  /**
+   * Claims nothing more; waits for the deliveries in flight (during a graceful shutdown, only what is
+   * left of SHUTDOWN_GRACE_MS), then releases the leases of those that did not end, so another
+   * instance delivers them at once instead of after the lease (a message cut off mid-delivery may
+   * then go out twice).
+   */
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    await this.running;
+    const running = this.running;
+    if (running) {
+      const wait = this.shutdown.remainingMs();
+      let timer: NodeJS.Timeout | undefined;
+      await (Number.isFinite(wait) ? Promise.race([running, new Promise((resolve) => (timer = setTimeout(resolve, wait)))]) : running);
+      clearTimeout(timer);
+    }
+    await this.releaseLeases().catch((error: Error) => this.logger.warn({ err: error }, 'could not release the outbox leases'));
     Object.values(this.channels).forEach((channel) => channel.close?.());
+  }
+
+  /** Makes the rows still in delivery here due again now (unless their state moved on meanwhile). */
+  private async releaseLeases(): Promise<void> {
+    if (this.inFlight.size === 0) return;
+    const ids = [...this.inFlight.keys()];
+    const attempts = ids.map((id) => this.inFlight.get(id)!);
+    const released = await queryRows(
+      this.dataSource,
+      `UPDATE outbox_messages o SET next_attempt_at = now()
+       FROM unnest($1::uuid[], $2::int[]) AS r(id, attempts)
+       WHERE o.id = r.id AND o.attempts = r.attempts AND o.status = 'pending'
+       RETURNING o.id`,
+      [ids, attempts],
+    );
+    this.logger.warn({ released: released.length }, 'outbox leases released: another instance delivers those messages');
   }
 
   /** Delivers whatever is due now; overlapping calls fold into one more pass. */
@@ -81,7 +119,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
       return;
     }
     this.running = this.drain()
-      .catch((error: Error) => this.logger.error({ err: error }, 'outbox pass failed'))
+      .catch((error: Error) => (isDatabaseUnavailable(error) ? this.unavailable.record(error) : this.logger.error({ err: error }, 'outbox pass failed')))
       .finally(() => {
         this.running = undefined;
       });
@@ -118,6 +156,15 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   private async deliver(row: ClaimedRow): Promise<void> {
+    this.inFlight.set(row.id, row.attempts);
+    try {
+      await this.deliverClaimed(row);
+    } finally {
+      this.inFlight.delete(row.id);
+    }
+  }
+
+  private async deliverClaimed(row: ClaimedRow): Promise<void> {
     const message: Delivery = { channel: row.channel, to: row.recipient, subject: row.subject, text: row.text_body, html: row.html_body };
     try {
       await this.channels[row.channel].deliver(message);
@@ -125,6 +172,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
       await this.recordFailure(row, error instanceof Error ? error.message : String(error));
       return;
     }
+    this.metrics.outboxDeliveries.inc({ channel: row.channel });
     // The bodies carry codes and links: once delivered they are not kept.
     await this.dataSource.query(
       `UPDATE outbox_messages SET status = 'sent', sent_at = now(), text_body = '', html_body = NULL, last_error = NULL
@@ -135,7 +183,9 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
 
   private async recordFailure(row: ClaimedRow, reason: string): Promise<void> {
     const lastError = reason.slice(0, 1000);
-    if (row.attempts >= this.config.outbox.maxAttempts) {
+    const final = row.attempts >= this.config.outbox.maxAttempts;
+    this.metrics.outboxFailures.inc({ channel: row.channel, final: String(final) });
+    if (final) {
       this.logger.error({ outboxId: row.id, channel: row.channel, attempts: row.attempts, reason: lastError }, 'message undeliverable, giving up');
       await this.dataSource.query(
         `UPDATE outbox_messages SET status = 'failed', last_error = $3, text_body = '', html_body = NULL WHERE id = $1 AND attempts = $2`,

@@ -71,8 +71,8 @@ export class UsersRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  async delete(id: string): Promise<boolean> {
-    const result = await this.users.delete({ id });
+  async delete(id: string, tx?: Tx): Promise<boolean> {
+    const result = await this.repo(tx).delete({ id });
     return (result.affected ?? 0) > 0;
   }
 

@@ -1,8 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { AuditLog } from '../audit/audit-log.service';
+import { EventOrigin } from '../audit/security-events';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DomainError } from '../common/domain-error';
 import { LoginIdentifier, normalizeEmail, toE164, usernameProblem } from '../common/identifiers';
-import { Tx } from '../database/transactions';
+import { Transactions, Tx } from '../database/transactions';
 import { User, UserRole, UserStatus } from './user.entity';
 import { UserSearch, UsersRepository } from './users.repository';
 
@@ -38,6 +40,8 @@ export class UsersService {
   constructor(
     private readonly users: UsersRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly transactions: Transactions,
+    private readonly audit: AuditLog,
   ) {}
 
   /** Normalises and checks the fields of a new account; `create` stores them (the password is the credentials' part). */
@@ -106,8 +110,16 @@ export class UsersService {
     return this.saved(await this.users.update(id, changes));
   }
 
-  async delete(id: string): Promise<void> {
-    if (!(await this.users.delete(id))) throw new DomainError('UserNotFound', 'no such user');
+  /**
+   * Deletes the account (personal data; sessions and credentials go by cascade). Its audit events stay,
+   * with the personal data in them removed, and one more records the deletion.
+   */
+  async delete(id: string, origin: EventOrigin = {}): Promise<void> {
+    await this.transactions.run(async (tx) => {
+      if (!(await this.users.delete(id, tx))) throw new DomainError('UserNotFound', 'no such user');
+      await this.audit.record(tx, { type: 'account.deleted', userId: id, actorId: origin.actorId, context: origin.context });
+      await this.audit.forget(tx, id);
+    });
   }
 
   list(query: UserSearch): Promise<[User[], number]> {

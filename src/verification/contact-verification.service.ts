@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { AuditLog } from '../audit/audit-log.service';
+import { EventOrigin } from '../audit/security-events';
 import { DomainError } from '../common/domain-error';
+import { Transactions } from '../database/transactions';
 import { Locale, resolveLocale } from '../common/locale';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
@@ -19,6 +22,8 @@ export class ContactVerificationService {
   constructor(
     private readonly verification: VerificationService,
     private readonly users: UsersService,
+    private readonly transactions: Transactions,
+    private readonly audit: AuditLog,
   ) {}
 
   requestEmail(user: User, { locale, code = true, link }: EmailVerificationRequest = {}): Promise<Issued> {
@@ -49,16 +54,16 @@ export class ContactVerificationService {
     }
   }
 
-  async confirmEmailCode(user: User, code: string): Promise<User> {
+  async confirmEmailCode(user: User, code: string, origin?: EventOrigin): Promise<User> {
     if (!user.email) throw new DomainError('ContactMissing', 'the account has no e-mail address');
     await this.verification.consumeCode({ userId: user.id, purpose: 'email-verify', target: user.email, code });
-    return this.users.markVerified(user.id, 'email', user.email);
+    return this.markVerified(user.id, 'email', user.email, 'code', origin);
   }
 
   /** The e-mailed link: proves the address it was sent to, if the account still has it. */
-  async confirmEmailLink(token: string): Promise<User> {
+  async confirmEmailLink(token: string, origin?: EventOrigin): Promise<User> {
     const { userId, target } = await this.verification.consumeLink('email-verify', token);
-    return this.users.markVerified(userId, 'email', target);
+    return this.markVerified(userId, 'email', target, 'link', origin);
   }
 
   requestPhone(user: User, locale?: Locale): Promise<Issued> {
@@ -74,9 +79,18 @@ export class ContactVerificationService {
     });
   }
 
-  async confirmPhoneCode(user: User, code: string): Promise<User> {
+  async confirmPhoneCode(user: User, code: string, origin?: EventOrigin): Promise<User> {
     if (!user.phone) throw new DomainError('ContactMissing', 'the account has no phone number');
     await this.verification.consumeCode({ userId: user.id, purpose: 'phone-verify', target: user.phone, code });
-    return this.users.markVerified(user.id, 'phone', user.phone);
+    return this.markVerified(user.id, 'phone', user.phone, 'code', origin);
+  }
+
+  /** The proof and its audit event, in one transaction. */
+  private markVerified(userId: string, kind: 'email' | 'phone', address: string, via: 'code' | 'link', origin: EventOrigin = {}): Promise<User> {
+    return this.transactions.run(async (tx) => {
+      const user = await this.users.markVerified(userId, kind, address, tx);
+      await this.audit.record(tx, { type: kind === 'email' ? 'email.verified' : 'phone.verified', userId, sessionId: origin.sessionId, context: origin.context, details: { via } });
+      return user;
+    });
   }
 }

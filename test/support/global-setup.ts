@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { runMigrations } from '../../src/database/migrate';
+import { buildApp } from './build';
 
 /**
  * One throwaway PostgreSQL for the whole run (or DATABASE_URL when set), migrated once here so the
@@ -20,6 +21,8 @@ export default async function globalSetup(): Promise<void> {
     url = database.url;
   }
   process.env.TEST_DATABASE_URL = url;
+  // For the tests that run the app as a process of its own (test/faults).
+  process.env.TEST_APP_BUILD = buildApp();
   const dataSource = await new DataSource(dataSourceOptions(url)).initialize();
   try {
     await runMigrations(dataSource);

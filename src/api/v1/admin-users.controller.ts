@@ -1,8 +1,9 @@
-import { Surface } from '../../common/security-context';
+import { RequestContext, SecurityContext, Surface } from '../../common/security-context';
 import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Query, UseFilters } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthService } from '../../auth/auth.service';
-import { Authenticated } from '../../common/auth.decorators';
+import { AuthContext } from '../../auth/sessions.service';
+import { Authenticated, CurrentAuth } from '../../common/auth.decorators';
 import { UsersService } from '../../users/users.service';
 import { AdminUpdateUserDto, ListUsersQuery } from './dto/admin.dto';
 import { ApiProblems } from './dto/problem.dto';
@@ -42,7 +43,12 @@ export class V1AdminUsersController {
   @ApiOperation({ operationId: 'adminUpdateUser', summary: 'Change a user\'s role or status; blocking ends every session of the user' })
   @ApiOkResponse({ type: UserDto })
   @ApiProblems(400, 401, 403, 404)
-  async update(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: AdminUpdateUserDto): Promise<UserDto> {
-    return presentUser(await this.auth.setRoleAndStatus(id, body));
+  async update(
+    @CurrentAuth() admin: AuthContext,
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: AdminUpdateUserDto,
+    @RequestContext() context: SecurityContext,
+  ): Promise<UserDto> {
+    return presentUser(await this.auth.setRoleAndStatus(id, body, { context, actorId: admin.user.id }));
   }
 }

@@ -39,8 +39,8 @@ export class V1AuthController {
   })
   @ApiCreatedResponse({ type: UserDto })
   @ApiProblems(400, 409)
-  async register(@Body() body: RegisterDto, @RequestLocale() locale?: Locale): Promise<UserDto> {
-    const user = await this.auth.register({ ...body, locale: body.locale ?? locale ?? null });
+  async register(@Body() body: RegisterDto, @RequestContext() context: SecurityContext, @RequestLocale() locale?: Locale): Promise<UserDto> {
+    const user = await this.auth.register({ ...body, locale: body.locale ?? locale ?? null }, { context });
     await this.contacts.welcome(user, { link: this.links.confirmEmail });
     return presentUser(user);
   }
@@ -80,8 +80,8 @@ export class V1AuthController {
   })
   @ApiOkResponse({ type: TokenPairDto })
   @ApiProblems(400, 401, 403, 429)
-  async refresh(@Body() body: RefreshDto): Promise<TokenPairDto> {
-    return presentTokens(await this.sessions.refresh(body.refreshToken));
+  async refresh(@Body() body: RefreshDto, @RequestContext() context: SecurityContext): Promise<TokenPairDto> {
+    return presentTokens(await this.sessions.refresh(body.refreshToken, context));
   }
 
   @Post('logout')
@@ -90,7 +90,7 @@ export class V1AuthController {
   @ApiOperation({ operationId: 'logout', summary: 'End this session: its access and refresh tokens stop working at once' })
   @ApiNoContentResponse({ description: 'Signed out.' })
   @ApiProblems(401)
-  async logout(@CurrentAuth() auth: AuthContext): Promise<void> {
-    await this.auth.signOut(auth.user, auth.sessionId);
+  async logout(@CurrentAuth() auth: AuthContext, @RequestContext() context: SecurityContext): Promise<void> {
+    await this.auth.signOut(auth.user, auth.sessionId, context);
   }
 }

@@ -1,4 +1,4 @@
-import { Surface } from '../../common/security-context';
+import { RequestContext, SecurityContext, Surface } from '../../common/security-context';
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Put, UseFilters } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RateLimited } from '../../common/ip-throttler.guard';
@@ -56,7 +56,7 @@ export class V1MeController {
   })
   @ApiOkResponse({ type: UserDto })
   @ApiProblems(400, 401, 403, 409, 429)
-  async updateMe(@CurrentAuth() auth: AuthContext, @Body() body: UpdateMeDto, @RequestLocale() locale?: Locale): Promise<UserDto> {
+  async updateMe(@CurrentAuth() auth: AuthContext, @Body() body: UpdateMeDto, @RequestContext() context: SecurityContext, @RequestLocale() locale?: Locale): Promise<UserDto> {
     const { currentPassword, ...changes } = body;
     const { user } = auth;
     if (changes.email !== undefined && changes.email !== null && changes.email !== user.email) {
@@ -64,8 +64,9 @@ export class V1MeController {
     }
     if (changes.email !== null) delete changes.email;
     const contactChange = (changes.email === null && user.email !== null) || (changes.phone !== undefined && changes.phone !== user.phone);
-    if (contactChange) await this.credentials.requireFreshProof(user, auth, currentPassword);
-    return presentUser(await this.contactChanges.updateProfile(user, changes, locale));
+    const origin = { context, sessionId: auth.sessionId };
+    if (contactChange) await this.credentials.requireFreshProof(user, auth, currentPassword, origin);
+    return presentUser(await this.contactChanges.updateProfile(user, changes, locale, origin));
   }
 
   @Post('email/change')
@@ -83,8 +84,13 @@ export class V1MeController {
   })
   @ApiAcceptedResponse({ type: CodeSentDto })
   @ApiProblems(400, 401, 403, 429)
-  async requestEmailChange(@CurrentAuth() auth: AuthContext, @Body() body: EmailChangeDto, @RequestLocale() locale?: Locale): Promise<CodeSentDto> {
-    await this.credentials.requireFreshProof(auth.user, auth, body.currentPassword);
+  async requestEmailChange(
+    @CurrentAuth() auth: AuthContext,
+    @Body() body: EmailChangeDto,
+    @RequestContext() context: SecurityContext,
+    @RequestLocale() locale?: Locale,
+  ): Promise<CodeSentDto> {
+    await this.credentials.requireFreshProof(auth.user, auth, body.currentPassword, { context, sessionId: auth.sessionId });
     const issued = await this.contactChanges.requestEmailChange(auth.user, body.email, { locale, link: this.links.confirmEmailChange });
     return { channel: 'email', destination: maskEmail(body.email), expiresIn: issued.codeExpiresInSeconds, retryAfter: issued.retryAfterSeconds };
   }
@@ -99,8 +105,13 @@ export class V1MeController {
   })
   @ApiOkResponse({ type: UserDto })
   @ApiProblems(400, 401, 403, 409, 429)
-  async confirmEmailChange(@CurrentAuth() { user }: AuthContext, @Body() body: ConfirmCodeDto, @RequestLocale() locale?: Locale): Promise<UserDto> {
-    return presentUser(await this.contactChanges.confirmEmailChange(user, body.code, locale));
+  async confirmEmailChange(
+    @CurrentAuth() { user, sessionId }: AuthContext,
+    @Body() body: ConfirmCodeDto,
+    @RequestContext() context: SecurityContext,
+    @RequestLocale() locale?: Locale,
+  ): Promise<UserDto> {
+    return presentUser(await this.contactChanges.confirmEmailChange(user, body.code, locale, { context, sessionId }));
   }
 
   @Delete()
@@ -114,9 +125,9 @@ export class V1MeController {
       'with a second factor, aal2 within REAUTH_MAX_AGE (else 403 `StepUpRequired`: POST /v1/me/step-up).',
   })
   @ApiProblems(400, 401, 403, 429)
-  async deleteMe(@CurrentAuth() auth: AuthContext, @Body() body: DeleteMeDto): Promise<void> {
-    await this.credentials.requireFreshProof(auth.user, auth, body?.currentPassword);
-    await this.users.delete(auth.user.id);
+  async deleteMe(@CurrentAuth() auth: AuthContext, @Body() body: DeleteMeDto, @RequestContext() context: SecurityContext): Promise<void> {
+    await this.credentials.requireFreshProof(auth.user, auth, body?.currentPassword, { context, sessionId: auth.sessionId });
+    await this.users.delete(auth.user.id, { context });
   }
 
   @Put('password')
@@ -128,10 +139,15 @@ export class V1MeController {
   })
   @ApiNoContentResponse({ description: 'Changed.' })
   @ApiProblems(400, 401, 403, 429)
-  async changePassword(@CurrentAuth() auth: AuthContext, @Body() body: ChangePasswordDto, @RequestLocale() locale?: Locale): Promise<void> {
+  async changePassword(
+    @CurrentAuth() auth: AuthContext,
+    @Body() body: ChangePasswordDto,
+    @RequestContext() context: SecurityContext,
+    @RequestLocale() locale?: Locale,
+  ): Promise<void> {
     await this.credentials.requireStepUp(auth.user, auth);
     // A wrong current password counts toward the lockout (SPEC §9 rule 5): 429 once locked.
-    await this.auth.changePassword(auth.user, auth.sessionId, body.currentPassword, body.newPassword, locale);
+    await this.auth.changePassword(auth.user, auth.sessionId, body.currentPassword, body.newPassword, locale, context);
   }
 
   @Put('push-token')
@@ -156,8 +172,8 @@ export class V1MeController {
   @ApiOperation({ operationId: 'revokeOtherSessions', summary: 'Sign out everywhere else: every session but this one ends' })
   @ApiNoContentResponse({ description: 'Revoked.' })
   @ApiProblems(401, 403)
-  async revokeOtherSessions(@CurrentAuth() auth: AuthContext): Promise<void> {
-    await this.sessions.revokeOthers(auth.user.id, auth.sessionId, 'revoked_by_user');
+  async revokeOtherSessions(@CurrentAuth() auth: AuthContext, @RequestContext() context: SecurityContext): Promise<void> {
+    await this.sessions.revokeOthers(auth.user.id, auth.sessionId, 'revoked_by_user', undefined, { context, sessionId: auth.sessionId });
   }
 
   @Delete('sessions/:id')
@@ -165,7 +181,7 @@ export class V1MeController {
   @ApiOperation({ operationId: 'revokeSession', summary: 'End one of your sessions (this one included)' })
   @ApiNoContentResponse({ description: 'Revoked.' })
   @ApiProblems(400, 401, 403, 404)
-  async revokeSession(@CurrentAuth() auth: AuthContext, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
-    await this.sessions.revoke(auth.user.id, id, 'revoked_by_user');
+  async revokeSession(@CurrentAuth() auth: AuthContext, @Param('id', new ParseUUIDPipe()) id: string, @RequestContext() context: SecurityContext): Promise<void> {
+    await this.sessions.revoke(auth.user.id, id, 'revoked_by_user', { context });
   }
 }

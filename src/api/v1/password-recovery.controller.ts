@@ -1,4 +1,4 @@
-import { Surface } from '../../common/security-context';
+import { RequestContext, SecurityContext, Surface } from '../../common/security-context';
 import { Body, Controller, Get, HttpCode, Post, Query, UseFilters } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Public } from '../../common/auth.decorators';
@@ -47,11 +47,11 @@ export class V1PasswordRecoveryController {
   })
   @ApiNoContentResponse({ description: 'The password is set; sign in again.' })
   @ApiProblems(400, 429)
-  async reset(@Body() body: ResetPasswordDto, @RequestLocale() locale?: Locale): Promise<void> {
+  async reset(@Body() body: ResetPasswordDto, @RequestContext() context: SecurityContext, @RequestLocale() locale?: Locale): Promise<void> {
     if (body.token !== undefined) {
-      await this.recovery.resetWithLink(body.token, body.password, locale);
+      await this.recovery.resetWithLink(body.token, body.password, locale, context);
     } else {
-      await this.recovery.resetWithCode(addressOf(body)!, body.code!, body.password, locale);
+      await this.recovery.resetWithCode(addressOf(body)!, body.code!, body.password, locale, context);
     }
   }
 

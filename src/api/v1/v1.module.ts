@@ -7,6 +7,7 @@ import { VerificationModule } from '../../verification/verification.module';
 import { V1AdminFactorsController } from './admin-factors.controller';
 import { V1AdminUsersController } from './admin-users.controller';
 import { V1AuthController } from './auth.controller';
+import { V1AdminEventsController, V1MyEventsController } from './events.controller';
 import { V1AppPasswordsController, V1FactorsController } from './factors.controller';
 import { V1MeController } from './me.controller';
 import { V1MfaSignInController, V1StepUpController } from './mfa.controller';
@@ -21,11 +22,13 @@ import { V1VerificationController } from './verification.controller';
     V1AuthController,
     V1MfaSignInController,
     V1MeController,
+    V1MyEventsController,
     V1StepUpController,
     V1FactorsController,
     V1AppPasswordsController,
     V1AdminUsersController,
     V1AdminFactorsController,
+    V1AdminEventsController,
     V1VerificationController,
     V1PasswordRecoveryController,
   ],

@@ -1,8 +1,10 @@
+import { StoredEvent } from '../../audit/audit-log.service';
 import { Session } from '../../auth/session.entity';
 import { SessionTokens } from '../../auth/sessions.service';
 import { displayFullName, User } from '../../users/user.entity';
 import { SessionDto, UserDto } from './dto/user.dto';
 import { LoginResponseDto, TokenPairDto } from './dto/auth.dto';
+import { MySecurityEventDto, SecurityEventDto } from './dto/events.dto';
 import { SignInOutcome } from '../../auth/auth.service';
 import { IssuedAccessToken } from '../../auth/token.service';
 import { Credential } from '../../credentials/credential.entity';
@@ -116,4 +118,36 @@ export function presentStepUp({ session, access }: { session: Session; access: I
 /** Whole seconds until `date` (a challenge made a moment ago for 300 s says 300). */
 export function secondsUntil(date: Date): number {
   return Math.max(0, Math.round((date.getTime() - Date.now()) / 1000));
+}
+
+export function presentEvent(event: StoredEvent): SecurityEventDto {
+  return {
+    id: event.id,
+    occurredAt: event.occurredAt.toISOString(),
+    type: event.type,
+    userId: event.userId,
+    actorId: event.actorId,
+    surface: event.surface,
+    ip: event.ip,
+    userAgent: event.userAgent,
+    sessionId: event.sessionId,
+    details: event.details,
+  };
+}
+
+/** A user's own event: who acted is said as `self` or `administrator`, never as another account's id. */
+export function presentMyEvent(event: StoredEvent, currentSessionId: string): MySecurityEventDto {
+  const actor = event.actorId === null ? null : event.actorId === event.userId ? 'self' : 'administrator';
+  return {
+    id: event.id,
+    occurredAt: event.occurredAt.toISOString(),
+    type: event.type,
+    actor,
+    surface: event.surface,
+    ip: event.ip,
+    userAgent: event.userAgent,
+    sessionId: event.sessionId,
+    currentSession: event.sessionId !== null && event.sessionId === currentSessionId,
+    details: event.details,
+  };
 }

@@ -1,4 +1,4 @@
-import { Surface } from '../../common/security-context';
+import { RequestContext, SecurityContext, Surface } from '../../common/security-context';
 import { Body, Controller, Get, HttpCode, Post, Query, UseFilters } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { AuthContext } from '../../auth/sessions.service';
@@ -52,8 +52,8 @@ export class V1VerificationController {
   @ApiOperation({ operationId: 'confirmEmail', summary: 'Confirm the e-mail with the code; sets emailVerifiedAt', description: 'Five wrong codes void it.' })
   @ApiOkResponse({ type: UserDto })
   @ApiProblems(400, 401, 403, 429)
-  async confirmEmail(@CurrentAuth() { user }: AuthContext, @Body() body: ConfirmCodeDto): Promise<UserDto> {
-    return presentUser(await this.contacts.confirmEmailCode(user, body.code));
+  async confirmEmail(@CurrentAuth() { user, sessionId }: AuthContext, @Body() body: ConfirmCodeDto, @RequestContext() context: SecurityContext): Promise<UserDto> {
+    return presentUser(await this.contacts.confirmEmailCode(user, body.code, { context, sessionId }));
   }
 
   @Get('auth/email/confirm')
@@ -67,8 +67,8 @@ export class V1VerificationController {
   @ApiQuery({ name: 'token', required: true, description: 'The token from the link.' })
   @ApiOkResponse({ type: EmailConfirmedDto })
   @ApiProblems(400, 429)
-  async confirmEmailLink(@Query('token') token: unknown): Promise<EmailConfirmedDto> {
-    const user = await this.contacts.confirmEmailLink(typeof token === 'string' ? token : '');
+  async confirmEmailLink(@Query('token') token: unknown, @RequestContext() context: SecurityContext): Promise<EmailConfirmedDto> {
+    const user = await this.contacts.confirmEmailLink(typeof token === 'string' ? token : '', { context });
     return { email: maskEmail(user.email!), emailVerifiedAt: user.emailVerifiedAt!.toISOString() };
   }
 
@@ -83,8 +83,8 @@ export class V1VerificationController {
   @ApiQuery({ name: 'token', required: true, description: 'The token from the link.' })
   @ApiOkResponse({ type: EmailConfirmedDto })
   @ApiProblems(400, 409, 429)
-  async confirmEmailChangeLink(@Query('token') token: unknown, @RequestLocale() locale?: Locale): Promise<EmailConfirmedDto> {
-    const user = await this.contactChanges.confirmEmailChangeLink(typeof token === 'string' ? token : '', locale);
+  async confirmEmailChangeLink(@Query('token') token: unknown, @RequestContext() context: SecurityContext, @RequestLocale() locale?: Locale): Promise<EmailConfirmedDto> {
+    const user = await this.contactChanges.confirmEmailChangeLink(typeof token === 'string' ? token : '', locale, { context });
     return { email: maskEmail(user.email!), emailVerifiedAt: user.emailVerifiedAt!.toISOString() };
   }
 
@@ -101,8 +101,8 @@ export class V1VerificationController {
   @ApiQuery({ name: 'token', required: true, description: 'The token from the link.' })
   @ApiOkResponse({ type: EmailRestoredDto })
   @ApiProblems(400, 429)
-  async revertEmailChange(@Query('token') token: unknown, @RequestLocale() locale?: Locale): Promise<EmailRestoredDto> {
-    const { email, restored } = await this.contactChanges.revertEmailChange(typeof token === 'string' ? token : '');
+  async revertEmailChange(@Query('token') token: unknown, @RequestContext() context: SecurityContext, @RequestLocale() locale?: Locale): Promise<EmailRestoredDto> {
+    const { email, restored } = await this.contactChanges.revertEmailChange(typeof token === 'string' ? token : '', { context });
     if (!restored) {
       return { email: maskEmail(email), message: 'Every session has ended. The address now belongs to another account, so it could not be restored.' };
     }
@@ -138,7 +138,7 @@ export class V1VerificationController {
   @ApiOperation({ operationId: 'confirmPhone', summary: 'Confirm the phone with the SMS code; sets phoneVerifiedAt', description: 'Five wrong codes void it.' })
   @ApiOkResponse({ type: UserDto })
   @ApiProblems(400, 401, 403, 429)
-  async confirmPhone(@CurrentAuth() { user }: AuthContext, @Body() body: ConfirmCodeDto): Promise<UserDto> {
-    return presentUser(await this.contacts.confirmPhoneCode(user, body.code));
+  async confirmPhone(@CurrentAuth() { user, sessionId }: AuthContext, @Body() body: ConfirmCodeDto, @RequestContext() context: SecurityContext): Promise<UserDto> {
+    return presentUser(await this.contacts.confirmPhoneCode(user, body.code, { context, sessionId }));
   }
 }

@@ -1,4 +1,4 @@
-import { Surface } from '../../../common/security-context';
+import { RequestContext, SecurityContext, Surface } from '../../../common/security-context';
 import { Body, Controller, Header, HttpCode, Patch, UseFilters } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthService } from '../../../auth/auth.service';
@@ -58,11 +58,16 @@ export class MePasswordController {
     },
   })
   @ApiMePasswordErrors(400, 401, 403, 429, 500, 503)
-  async changePassword(@CurrentAuth() auth: AuthContext | undefined, @Body() body: MePasswordDto, @RequestLocale() locale?: Locale): Promise<string> {
+  async changePassword(
+    @CurrentAuth() auth: AuthContext | undefined,
+    @Body() body: MePasswordDto,
+    @RequestContext() context: SecurityContext,
+    @RequestLocale() locale?: Locale,
+  ): Promise<string> {
     if (auth) {
       if (body.password === undefined) throw missingField('password');
       if (body.newPassword === undefined) throw missingField('newPassword');
-      await this.auth.changePassword(auth.user, auth.sessionId, body.password, body.newPassword, locale);
+      await this.auth.changePassword(auth.user, auth.sessionId, body.password, body.newPassword, locale, context);
       return jsonValue(null);
     }
     if (body.phone === undefined) throw missingField('phone');
@@ -73,7 +78,7 @@ export class MePasswordController {
     }
     if (body.code === undefined) throw missingField('code');
     if (body.password === undefined) throw missingField('password');
-    await this.recovery.resetWithCode(phone, body.code, body.password, locale);
+    await this.recovery.resetWithCode(phone, body.code, body.password, locale, context);
     return timeout(await this.recovery.cooldownLeft(phone));
   }
 }

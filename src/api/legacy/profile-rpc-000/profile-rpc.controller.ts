@@ -1,4 +1,4 @@
-import { Surface } from '../../../common/security-context';
+import { RequestContext, SecurityContext, Surface } from '../../../common/security-context';
 import { Body, Controller, Header, HttpCode, Post, UseFilters } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthContext } from '../../../auth/sessions.service';
@@ -42,9 +42,14 @@ export class ProfileRpcController {
   })
   @ApiOkResponse({ type: ProfileRpcProfileDto })
   @ApiProfileRpcErrors(400, 401, 403, 409, 429)
-  async profile(@CurrentAuth() { user }: AuthContext, @Body() body: ProfileRpcProfileUpdateDto, @RequestLocale() locale?: Locale): Promise<ProfileRpcProfileDto> {
+  async profile(
+    @CurrentAuth() { user, sessionId }: AuthContext,
+    @Body() body: ProfileRpcProfileUpdateDto,
+    @RequestContext() context: SecurityContext,
+    @RequestLocale() locale?: Locale,
+  ): Promise<ProfileRpcProfileDto> {
     const changes = profileChanges(body);
-    return presentProfile(Object.keys(changes).length ? await this.contactChanges.updateProfile(user, changes, locale) : user);
+    return presentProfile(Object.keys(changes).length ? await this.contactChanges.updateProfile(user, changes, locale, { context, sessionId }) : user);
   }
 
   @Post('sendCode')
@@ -95,11 +100,16 @@ export class ProfileRpcController {
   })
   @stringAnswer('DONE!')
   @ApiProfileRpcErrors(400, 401, 403, 429)
-  async resetPassword(@CurrentAuth() auth: AuthContext | undefined, @Body() body: ProfileRpcResetPasswordDto, @RequestLocale() locale?: Locale): Promise<string> {
+  async resetPassword(
+    @CurrentAuth() auth: AuthContext | undefined,
+    @Body() body: ProfileRpcResetPasswordDto,
+    @RequestContext() context: SecurityContext,
+    @RequestLocale() locale?: Locale,
+  ): Promise<string> {
     if (auth) {
-      await this.recovery.changeWithCode(auth.user, auth.sessionId, body.code, body.password, locale);
+      await this.recovery.changeWithCode(auth.user, auth.sessionId, body.code, body.password, locale, context);
     } else if (body.email) {
-      await this.recovery.resetWithCode({ email: body.email }, body.code, body.password, locale);
+      await this.recovery.resetWithCode({ email: body.email }, body.code, body.password, locale, context);
     } else {
       throw DomainError.validation([{ field: 'email', message: 'email is required without a bearer token' }]);
     }

@@ -91,8 +91,8 @@ export class UserAccountController {
   })
   @okMessage(CHECK_EMAIL.msg, 'Registered; the confirmation link is on its way.')
   @ApiUserAccountErrors(400, 409, 429)
-  async registration(@Body() body: UserAccountRegistrationDto, @RequestLocale() locale?: Locale): Promise<UserAccountMessageDto> {
-    const user = await this.auth.register(registrationOf(body, locale));
+  async registration(@Body() body: UserAccountRegistrationDto, @RequestContext() context: SecurityContext, @RequestLocale() locale?: Locale): Promise<UserAccountMessageDto> {
+    const user = await this.auth.register(registrationOf(body, locale), { context });
     await this.contacts.welcome(user, { code: false, link: this.links.confirmEmail });
     return CHECK_EMAIL;
   }
@@ -122,8 +122,8 @@ export class UserAccountController {
   @ApiOperation({ operationId: 'legacy003_confirmEmail', summary: 'Confirm the e-mail address with the e-mailed link (works once)' })
   @okMessage(EMAIL_CONFIRMED.msg, 'The address is confirmed.')
   @ApiUserAccountTokenErrors(CONFIRM_TOKEN_INVALID, 400)
-  async confirmEmail(@Param('token') token: string): Promise<UserAccountMessageDto> {
-    await this.contacts.confirmEmailLink(token);
+  async confirmEmail(@Param('token') token: string, @RequestContext() context: SecurityContext): Promise<UserAccountMessageDto> {
+    await this.contacts.confirmEmailLink(token, { context });
     return EMAIL_CONFIRMED;
   }
 
@@ -140,8 +140,13 @@ export class UserAccountController {
   })
   @okMessage(PASSWORD_RESET.msg, 'The new password is set; every session of the account has ended.')
   @ApiUserAccountTokenErrors(RESET_TOKEN_INVALID, 400, 429)
-  async resetPassword(@Param('token') token: string, @Body() body: UserAccountResetPasswordDto, @RequestLocale() locale?: Locale): Promise<UserAccountMessageDto> {
-    await this.recovery.resetWithLink(token, body.new_pwd, locale);
+  async resetPassword(
+    @Param('token') token: string,
+    @Body() body: UserAccountResetPasswordDto,
+    @RequestContext() context: SecurityContext,
+    @RequestLocale() locale?: Locale,
+  ): Promise<UserAccountMessageDto> {
+    await this.recovery.resetWithLink(token, body.new_pwd, locale, context);
     return PASSWORD_RESET;
   }
 
@@ -163,8 +168,8 @@ export class UserAccountController {
   })
   @okMessage(LOGGED_OUT.msg, 'This session has ended.')
   @ApiUserAccountErrors(401, 403)
-  async logout(@CurrentAuth() { user, sessionId }: AuthContext): Promise<UserAccountMessageDto> {
-    await this.auth.signOut(user, sessionId);
+  async logout(@CurrentAuth() { user, sessionId }: AuthContext, @RequestContext() context: SecurityContext): Promise<UserAccountMessageDto> {
+    await this.auth.signOut(user, sessionId, context);
     return LOGGED_OUT;
   }
 }

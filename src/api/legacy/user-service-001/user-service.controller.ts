@@ -34,8 +34,8 @@ export class UserServiceController {
   @ApiOperation({ operationId: 'legacy001_register', summary: 'Create an account; sends nothing (SPEC §6)' })
   @ApiCreatedResponse({ type: UserServiceRegisteredDto })
   @ApiUserServiceErrors(400, 409)
-  async register(@Body() body: UserServiceRegisterDto, @RequestLocale() locale?: Locale): Promise<UserServiceRegisteredDto> {
-    return presentRegistered(await this.auth.register({ ...accountChanges(body), password: body.password, locale: locale ?? null }));
+  async register(@Body() body: UserServiceRegisterDto, @RequestContext() context: SecurityContext, @RequestLocale() locale?: Locale): Promise<UserServiceRegisteredDto> {
+    return presentRegistered(await this.auth.register({ ...accountChanges(body), password: body.password, locale: locale ?? null }, { context }));
   }
 
   @Post('auth/login')
@@ -91,11 +91,15 @@ export class UserServiceController {
     @CurrentAuth() auth: AuthContext,
     @Param('userId') userId: string,
     @Body() body: UserServiceUpdateUserDto,
+    @RequestContext() context: SecurityContext,
     @RequestLocale() locale?: Locale,
   ): Promise<UserServiceSuccessDto> {
     const target = await this.users.getManaged(auth.user, userId.toLowerCase());
-    const keepSessionId = target.id === auth.user.id ? auth.sessionId : undefined;
-    await this.auth.updateAccount(target, accountChanges(body), { password: body.password, keepSessionId, locale });
+    const own = target.id === auth.user.id;
+    const keepSessionId = own ? auth.sessionId : undefined;
+    // An administrator editing someone else is the actor of that user's events (and their session is not that user's).
+    const origin = own ? { context, sessionId: auth.sessionId } : { context, actorId: auth.user.id };
+    await this.auth.updateAccount(target, accountChanges(body), { password: body.password, keepSessionId, locale, origin });
     return SUCCESS;
   }
 }

@@ -71,9 +71,9 @@ export class UsersApiAuthController {
   })
   @ApiCreatedResponse({ type: UsersApiRegisteredUserDto, description: 'Registered: the documented fields, without the password.' })
   @ApiUsersApiErrors(400, 409, 429)
-  async registration(@Body() body: UsersApiRegistrationDto, @RequestLocale() locale?: Locale): Promise<UsersApiRegisteredUserDto> {
+  async registration(@Body() body: UsersApiRegistrationDto, @RequestContext() context: SecurityContext, @RequestLocale() locale?: Locale): Promise<UsersApiRegisteredUserDto> {
     const { number, ...profile } = body;
-    return presentRegistered(await this.auth.register({ ...profile, phone: number, locale: locale ?? null }));
+    return presentRegistered(await this.auth.register({ ...profile, phone: number, locale: locale ?? null }, { context }));
   }
 
   @Post('token')
@@ -106,8 +106,8 @@ export class UsersApiAuthController {
   })
   @ApiOkResponse({ type: UsersApiTokenPairDto, description: 'A new pair; the refresh token sent is used up.' })
   @ApiUsersApiErrors(400, 401, 403, 429)
-  async refresh(@Body() body: UsersApiRefreshDto): Promise<UsersApiTokenPairDto> {
-    return presentTokens(await this.sessions.refresh(body.refresh));
+  async refresh(@Body() body: UsersApiRefreshDto, @RequestContext() context: SecurityContext): Promise<UsersApiTokenPairDto> {
+    return presentTokens(await this.sessions.refresh(body.refresh, context));
   }
 
   /** `{email}` or `{number}`, already classified (the number in E.164, so any common form matches). */
@@ -155,7 +155,12 @@ export class UsersApiUserController {
   @ApiBody({ type: UsersApiUpdateUserDto })
   @ApiOkResponse({ type: UsersApiUpdateResultDto, description: 'What changed (`success`) and what did not, with the reason (`error`).' })
   @ApiUsersApiErrors(400, 401, 403, 429)
-  async updateUser(@CurrentAuth() auth: AuthContext, @Body() body: unknown, @RequestLocale() locale?: Locale): Promise<UsersApiUpdateResultDto> {
+  async updateUser(
+    @CurrentAuth() auth: AuthContext,
+    @Body() body: unknown,
+    @RequestContext() context: SecurityContext,
+    @RequestLocale() locale?: Locale,
+  ): Promise<UsersApiUpdateResultDto> {
     const input = objectBody(body);
     const dto = plainToInstance(UsersApiUpdateUserDto, input);
     const invalid = await invalidFields(dto);
@@ -166,8 +171,8 @@ export class UsersApiUserController {
       try {
         const problems = invalid.get(field);
         if (problems) throw DomainError.validation(problems);
-        if (field === 'password') await this.credentials.setPassword(user, dto.password!, { reason: 'changed', keepSessionId: auth.sessionId, locale });
-        else user = await this.contactChanges.updateProfile(user, profileChange(field, dto[field] ?? null), locale);
+        if (field === 'password') await this.credentials.setPassword(user, dto.password!, { reason: 'changed', keepSessionId: auth.sessionId, locale, context });
+        else user = await this.contactChanges.updateProfile(user, profileChange(field, dto[field] ?? null), locale, { context, sessionId: auth.sessionId });
         result.success[key] = changedMessage(key);
       } catch (error) {
         if (!(error instanceof DomainError)) throw error;
@@ -185,8 +190,8 @@ export class UsersApiUserController {
   })
   @ApiOkResponse({ type: UsersApiDetailDto, example: DELETED, description: 'Deleted.' })
   @ApiUsersApiErrors(401, 403, 404)
-  async deleteUser(@CurrentAuth() { user }: AuthContext): Promise<UsersApiDetailDto> {
-    await this.users.delete(user.id);
+  async deleteUser(@CurrentAuth() { user }: AuthContext, @RequestContext() context: SecurityContext): Promise<UsersApiDetailDto> {
+    await this.users.delete(user.id, { context });
     return DELETED;
   }
 
@@ -229,8 +234,8 @@ export class UsersApiUserController {
   })
   @ApiOkResponse({ type: UsersApiDetailDto, example: CONFIRMED, description: 'The e-mail is confirmed.' })
   @ApiUsersApiErrors(400, 401, 403, 429)
-  async acceptEmail(@CurrentAuth() { user }: AuthContext, @Body() body: UsersApiAcceptEmailDto): Promise<UsersApiDetailDto> {
-    await this.contacts.confirmEmailCode(user, body.code);
+  async acceptEmail(@CurrentAuth() { user, sessionId }: AuthContext, @Body() body: UsersApiAcceptEmailDto, @RequestContext() context: SecurityContext): Promise<UsersApiDetailDto> {
+    await this.contacts.confirmEmailCode(user, body.code, { context, sessionId });
     return CONFIRMED;
   }
 }
