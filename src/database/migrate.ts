@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 
 // Any constant shared by all instances: concurrent start-ups queue here instead of racing the DDL.
-const MIGRATION_LOCK_KEY = 7_462_315_001;
+export const MIGRATION_LOCK_KEY = 7_462_315_001;
 
 /** Applies pending migrations while holding a cluster-wide advisory lock. */
 export async function runMigrations(dataSource: DataSource): Promise<void> {

@@ -4,7 +4,8 @@ import { Client } from 'pg';
 import { GOOD_PASSWORD, unique, uniquePhone } from '../support/app';
 import { HttpClient, HttpResponse } from '../support/http';
 import { MailServer, startMailServer } from '../support/mail';
-import { AppProcess, spawnApp } from '../support/process';
+import { MIGRATION_LOCK_KEY } from '../../src/database/migrate';
+import { AppProcess, spawnApp, waitUntilAnswers } from '../support/process';
 import { SmsReceiver, startSmsReceiver } from '../support/sms';
 
 const PER_CLIENT_BUDGET = 5;
@@ -53,8 +54,27 @@ describe('fault: two instances on one database', () => {
       SMS_RESEND_COOLDOWN: '0',
       OUTBOX_POLL_INTERVAL_MS: '50',
     };
-    // Both at once, on a database without a schema.
-    [a, b] = await Promise.all([spawnApp(env, { waitFor: 'ready' }), spawnApp(env, { waitFor: 'ready' })]);
+    // Both at once, on a database without a schema. While the test holds the migration lock, both
+    // must wait for it (not migrate, not listen); released, one migrates and the other finds it done.
+    const holder = new Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      [a, b] = await Promise.all([spawnApp(env, { waitFor: 'nothing' }), spawnApp(env, { waitFor: 'nothing' })]);
+      for (let waiting = 0; waiting < 2; ) {
+        if (a.hasExited || b.hasExited) throw new Error(`an instance exited:\n${a.output()}\n${b.output()}`);
+        const { rows } = await holder.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = $1)`, [name]);
+        waiting = rows[0].n;
+        if (waiting < 2) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const { rows } = await holder.query(`SELECT to_regclass('migrations') AS table`);
+      expect(rows[0].table).toBeNull();
+      expect(await a.http.get('/health/live').then(() => 'answered', () => 'not listening')).toBe('not listening');
+      await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    } finally {
+      await holder.end();
+    }
+    await Promise.all([waitUntilAnswers(a, '/health/ready'), waitUntilAnswers(b, '/health/ready')]);
   }, 120_000);
 
   afterAll(async () => {
@@ -75,7 +95,7 @@ describe('fault: two instances on one database', () => {
   const login = (on: HttpClient, email: string, password = GOOD_PASSWORD, ip?: string) => on.post('/v1/auth/login', { login: email, password }, from(ip));
   const statuses = (answers: HttpResponse[]) => answers.map((answer) => answer.status);
 
-  it('both started together and the schema was migrated once; they share the signing key', async () => {
+  it('both started together (waiting for each other) and the schema was migrated once; they share the signing key', async () => {
     const db = new Client({ connectionString: url });
     await db.connect();
     try {
@@ -134,7 +154,7 @@ describe('fault: two instances on one database', () => {
   });
 
   it('the outbox sends each message once with both dispatchers running', async () => {
-    const count = 40;
+    const count = 60;
     const recipients = Array.from({ length: count }, (_, i) => `once${i}-${unique('o')}@example.com`);
     const db = new Client({ connectionString: url });
     await db.connect();
@@ -151,6 +171,41 @@ describe('fault: two instances on one database', () => {
       const { rows } = await db.query(`SELECT status, count(*)::int AS n FROM outbox_messages WHERE recipient = ANY($1) GROUP BY status`, [recipients]);
       expect(rows).toEqual([{ status: 'sent', n: count }]);
     } finally {
+      await db.end();
+    }
+  });
+
+  it('rows another claim holds are skipped, not waited for and then claimed twice', async () => {
+    // Both dispatchers poll while a transaction (as a third dispatcher would, mid-claim) holds the
+    // rows: they must skip them. A claim that waited for the lock instead would, once it is released,
+    // claim them on both instances: each message sent twice.
+    const recipients = Array.from({ length: 10 }, (_, i) => `held${i}-${unique('h')}@example.com`);
+    const db = new Client({ connectionString: url });
+    const holder = new Client({ connectionString: url });
+    await db.connect();
+    await holder.connect();
+    try {
+      await db.query(
+        `INSERT INTO outbox_messages (channel, recipient, template, subject, text_body, next_attempt_at)
+         SELECT 'email', r, 'password-changed', 'Outbox test', 'Held, then sent once.', now() + interval '1 second' FROM unnest($1::text[]) AS r`,
+        [recipients],
+      );
+      await holder.query('BEGIN');
+      const { rows: held } = await holder.query(`SELECT id FROM outbox_messages WHERE recipient = ANY($1) FOR UPDATE`, [recipients]);
+      expect(held).toHaveLength(recipients.length);
+      // Due now, and polled many times by both while held.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      expect(recipients.flatMap((to) => mail.mailsTo(to))).toEqual([]);
+      await holder.query('COMMIT');
+
+      await Promise.all(recipients.map((to) => mail.waitFor((m) => m.to === to, 30_000)));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(recipients.filter((to) => mail.mailsTo(to).length !== 1)).toEqual([]);
+      // Both instances stayed responsive meanwhile (no claim was stuck waiting).
+      expect((await a.http.get('/health/ready')).status).toBe(200);
+      expect((await b.http.get('/health/ready')).status).toBe(200);
+    } finally {
+      await holder.end();
       await db.end();
     }
   });
