@@ -17,6 +17,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       // Jest's `require` of JSON fixtures and lazy modules.
       '@typescript-eslint/no-require-imports': 'off',
+      // Decorator metadata is keyed by class constructors (DTOs, controllers): `Function` is that type.
+      '@typescript-eslint/no-unsafe-function-type': 'off',
     },
   },
 );

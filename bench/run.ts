@@ -58,7 +58,10 @@ async function main(): Promise<void> {
   try {
     for (let i = 0; ; i++) {
       if (i > 120) throw new Error('server did not become ready');
-      const ready = await fetch(`${BASE}/health/ready`).then((r) => r.ok, () => false);
+      const ready = await fetch(`${BASE}/health/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ready) break;
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -81,9 +84,19 @@ async function main(): Promise<void> {
     const failed = (r: autocannon.Result) => r.non2xx + r.errors;
     const rows = [
       { what: 'argon2id verify (raw, in-process)', perSecond: argonCeiling, p99: '', ratio: '' },
-      { what: 'POST /v1/auth/login', perSecond: login.requests.average, p99: `${login.latency.p99} ms`, ratio: (login.requests.average / argonCeiling).toFixed(2) + ' of argon2' },
+      {
+        what: 'POST /v1/auth/login',
+        perSecond: login.requests.average,
+        p99: `${login.latency.p99} ms`,
+        ratio: (login.requests.average / argonCeiling).toFixed(2) + ' of argon2',
+      },
       { what: 'GET /health/live (bare endpoint)', perSecond: bare.requests.average, p99: `${bare.latency.p99} ms`, ratio: '' },
-      { what: 'GET /v1/me (token check + profile)', perSecond: me.requests.average, p99: `${me.latency.p99} ms`, ratio: (me.requests.average / bare.requests.average).toFixed(2) + ' of bare' },
+      {
+        what: 'GET /v1/me (token check + profile)',
+        perSecond: me.requests.average,
+        p99: `${me.latency.p99} ms`,
+        ratio: (me.requests.average / bare.requests.average).toFixed(2) + ' of bare',
+      },
     ];
     console.log(`\nBenchmark (${SECONDS} s per measurement, server and load on this machine)`);
     console.table(rows.map((row) => ({ ...row, perSecond: Math.round(row.perSecond) })));

@@ -64,7 +64,8 @@ async function main(): Promise<void> {
     for (let i = 0; i < PAIRS; i++) {
       // Alternate which goes first, so neither always runs on a warmer cache.
       const order = i % 2 ? (['exempt', 'limited'] as const) : (['limited', 'exempt'] as const);
-      for (const which of order) signIn[which].push(await timed(() => post(`${base(which === 'exempt' ? exempt : limited)}/v1/auth/login`, { login, password: PASSWORD })));
+      for (const which of order)
+        signIn[which].push(await timed(() => post(`${base(which === 'exempt' ? exempt : limited)}/v1/auth/login`, { login, password: PASSWORD })));
     }
 
     const limits = limited.get(LimitsService);
@@ -79,7 +80,9 @@ async function main(): Promise<void> {
     const transactions = limited.get(Transactions);
     const event: number[] = [];
     for (let i = 0; i < STATEMENTS; i++) {
-      event.push(await timed(() => transactions.run((tx) => audit.record(tx, { type: 'sign_in.failed', userId: null, details: { reason: 'unknown_account' } }))));
+      event.push(
+        await timed(() => transactions.run((tx) => audit.record(tx, { type: 'sign_in.failed', userId: null, details: { reason: 'unknown_account' } }))),
+      );
     }
     const emptyTransaction: number[] = [];
     for (let i = 0; i < STATEMENTS; i++) emptyTransaction.push(await timed(() => transactions.run(async () => undefined)));

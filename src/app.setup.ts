@@ -35,7 +35,7 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
         'Access tokens are accepted as `Authorization: Bearer <token>` or `Authorization: Token <token>`. ' +
         'On every surface, a request body is a JSON object of at most 64 KiB, valid UTF-8, nested at most 32 levels; ' +
         'no string of a request (body, path, query) may hold control characters other than tab, line feed and carriage return. ' +
-        'Anything else is refused with the surface\'s own 400 (413 for size).',
+        "Anything else is refused with the surface's own 400 (413 for size).",
     )
     .setVersion('1.0.0')
     .setLicense('UNLICENSED', 'https://spdx.org/licenses/')

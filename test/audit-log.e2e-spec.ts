@@ -100,7 +100,11 @@ describe('audit log', () => {
     it('wrong current passwords of a change: reauth.failed, and the lockout they cause', async () => {
       const user = await register();
       await setLock(t.db, user.id, 9, null);
-      const res = await t.http.put('/v1/me/password', { currentPassword: 'not my password 1', newPassword: NEW_PASSWORD }, { token: user.accessToken, ...client() });
+      const res = await t.http.put(
+        '/v1/me/password',
+        { currentPassword: 'not my password 1', newPassword: NEW_PASSWORD },
+        { token: user.accessToken, ...client() },
+      );
       expect(res.status).toBe(403);
       expect(await last(user.id, 'reauth.failed')).toMatchObject({ actor_id: user.id, session_id: user.sessionId, surface: 'v1' });
       expect(await last(user.id, 'account.locked')).toMatchObject({ details: { failures: 10 } });
@@ -146,13 +150,23 @@ describe('audit log', () => {
     it('changed on v1, 002 and 004 (with the sessions it ended), reset by code on v1 and 004 and by link on 003', async () => {
       const user = await register();
       await t.http.post('/v1/auth/login', { login: user.email, password: user.password }); // a second session, ended by the change
-      expect((await t.http.put('/v1/me/password', { currentPassword: user.password, newPassword: NEW_PASSWORD }, { token: user.accessToken, ...client() })).status).toBe(204);
-      expect(await last(user.id, 'password.changed')).toMatchObject({ surface: 'v1', ip, actor_id: user.id, session_id: user.sessionId, details: { sessionsEnded: 1 } });
+      expect(
+        (await t.http.put('/v1/me/password', { currentPassword: user.password, newPassword: NEW_PASSWORD }, { token: user.accessToken, ...client() })).status,
+      ).toBe(204);
+      expect(await last(user.id, 'password.changed')).toMatchObject({
+        surface: 'v1',
+        ip,
+        actor_id: user.id,
+        session_id: user.sessionId,
+        details: { sessionsEnded: 1 },
+      });
       expect(await last(user.id, 'session.revoked')).toMatchObject({ details: { reason: 'password_changed', count: 1 } });
 
       expect((await t.http.patch('/users/user/', { password: `${NEW_PASSWORD} 2` }, { token: user.accessToken })).status).toBe(200);
       expect(await last(user.id, 'password.changed')).toMatchObject({ surface: '002' });
-      expect((await t.http.patch('/me/password', { password: `${NEW_PASSWORD} 2`, newPassword: `${NEW_PASSWORD} 3` }, { token: user.accessToken })).status).toBe(200);
+      expect(
+        (await t.http.patch('/me/password', { password: `${NEW_PASSWORD} 2`, newPassword: `${NEW_PASSWORD} 3` }, { token: user.accessToken })).status,
+      ).toBe(200);
       expect(await last(user.id, 'password.changed')).toMatchObject({ surface: '004' });
 
       // Reset by SMS code (004), which also proves the phone; every session ends.
@@ -190,7 +204,9 @@ describe('audit log', () => {
       await t.http.post('/v1/auth/password/forgot', { phone: user.phone });
       const sms = await t.sms.waitFor((m) => m.to === user.phone);
       expect((await t.http.post('/v1/auth/password/reset', { phone: user.phone, code: codeIn(sms.text), password: NEW_PASSWORD })).status).toBe(204);
-      expect(await last(user.id, 'email.changed')).toMatchObject({ details: { previousAddress: user.email.toLowerCase(), newAddress: null, reason: 'detached_by_reset' } });
+      expect(await last(user.id, 'email.changed')).toMatchObject({
+        details: { previousAddress: user.email.toLowerCase(), newAddress: null, reason: 'detached_by_reset' },
+      });
     });
   });
 
@@ -198,7 +214,9 @@ describe('audit log', () => {
     it('e-mail: verified by code and by link, changed in two steps on v1 and directly on 000 and 002; phone changed and verified', async () => {
       const user = await register();
       const welcome = await t.mail.waitFor((m) => m.to === user.email.toLowerCase());
-      expect((await t.http.post('/v1/me/email/verification/confirm', { code: codeIn(welcome.text) }, { token: user.accessToken, ...client() })).status).toBe(200);
+      expect((await t.http.post('/v1/me/email/verification/confirm', { code: codeIn(welcome.text) }, { token: user.accessToken, ...client() })).status).toBe(
+        200,
+      );
       expect(await last(user.id, 'email.verified')).toMatchObject({ surface: 'v1', ip, session_id: user.sessionId, details: { via: 'code' } });
 
       const next = `${unique('next')}@example.com`;
@@ -212,7 +230,10 @@ describe('audit log', () => {
 
       const direct = `${unique('direct')}@example.com`;
       expect((await t.http.post('/api/users/profile', { email: direct }, { token: user.accessToken })).status).toBe(200);
-      expect(await last(user.id, 'email.changed')).toMatchObject({ surface: '000', details: { previousAddress: next, newAddress: direct, verified: false, reason: 'update' } });
+      expect(await last(user.id, 'email.changed')).toMatchObject({
+        surface: '000',
+        details: { previousAddress: next, newAddress: direct, verified: false, reason: 'update' },
+      });
 
       const phone = uniquePhone();
       expect((await t.http.patch('/users/user/', { number: phone }, { token: user.accessToken })).status).toBe(200);
@@ -351,7 +372,7 @@ describe('audit log', () => {
       expect(events.find((e) => e.type === 'email.changed')).toMatchObject({ details: { reason: 'update', verified: false } });
     });
 
-    it('an administrator\'s deletion also strips their IP from the events where they acted on others', async () => {
+    it("an administrator's deletion also strips their IP from the events where they acted on others", async () => {
       const admin = await register();
       await promoteToAdmin(t.db, admin.id);
       const user = await register();
@@ -397,7 +418,14 @@ describe('audit log', () => {
       // quickUser's own session came first (made by the service: no surface).
       expect(all.body.items.map((e: { type: string }) => e.type)).toEqual(['sign_in.succeeded', ...Array(5).fill('sign_in.failed'), 'sign_in.succeeded']);
       expect(all.body.nextCursor).toBeNull();
-      expect(all.body.items[0]).toMatchObject({ userId: user.id, actorId: user.id, surface: 'v1', ip: '127.0.0.1', sessionId: expect.any(String), details: { method: 'password' } });
+      expect(all.body.items[0]).toMatchObject({
+        userId: user.id,
+        actorId: user.id,
+        surface: 'v1',
+        ip: '127.0.0.1',
+        sessionId: expect.any(String),
+        details: { method: 'password' },
+      });
 
       const pages: string[][] = [];
       let cursor: string | null = '';

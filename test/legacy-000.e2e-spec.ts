@@ -10,8 +10,23 @@ const NEW_PASSWORD = 'A brand-new passphrase 2026';
 
 /** The documented profile keys (seeds/000), exactly. */
 const PROFILE_KEYS = [
-  'id', 'name', 'surname', 'patronymic', 'email', 'auto_updating', 'auto_paying', 'hash_rst', 'hash_vrf',
-  'token', 'phone', 'status', 'client', 'role', 'cityId', 'createdAt', 'updatedAt',
+  'id',
+  'name',
+  'surname',
+  'patronymic',
+  'email',
+  'auto_updating',
+  'auto_paying',
+  'hash_rst',
+  'hash_vrf',
+  'token',
+  'phone',
+  'status',
+  'client',
+  'role',
+  'cityId',
+  'createdAt',
+  'updatedAt',
 ].sort();
 
 /** 000's errors: NestJS's default exception body. */
@@ -186,7 +201,9 @@ describe('legacy 000: profile RPC under /api/users', () => {
       const code = codeIn(message.text);
       expect(message.text).toContain('valid for 10 minutes');
       const lifetimes = await t.secretLifetimes(anna.id);
-      expect(lifetimes.filter((secret) => secret.purpose === 'password-change')).toEqual([{ purpose: 'password-change', kind: 'code', target: anna.email, seconds: 600 }]);
+      expect(lifetimes.filter((secret) => secret.purpose === 'password-change')).toEqual([
+        { purpose: 'password-change', kind: 'code', target: anna.email, seconds: 600 },
+      ]);
 
       const res = await t.http.post('/api/users/resetPassword', { password: NEW_PASSWORD, code }, { token: anna.accessToken });
 

@@ -31,18 +31,37 @@ describe('legacy 001: user service', () => {
   const login = (email_or_name: string, password: string, remember_me?: unknown) => t.http.post('/auth/login', { email_or_name, password, remember_me });
 
   async function register(overrides: Record<string, unknown> = {}): Promise<Registered001> {
-    const body = { user_type: 'ind', username: unique('egor'), password: GOOD_PASSWORD, email: `${unique('citymodz')}@example.com`, contact_number: uniquePhone(), ...overrides };
+    const body = {
+      user_type: 'ind',
+      username: unique('egor'),
+      password: GOOD_PASSWORD,
+      email: `${unique('citymodz')}@example.com`,
+      contact_number: uniquePhone(),
+      ...overrides,
+    };
     const res = await t.http.post('/auth/register', body);
     expect(res.status).toBe(201);
     const signedIn = await login(body.username as string, body.password as string);
     expect(signedIn.status).toBe(200);
-    return { id: res.body.data.user_id, username: body.username as string, email: body.email as string, phone: body.contact_number as string, token: signedIn.body.data.token };
+    return {
+      id: res.body.data.user_id,
+      username: body.username as string,
+      email: body.email as string,
+      phone: body.contact_number as string,
+      token: signedIn.body.data.token,
+    };
   }
 
   describe('POST /auth/register', () => {
     it('201 {status: "success", data: {user_id}} and no e-mail is queued (SPEC §6)', async () => {
       const email = `${unique('citymodz')}@example.com`;
-      const res = await t.http.post('/auth/register', { user_type: 'ind', username: unique('egor'), password: GOOD_PASSWORD, email, contact_number: '+79853553825'.slice(0, 4) + uniquePhone().slice(4) });
+      const res = await t.http.post('/auth/register', {
+        user_type: 'ind',
+        username: unique('egor'),
+        password: GOOD_PASSWORD,
+        email,
+        contact_number: '+79853553825'.slice(0, 4) + uniquePhone().slice(4),
+      });
 
       expect(res.status).toBe(201);
       expect(res.body).toEqual({ status: 'success', data: { user_id: expect.stringMatching(/^[0-9a-f-]{36}$/) } });
@@ -134,7 +153,7 @@ describe('legacy 001: user service', () => {
       expect((await t.http.get(`/${egor.id}`, { token: egor.token })).body.data.user_role).toBe('Verified');
     });
 
-    it('403 for another user\'s id, known or not; an administrator reads anyone, 404 for nobody', async () => {
+    it("403 for another user's id, known or not; an administrator reads anyone, 404 for nobody", async () => {
       const egor = await register();
       const anna = await register();
       const ghost = '00000000-0000-4000-8000-000000000000';
@@ -151,7 +170,7 @@ describe('legacy 001: user service', () => {
       expectError(await t.http.get(`/${egor.id}`), 401);
     });
 
-    it('only matches a UUID: another one-segment path is a 404 in this surface\'s envelope (the document\'s /{userId})', async () => {
+    it("only matches a UUID: another one-segment path is a 404 in this surface's envelope (the document's /{userId})", async () => {
       const egor = await register();
       const res = await t.http.get('/favicon.ico', { token: egor.token });
       expectError(res, 404);

@@ -314,7 +314,14 @@ describe('legacy 002: users API under /users/', () => {
         error: {},
       });
       const me = await get('/users/user/', { token: account.access });
-      expect(me.body).toMatchObject({ surname: 'user1', name: 'user1Changed@gmail.com', patronymic: 'user1Changed', address: 'user1Changedaddress', email, number });
+      expect(me.body).toMatchObject({
+        surname: 'user1',
+        name: 'user1Changed@gmail.com',
+        patronymic: 'user1Changed',
+        address: 'user1Changedaddress',
+        email,
+        number,
+      });
       expectReply(await post('/users/auth/token/', { email, password: NEW_PASSWORD }), 200);
     });
 
@@ -445,7 +452,9 @@ describe('legacy 002: users API under /users/', () => {
 
     it('400 DRF field errors for a bad limit or offset; 401 without a token', async () => {
       expectReply(await get('/users/user/executor/?limit=abc', { token: viewer.access }), 400, { limit: ['A valid integer is required.'] });
-      expectReply(await get('/users/user/executor/?offset=-1', { token: viewer.access }), 400, { offset: ['Ensure this value is greater than or equal to 0.'] });
+      expectReply(await get('/users/user/executor/?offset=-1', { token: viewer.access }), 400, {
+        offset: ['Ensure this value is greater than or equal to 0.'],
+      });
       expectReply(await get('/users/user/executor/?limit=0', { token: viewer.access }), 400, { limit: ['Ensure this value is greater than or equal to 1.'] });
       expectReply(await get('/users/user/executor/'), 401, NO_CREDENTIALS);
     });

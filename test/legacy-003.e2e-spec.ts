@@ -54,7 +54,8 @@ describe('legacy 003: user account (/api/*)', () => {
     ...overrides,
   });
 
-  const login = (username: string, pwd: string, remember?: unknown) => t.http.post('/api/login', { username, pwd, ...(remember === undefined ? {} : { remember }) });
+  const login = (username: string, pwd: string, remember?: unknown) =>
+    t.http.post('/api/login', { username, pwd, ...(remember === undefined ? {} : { remember }) });
   const profile = (token: string, scheme: 'Bearer' | 'Token' = 'Token') => t.http.get('/api/profile_settings', { token, scheme });
   const confirmMail = (email: string) => t.mail.waitFor((m) => m.to === email && m.subject === CONFIRM_SUBJECT);
   /** An e-mailed link, opened through this test server instead of PUBLIC_URL. */
@@ -112,7 +113,7 @@ describe('legacy 003: user account (/api/*)', () => {
       expect(row).toEqual({ username: body.username, full_name: 'Admin A.A.', contacts: null, phone, email_verified_at: null });
     });
 
-    it('keeps the username as typed, the full name and contacts, and stores the Accept-Language as the account\'s language', async () => {
+    it("keeps the username as typed, the full name and contacts, and stores the Accept-Language as the account's language", async () => {
       const username = `Admin${unique('')}`;
       const body = registration({ username, full_name: 'Иванов Иван', contacts: 'telegram: @ivan', email: `${unique('ru')}@example.com` });
       expectOk(await t.http.post('/api/registration', body, { headers: { 'accept-language': 'ru-RU,ru;q=0.9,en;q=0.5' } }), 'Check your email...');
@@ -129,9 +130,12 @@ describe('legacy 003: user account (/api/*)', () => {
       expect(await t.db.query(`SELECT id FROM users WHERE email = $1`, [body.email])).toEqual([]);
     });
 
-    it.each(['1abc', 'a b', 'x', 'user@name', 'имя!', '_lead', `a${'b'.repeat(64)}`])('refuses the malformed username %p with exactly "username is not allowed."', async (username) => {
-      expectErr(await t.http.post('/api/registration', registration({ username })), 400, 'username is not allowed.');
-    });
+    it.each(['1abc', 'a b', 'x', 'user@name', 'имя!', '_lead', `a${'b'.repeat(64)}`])(
+      'refuses the malformed username %p with exactly "username is not allowed."',
+      async (username) => {
+        expectErr(await t.http.post('/api/registration', registration({ username })), 400, 'username is not allowed.');
+      },
+    );
 
     it('409 for a taken username (any case), e-mail or phone, with a clear message', async () => {
       const anna = await register();
@@ -341,7 +345,9 @@ describe('legacy 003: user account (/api/*)', () => {
         expect(mail.text).toContain('valid for 1 hour');
         expect(mail.text).not.toMatch(/(?<![\d\w-])\d{6}(?![\d\w-])/);
         const lifetimes = await t.secretLifetimes(anna.id);
-        expect(lifetimes.filter((secret) => secret.purpose === 'password-reset')).toEqual([{ purpose: 'password-reset', kind: 'link', target: anna.email, seconds: 3_600 }]);
+        expect(lifetimes.filter((secret) => secret.purpose === 'password-reset')).toEqual([
+          { purpose: 'password-reset', kind: 'link', target: anna.email, seconds: 3_600 },
+        ]);
       }
     });
 

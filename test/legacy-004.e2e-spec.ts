@@ -191,7 +191,7 @@ describe('legacy 004: PATCH /me/password', () => {
       expect((await patch({ phone: anna.phone, code, password: NEW_PASSWORD })).status).toBe(200);
     });
 
-    it('21003 for a malformed JSON body, in this envelope (not the framework\'s)', async () => {
+    it("21003 for a malformed JSON body, in this envelope (not the framework's)", async () => {
       const res = await t.http.patch('/me/password', undefined, { raw: '{"phone": 7999' });
       expectCode(res, 400, 21003);
       expect(Object.keys(res.body).sort()).toEqual(['code', 'message']);
@@ -209,5 +209,4 @@ describe('legacy 004: PATCH /me/password', () => {
     expect(Object.keys(operation.responses).sort()).toEqual(['200', '400', '401', '403', '413', '429', '500', '503']);
     expect(operation.responses['429'].content['application/json'].example).toMatchObject({ code: 21011 });
   });
-
 });

@@ -19,7 +19,13 @@ describe('legacy surfaces 000, 001 and 004 share one user store and one token', 
     expect(registered.status).toBe(201);
     const signedIn = await t.http.post('/auth/login', { email_or_name: account.username, password: GOOD_PASSWORD });
     expect(signedIn.status).toBe(200);
-    return { id: registered.body.data.user_id, username: account.username, email: account.email, phone: account.contact_number, token: signedIn.body.data.token };
+    return {
+      id: registered.body.data.user_id,
+      username: account.username,
+      email: account.email,
+      phone: account.contact_number,
+      token: signedIn.body.data.token,
+    };
   }
 
   it('a user registered through 001 uses 000 and 004 with the same token', async () => {

@@ -131,7 +131,9 @@ describe('no secret in a log line', () => {
     const stepCode = totpCode(secret, 1);
     codes.add(stepCode);
     const stepUp = await t.http.post('/v1/me/step-up', {}, { token });
-    const aal2 = keep((await t.http.post('/v1/me/step-up/verify', { challengeId: stepUp.body.challengeId, totp: stepCode }, { token })).body.accessToken as string);
+    const aal2 = keep(
+      (await t.http.post('/v1/me/step-up/verify', { challengeId: stepUp.body.challengeId, totp: stepCode }, { token })).body.accessToken as string,
+    );
     const app = await t.http.post('/v1/me/app-passwords', { name: 'log test' }, { token: aal2 });
     expectStatus(app, 201);
     keep(app.body.password);

@@ -9,7 +9,8 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
     const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!match || match[1] !== name) continue;
     const found = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map(([, key, value]) => [key, value]));
-    if (Object.keys(found).length === Object.keys(labels).length && Object.entries(labels).every(([key, value]) => found[key] === value)) return Number(match[3]);
+    if (Object.keys(found).length === Object.keys(labels).length && Object.entries(labels).every(([key, value]) => found[key] === value))
+      return Number(match[3]);
   }
   return undefined;
 }
@@ -51,7 +52,9 @@ describe('GET /metrics', () => {
       expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
       const text = res.text;
       expect(sample(text, 'http_request_duration_seconds_count', { route: '/v1/me', method: 'GET', status: '200', surface: 'v1' })).toBeGreaterThanOrEqual(3);
-      expect(sample(text, 'http_request_duration_seconds_bucket', { route: '/v1/me', method: 'GET', status: '200', surface: 'v1', le: '+Inf' })).toBeGreaterThanOrEqual(3);
+      expect(
+        sample(text, 'http_request_duration_seconds_bucket', { route: '/v1/me', method: 'GET', status: '200', surface: 'v1', le: '+Inf' }),
+      ).toBeGreaterThanOrEqual(3);
       expect(sample(text, 'http_request_duration_seconds_count', { route: '/:userId', method: 'GET', status: '200', surface: '001' })).toBe(1);
       expect(sample(text, 'http_request_duration_seconds_count', { route: '/users/user', method: 'GET', status: '200', surface: '002' })).toBe(1);
       expect(sample(text, 'http_request_duration_seconds_count', { route: 'unmatched', method: 'GET', status: '404', surface: 'v1' })).toBe(1);
@@ -90,7 +93,11 @@ describe('GET /metrics', () => {
       let after = '';
       for (let i = 0; i < 100; i++) {
         after = await scrape();
-        if ((sample(after, 'identity_outbox_delivery_failures_total', { channel: 'sms', final: 'true' }) ?? 0) > (sample(before, 'identity_outbox_delivery_failures_total', { channel: 'sms', final: 'true' }) ?? 0)) break;
+        if (
+          (sample(after, 'identity_outbox_delivery_failures_total', { channel: 'sms', final: 'true' }) ?? 0) >
+          (sample(before, 'identity_outbox_delivery_failures_total', { channel: 'sms', final: 'true' }) ?? 0)
+        )
+          break;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       const delta = (name: string, labels: Record<string, string>) => (sample(after, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
@@ -115,7 +122,14 @@ describe('GET /metrics', () => {
       for (const name of ['identity_db_pool_connections_in_use', 'identity_db_pool_connections_idle', 'identity_db_pool_waiting']) {
         expect(sample(text, name)).toBeGreaterThanOrEqual(0);
       }
-      for (const name of ['nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p99_seconds', 'process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'nodejs_heap_size_used_bytes']) {
+      for (const name of [
+        'nodejs_eventloop_lag_seconds',
+        'nodejs_eventloop_lag_p99_seconds',
+        'process_cpu_seconds_total',
+        'process_resident_memory_bytes',
+        'process_start_time_seconds',
+        'nodejs_heap_size_used_bytes',
+      ]) {
         expect(sample(text, name)).toBeGreaterThanOrEqual(0);
       }
     });
@@ -141,7 +155,9 @@ describe('GET /metrics', () => {
       );
       expect(answers.map((answer) => answer.status).filter((status) => status !== 200)).toEqual([]);
       // The budget is there for the routes it covers.
-      const logins = await Promise.all(Array.from({ length: 3 }, () => t.http.post('/v1/auth/login', { login: 'nobody@example.com', password: GOOD_PASSWORD })));
+      const logins = await Promise.all(
+        Array.from({ length: 3 }, () => t.http.post('/v1/auth/login', { login: 'nobody@example.com', password: GOOD_PASSWORD })),
+      );
       expect(logins.map((login) => login.status)).toContain(429);
     });
 

@@ -68,7 +68,9 @@ describe('second factors and the legacy surfaces', () => {
       expect(ok.body).toEqual({ refresh: expect.any(String), access: expect.any(String), expired_at: 900 });
       const refused = await signIn['002'](user.email, user.password);
       expect(refused.status).toBe(401);
-      expect(refused.body).toEqual({ detail: `No active account found with the given credentials. ${HINT} (create one in your account security settings), not the account password.` });
+      expect(refused.body).toEqual({
+        detail: `No active account found with the given credentials. ${HINT} (create one in your account security settings), not the account password.`,
+      });
       expect((await signIn['002'](user.email, 'not the password')).body).toEqual({ detail: 'No active account found with the given credentials' });
     });
 
@@ -82,7 +84,7 @@ describe('second factors and the legacy surfaces', () => {
       expect(refused.body).toEqual({ status: 'ERR', msg: expect.stringContaining(HINT) });
     });
 
-    it('000 and 004 (no sign-in route) take the token an app password got; 004\'s current password is the account password, never an app password', async () => {
+    it("000 and 004 (no sign-in route) take the token an app password got; 004's current password is the account password, never an app password", async () => {
       const user = await mfaUser();
       const token = tokenOf['003'](await signIn['003'](user.username, user.app.password));
       const profile = await t.http.post('/api/users/profile', {}, { token });
@@ -109,7 +111,11 @@ describe('second factors and the legacy surfaces', () => {
       const user = await mfaUser();
       const legacy = tokenOf['002'](await signIn['002'](user.email, user.app.password));
       const sessions = await t.http.get('/v1/me/sessions', { token: user.aal2 });
-      expect(sessions.body.find((s: { id: string }) => s.id === jwtPayload(legacy).sid)).toMatchObject({ amr: ['app-password'], aal: 'aal1', appPasswordId: user.app.id });
+      expect(sessions.body.find((s: { id: string }) => s.id === jwtPayload(legacy).sid)).toMatchObject({
+        amr: ['app-password'],
+        aal: 'aal1',
+        appPasswordId: user.app.id,
+      });
       expect((await t.http.get('/v1/me', { token: legacy })).status).toBe(200);
       expectProblem(await t.http.post('/v1/me/app-passwords', { name: 'another', currentPassword: user.password }, { token: legacy }), 403, 'StepUpRequired');
     });
@@ -153,7 +159,9 @@ describe('second factors and the legacy surfaces', () => {
       expect((await t.http.post('/users/auth/token/refresh/', { refresh: tokens['002'].body.refresh })).status).toBe(401);
       expect((await t.http.get('/api/profile_settings', { token: tokens['003'] })).status).toBe(401);
       expect((await t.http.post('/api/users/profile', {}, { token: tokens['003'] })).status).toBe(401);
-      expect((await t.http.patch('/me/password', { password: user.password, newPassword: 'A brand new passphrase 9' }, { token: tokens['001'] })).body).toMatchObject({ code: 21015 });
+      expect(
+        (await t.http.patch('/me/password', { password: user.password, newPassword: 'A brand new passphrase 9' }, { token: tokens['001'] })).body,
+      ).toMatchObject({ code: 21015 });
       // It no longer signs in; the other app password and the /v1 session are untouched.
       expect((await signIn['002'](user.email, user.app.password)).body).toEqual({ detail: 'No active account found with the given credentials' });
       expect((await t.http.get(`/${user.id}`, { token: tablet })).status).toBe(200);
@@ -177,7 +185,9 @@ describe('second factors and the legacy surfaces', () => {
       const before = new Set(t.mail.messages);
       await t.http.post('/v1/auth/password/forgot', { email: user.email });
       const mail = await t.mail.waitFor((m) => !before.has(m) && m.to === user.email && m.subject === 'Reset your password');
-      expect((await t.http.post('/v1/auth/password/reset', { email: user.email, code: codeIn(mail.text), password: 'A brand new passphrase 9' })).status).toBe(204);
+      expect((await t.http.post('/v1/auth/password/reset', { email: user.email, code: codeIn(mail.text), password: 'A brand new passphrase 9' })).status).toBe(
+        204,
+      );
       expect((await t.db.query(`SELECT count(*)::int AS n FROM credentials WHERE user_id = $1 AND type = 'app-password'`, [user.id]))[0].n).toBe(0);
       expect((await signIn['001'](user.email, user.app.password)).status).toBe(401);
       expect((await t.http.post('/v1/auth/login', { login: user.email, password: 'A brand new passphrase 9' })).body.mfaRequired).toBe(true);

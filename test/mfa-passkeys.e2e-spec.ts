@@ -61,7 +61,11 @@ describe('passkeys (/v1)', () => {
         },
       });
       const credential = authenticator.create(options.body.publicKey);
-      const res = await t.http.post('/v1/me/factors/passkeys', { challengeId: options.body.challengeId, name: 'Work laptop', credential }, { token: user.accessToken });
+      const res = await t.http.post(
+        '/v1/me/factors/passkeys',
+        { challengeId: options.body.challengeId, name: 'Work laptop', credential },
+        { token: user.accessToken },
+      );
       expect(res.status).toBe(201);
       expect(res.body.factor).toMatchObject({ type: 'passkey', name: 'Work laptop', lastUsedAt: null });
       expect(res.body.recoveryCodes).toHaveLength(10);
@@ -81,9 +85,17 @@ describe('passkeys (/v1)', () => {
       const user = await owner();
       const options = await t.http.post('/v1/me/factors/passkeys/options', {}, { token: user.accessToken });
       const phished = new SoftAuthenticator(PUBLIC_URL).create(options.body.publicKey, { origin: 'https://id.example.test.evil.test' });
-      expectProblem(await t.http.post('/v1/me/factors/passkeys', { challengeId: options.body.challengeId, credential: phished }, { token: user.accessToken }), 400, 'PasskeyRejected');
+      expectProblem(
+        await t.http.post('/v1/me/factors/passkeys', { challengeId: options.body.challengeId, credential: phished }, { token: user.accessToken }),
+        400,
+        'PasskeyRejected',
+      );
       const honest = new SoftAuthenticator(PUBLIC_URL).create(options.body.publicKey);
-      expectProblem(await t.http.post('/v1/me/factors/passkeys', { challengeId: options.body.challengeId, credential: honest }, { token: user.accessToken }), 401, 'MfaChallengeInvalid');
+      expectProblem(
+        await t.http.post('/v1/me/factors/passkeys', { challengeId: options.body.challengeId, credential: honest }, { token: user.accessToken }),
+        401,
+        'MfaChallengeInvalid',
+      );
       expect((await t.http.get('/v1/me/factors', { token: user.accessToken })).body.factors).toEqual([]);
     });
 
@@ -92,7 +104,11 @@ describe('passkeys (/v1)', () => {
       const otherSession = (await t.http.post('/v1/auth/login', { login: user.email, password: user.password })).body.accessToken;
       const options = await t.http.post('/v1/me/factors/passkeys/options', {}, { token: user.accessToken });
       const credential = new SoftAuthenticator(PUBLIC_URL).create(options.body.publicKey);
-      expectProblem(await t.http.post('/v1/me/factors/passkeys', { challengeId: options.body.challengeId, credential }, { token: otherSession }), 401, 'MfaChallengeInvalid');
+      expectProblem(
+        await t.http.post('/v1/me/factors/passkeys', { challengeId: options.body.challengeId, credential }, { token: otherSession }),
+        401,
+        'MfaChallengeInvalid',
+      );
     });
 
     it('needs fresh proof (SPEC §9 rule 4)', async () => {
@@ -171,7 +187,9 @@ describe('passkeys (/v1)', () => {
 
     it('a locked account is refused (429), a blocked one is 403', async () => {
       const user = await withPasskey();
-      await t.db.query(`UPDATE credentials SET failed_count = 10, locked_until = now() + interval '1 minute' WHERE user_id = $1 AND type = 'password'`, [user.id]);
+      await t.db.query(`UPDATE credentials SET failed_count = 10, locked_until = now() + interval '1 minute' WHERE user_id = $1 AND type = 'password'`, [
+        user.id,
+      ]);
       expectProblem(await passkeySignIn(user.authenticator), 429, 'AccountLocked');
       await t.db.query(`UPDATE credentials SET failed_count = 0, locked_until = NULL WHERE user_id = $1 AND type = 'password'`, [user.id]);
       await t.db.query(`UPDATE users SET status = 'blocked' WHERE id = $1`, [user.id]);
@@ -180,17 +198,24 @@ describe('passkeys (/v1)', () => {
   });
 
   describe('a passkey as the second step', () => {
-    it('the password gives a challenge with WebAuthn options for the account\'s passkeys; the assertion gives the pair', async () => {
+    it("the password gives a challenge with WebAuthn options for the account's passkeys; the assertion gives the pair", async () => {
       const user = await withPasskey();
       const challenge = await t.http.post('/v1/auth/login', { login: user.email, password: user.password });
       expect(challenge.body).toMatchObject({ mfaRequired: true, methods: ['webauthn', 'recovery'] });
-      expect(challenge.body.webauthn).toMatchObject({ rpId: 'id.example.test', userVerification: 'preferred', allowCredentials: [{ id: user.authenticator.ids[0], type: 'public-key' }] });
-      const res = await t.http.post('/v1/auth/login/mfa', { challengeId: challenge.body.challengeId, webauthn: user.authenticator.get(challenge.body.webauthn, { userVerified: false }) });
+      expect(challenge.body.webauthn).toMatchObject({
+        rpId: 'id.example.test',
+        userVerification: 'preferred',
+        allowCredentials: [{ id: user.authenticator.ids[0], type: 'public-key' }],
+      });
+      const res = await t.http.post('/v1/auth/login/mfa', {
+        challengeId: challenge.body.challengeId,
+        webauthn: user.authenticator.get(challenge.body.webauthn, { userVerified: false }),
+      });
       expect(res.status).toBe(200);
       expect(jwtPayload(res.body.accessToken)).toMatchObject({ amr: ['pwd', 'webauthn'], acr: 'aal2' });
     });
 
-    it('another account\'s passkey does not answer, and counts as a wrong try', async () => {
+    it("another account's passkey does not answer, and counts as a wrong try", async () => {
       const user = await withPasskey();
       const other = await withPasskey();
       const challenge = await t.http.post('/v1/auth/login', { login: user.email, password: user.password });
@@ -204,9 +229,15 @@ describe('passkeys (/v1)', () => {
       const clone = user.authenticator.clone();
       const login = () => t.http.post('/v1/auth/login', { login: user.email, password: user.password });
       const first = await login();
-      expect((await t.http.post('/v1/auth/login/mfa', { challengeId: first.body.challengeId, webauthn: user.authenticator.get(first.body.webauthn) })).status).toBe(200);
+      expect(
+        (await t.http.post('/v1/auth/login/mfa', { challengeId: first.body.challengeId, webauthn: user.authenticator.get(first.body.webauthn) })).status,
+      ).toBe(200);
       const second = await login();
-      expectProblem(await t.http.post('/v1/auth/login/mfa', { challengeId: second.body.challengeId, webauthn: clone.get(second.body.webauthn) }), 401, 'WrongSecondFactor');
+      expectProblem(
+        await t.http.post('/v1/auth/login/mfa', { challengeId: second.body.challengeId, webauthn: clone.get(second.body.webauthn) }),
+        401,
+        'WrongSecondFactor',
+      );
     });
   });
 
@@ -214,13 +245,21 @@ describe('passkeys (/v1)', () => {
     it('list (name, created, last used), rename, step up with the passkey, remove: the owner is told', async () => {
       const user = await withPasskey();
       const listed = await t.http.get('/v1/me/factors', { token: user.accessToken });
-      expect(listed.body).toMatchObject({ enabled: true, recoveryCodesLeft: 10, factors: [{ type: 'passkey', name: 'Laptop', createdAt: expect.any(String), lastUsedAt: null }] });
+      expect(listed.body).toMatchObject({
+        enabled: true,
+        recoveryCodesLeft: 10,
+        factors: [{ type: 'passkey', name: 'Laptop', createdAt: expect.any(String), lastUsedAt: null }],
+      });
       const id = listed.body.factors[0].id;
       expect((await t.http.patch(`/v1/me/factors/${id}`, { name: 'Old laptop' }, { token: user.accessToken })).body).toMatchObject({ id, name: 'Old laptop' });
 
       const challenge = await t.http.post('/v1/me/step-up', {}, { token: user.accessToken });
       expect(challenge.body.methods).toEqual(['webauthn', 'recovery']);
-      const stepped = await t.http.post('/v1/me/step-up/verify', { challengeId: challenge.body.challengeId, webauthn: user.authenticator.get(challenge.body.webauthn) }, { token: user.accessToken });
+      const stepped = await t.http.post(
+        '/v1/me/step-up/verify',
+        { challengeId: challenge.body.challengeId, webauthn: user.authenticator.get(challenge.body.webauthn) },
+        { token: user.accessToken },
+      );
       expect(stepped.status).toBe(200);
       expect(jwtPayload(stepped.body.accessToken)).toMatchObject({ amr: ['pwd', 'webauthn'], acr: 'aal2' });
       expect((await t.http.get('/v1/me/factors', { token: user.accessToken })).body.factors[0].lastUsedAt).toEqual(expect.any(String));
@@ -231,7 +270,7 @@ describe('passkeys (/v1)', () => {
       expectProblem(await passkeySignIn(user.authenticator), 401, 'WrongSecondFactor');
     });
 
-    it('another user\'s factor id is 404', async () => {
+    it("another user's factor id is 404", async () => {
       const user = await withPasskey();
       const other = await withPasskey();
       const id = (await t.http.get('/v1/me/factors', { token: other.accessToken })).body.factors[0].id;

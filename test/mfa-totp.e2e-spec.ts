@@ -46,7 +46,9 @@ describe('TOTP second factor (/v1)', () => {
       const res = await t.http.post('/v1/me/factors/totp', {}, { token: user.accessToken });
       expect(res.status).toBe(201);
       expect(res.body).toMatchObject({ secret: expect.stringMatching(/^[A-Z2-7]{32}$/), expiresIn: expect.any(Number) });
-      expect(res.body.otpauthUri).toBe(`otpauth://totp/Identity%20service:${encodeURIComponent(user.email)}?secret=${res.body.secret}&issuer=Identity%20service`);
+      expect(res.body.otpauthUri).toBe(
+        `otpauth://totp/Identity%20service:${encodeURIComponent(user.email)}?secret=${res.body.secret}&issuer=Identity%20service`,
+      );
       expect(Buffer.from(res.body.qrCode.replace(/^data:image\/svg\+xml;base64,/, ''), 'base64').toString()).toMatch(/^<svg /);
       const [row] = await t.db.query(`SELECT type, secret FROM credentials WHERE user_id = $1 AND type LIKE 'totp%'`, [user.id]);
       expect(row.type).toBe('totp-pending');
@@ -57,7 +59,11 @@ describe('TOTP second factor (/v1)', () => {
     it('confirms with a first code: 10 recovery codes once, a notice to the verified e-mail, and login asks for a second step', async () => {
       const user = await owner();
       const started = await t.http.post('/v1/me/factors/totp', {}, { token: user.accessToken });
-      expectProblem(await t.http.post('/v1/me/factors/totp/confirm', { code: totpCode(started.body.secret, 3) }, { token: user.accessToken }), 400, 'InvalidCode');
+      expectProblem(
+        await t.http.post('/v1/me/factors/totp/confirm', { code: totpCode(started.body.secret, 3) }, { token: user.accessToken }),
+        400,
+        'InvalidCode',
+      );
       const confirmed = await t.http.post('/v1/me/factors/totp/confirm', { code: totpCode(started.body.secret) }, { token: user.accessToken });
       expect(confirmed.status).toBe(200);
       expect(confirmed.body.factor).toMatchObject({ type: 'totp', name: 'Authenticator app' });
@@ -184,7 +190,9 @@ describe('TOTP second factor (/v1)', () => {
     it('a challenge lives 5 minutes', async () => {
       const user = await withTotp();
       const challenge = await login(user);
-      const [row] = await t.db.query(`SELECT extract(epoch FROM expires_at - created_at)::int AS seconds FROM mfa_challenges WHERE id = $1`, [challenge.body.challengeId]);
+      const [row] = await t.db.query(`SELECT extract(epoch FROM expires_at - created_at)::int AS seconds FROM mfa_challenges WHERE id = $1`, [
+        challenge.body.challengeId,
+      ]);
       expect(row.seconds).toBe(300);
       await t.db.query(`UPDATE mfa_challenges SET expires_at = now() - interval '1 second' WHERE id = $1`, [challenge.body.challengeId]);
       expectProblem(await answer(challenge.body.challengeId, { totp: totpCode(user.secret) }), 401, 'MfaChallengeInvalid');
@@ -194,7 +202,13 @@ describe('TOTP second factor (/v1)', () => {
       const user = await withTotp();
       expectProblem(await answer('00000000-0000-4000-8000-000000000000', { totp: totpCode(user.secret) }), 401, 'MfaChallengeInvalid');
       const challenge = await login(user);
-      const passkey = { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: 'AA', authenticatorData: 'AA', signature: 'AA' }, clientExtensionResults: {} };
+      const passkey = {
+        id: 'AAAA',
+        rawId: 'AAAA',
+        type: 'public-key',
+        response: { clientDataJSON: 'AA', authenticatorData: 'AA', signature: 'AA' },
+        clientExtensionResults: {},
+      };
       expectProblem(await answer(challenge.body.challengeId, { webauthn: passkey }), 400, 'ValidationFailed');
       expectProblem(await answer(challenge.body.challengeId, { totp: totpCode(user.secret), recoveryCode: user.recoveryCodes[0] }), 400, 'ValidationFailed');
       expectProblem(await answer(challenge.body.challengeId, {}), 400, 'ValidationFailed');
@@ -248,10 +262,22 @@ describe('TOTP second factor (/v1)', () => {
     it('a password sign-in (aal1) of an account with a factor cannot make sensitive changes, even with the current password', async () => {
       const user = await withTotp();
       expect(jwtPayload(user.accessToken).acr).toBe('aal1');
-      expectProblem(await t.http.put('/v1/me/password', { currentPassword: user.password, newPassword: 'Another long passphrase 7' }, { token: user.accessToken }), 403, 'StepUpRequired');
-      expectProblem(await t.http.post('/v1/me/email/change', { email: 'x@example.com', currentPassword: user.password }, { token: user.accessToken }), 403, 'StepUpRequired');
+      expectProblem(
+        await t.http.put('/v1/me/password', { currentPassword: user.password, newPassword: 'Another long passphrase 7' }, { token: user.accessToken }),
+        403,
+        'StepUpRequired',
+      );
+      expectProblem(
+        await t.http.post('/v1/me/email/change', { email: 'x@example.com', currentPassword: user.password }, { token: user.accessToken }),
+        403,
+        'StepUpRequired',
+      );
       expectProblem(await t.http.delete('/v1/me', { currentPassword: user.password }, { token: user.accessToken }), 403, 'StepUpRequired');
-      expectProblem(await t.http.post('/v1/me/app-passwords', { name: 'x', currentPassword: user.password }, { token: user.accessToken }), 403, 'StepUpRequired');
+      expectProblem(
+        await t.http.post('/v1/me/app-passwords', { name: 'x', currentPassword: user.password }, { token: user.accessToken }),
+        403,
+        'StepUpRequired',
+      );
       // A wrong current password is still WrongPassword (and counts).
       expectProblem(await t.http.delete('/v1/me', { currentPassword: 'not it' }, { token: user.accessToken }), 403, 'WrongPassword');
     });
@@ -260,12 +286,23 @@ describe('TOTP second factor (/v1)', () => {
       const user = await withTotp();
       const challenge = await t.http.post('/v1/me/step-up', {}, { token: user.accessToken });
       expect(challenge.body).toMatchObject({ mfaRequired: true, methods: ['totp', 'recovery'] });
-      expectProblem(await t.http.post('/v1/me/step-up/verify', { challengeId: challenge.body.challengeId, totp: totpCode(user.secret, 4) }, { token: user.accessToken }), 401, 'WrongSecondFactor');
-      const res = await t.http.post('/v1/me/step-up/verify', { challengeId: challenge.body.challengeId, totp: totpCode(user.secret) }, { token: user.accessToken });
+      expectProblem(
+        await t.http.post('/v1/me/step-up/verify', { challengeId: challenge.body.challengeId, totp: totpCode(user.secret, 4) }, { token: user.accessToken }),
+        401,
+        'WrongSecondFactor',
+      );
+      const res = await t.http.post(
+        '/v1/me/step-up/verify',
+        { challengeId: challenge.body.challengeId, totp: totpCode(user.secret) },
+        { token: user.accessToken },
+      );
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ sessionId: user.sessionId, acr: 'aal2', tokenType: 'Bearer' });
       expect(jwtPayload(res.body.accessToken)).toMatchObject({ sid: user.sessionId, amr: ['pwd', 'otp'], acr: 'aal2' });
-      expect((await t.http.put('/v1/me/password', { currentPassword: user.password, newPassword: 'Another long passphrase 7' }, { token: res.body.accessToken })).status).toBe(204);
+      expect(
+        (await t.http.put('/v1/me/password', { currentPassword: user.password, newPassword: 'Another long passphrase 7' }, { token: res.body.accessToken }))
+          .status,
+      ).toBe(204);
       const refreshed = await t.http.post('/v1/auth/refresh', { refreshToken: user.refreshToken });
       expect(jwtPayload(refreshed.body.accessToken).acr).toBe('aal2');
 
@@ -278,10 +315,18 @@ describe('TOTP second factor (/v1)', () => {
       const user = await withTotp();
       const other = await signInWithTotp(t.http, user.email, user.password, user.secret, 1);
       const challenge = await t.http.post('/v1/me/step-up', {}, { token: user.accessToken });
-      expectProblem(await t.http.post('/v1/me/step-up/verify', { challengeId: challenge.body.challengeId, totp: totpCode(user.secret) }, { token: other.accessToken }), 401, 'MfaChallengeInvalid');
+      expectProblem(
+        await t.http.post('/v1/me/step-up/verify', { challengeId: challenge.body.challengeId, totp: totpCode(user.secret) }, { token: other.accessToken }),
+        401,
+        'MfaChallengeInvalid',
+      );
       // Nor does a sign-in challenge step up a session, or the other way round.
       const signIn = await login(user);
-      expectProblem(await t.http.post('/v1/me/step-up/verify', { challengeId: signIn.body.challengeId, totp: totpCode(user.secret) }, { token: user.accessToken }), 401, 'MfaChallengeInvalid');
+      expectProblem(
+        await t.http.post('/v1/me/step-up/verify', { challengeId: signIn.body.challengeId, totp: totpCode(user.secret) }, { token: user.accessToken }),
+        401,
+        'MfaChallengeInvalid',
+      );
       expectProblem(await answer(challenge.body.challengeId, { totp: totpCode(user.secret) }), 401, 'MfaChallengeInvalid');
     });
 
@@ -303,7 +348,12 @@ describe('TOTP second factor (/v1)', () => {
       expect(notice.text).toContain('no longer asks for a second factor');
       const res = await login(user);
       expect(res.body.accessToken).toEqual(expect.any(String));
-      expect((await t.http.get('/v1/me/factors', { token: res.body.accessToken })).body).toEqual({ enabled: false, factors: [], recoveryCodesLeft: 0, appPasswords: 0 });
+      expect((await t.http.get('/v1/me/factors', { token: res.body.accessToken })).body).toEqual({
+        enabled: false,
+        factors: [],
+        recoveryCodesLeft: 0,
+        appPasswords: 0,
+      });
       expectProblem(await t.http.delete(`/v1/me/factors/${factorId}`, {}, { token: aal2 }), 404, 'NotFound');
     });
   });

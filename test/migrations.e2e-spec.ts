@@ -67,7 +67,9 @@ describe('the credentials migration', () => {
           { user_id: alice, type: 'password', secret: '$argon2id$v=19$m=19456,t=2,p=1$YWxpY2U$aGFzaA', failed_count: 0, locked_until: null },
           { user_id: bob, type: 'password', secret: '$argon2id$v=19$m=19456,t=2,p=1$Ym9i$aGFzaA', failed_count: 12, locked_until: lockedUntil },
         ]);
-        const columns = await current.query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'users' AND column_name IN ('password_hash', 'failed_login_count', 'locked_until')`);
+        const columns = await current.query(
+          `SELECT column_name FROM information_schema.columns WHERE table_name = 'users' AND column_name IN ('password_hash', 'failed_login_count', 'locked_until')`,
+        );
         expect(columns).toEqual([]);
         expect((await current.query(`SELECT count(*)::int AS n FROM users`))[0].n).toBe(3);
 

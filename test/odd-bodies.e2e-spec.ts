@@ -2,7 +2,16 @@ import { startApp, TestApp } from './support/app';
 import { quickUser } from './support/users';
 
 /** Bodies a careless or hostile client sends: none of them may cost a 500. */
-const ODD_BODIES = ['[]', '"text"', 'null', '123', 'true', '{"a":{"b":[1,{"c":null}]}}', '{bad json', '{"email":{"$gt":""},"password":["x"],"phone":1e400,"code":-1}'];
+const ODD_BODIES = [
+  '[]',
+  '"text"',
+  'null',
+  '123',
+  'true',
+  '{"a":{"b":[1,{"c":null}]}}',
+  '{bad json',
+  '{"email":{"$gt":""},"password":["x"],"phone":1e400,"code":-1}',
+];
 
 /** Operations that end the caller's session or account when their handler runs: their token may die. */
 const ENDS_SESSION = new Set(['POST /v1/auth/logout', 'GET /api/logout', 'DELETE /v1/me', 'DELETE /users/user']);
@@ -70,14 +79,15 @@ describe('every documented operation refuses odd input with a 4xx, never a 500',
     expect(dead).toEqual([]);
   });
 
-  it('answers a body over 64 KiB with 413 in the surface\'s own envelope (problem+json only on /v1)', async () => {
+  it("answers a body over 64 KiB with 413 in the surface's own envelope (problem+json only on /v1)", async () => {
     const caller = await quickUser(t.app);
     const huge = JSON.stringify({ password: 'x'.repeat(100_000) });
     const wrong: string[] = [];
     for (const { method, path } of operations.filter((operation) => operation.method !== 'GET')) {
       const res = await t.http.request(method, concrete(path), undefined, { token: caller.accessToken, raw: huge });
       const problemJson = (res.headers.get('content-type') ?? '').startsWith('application/problem+json');
-      if (res.status !== 413 || problemJson !== path.startsWith('/v1/')) wrong.push(`${method} ${path}: ${res.status} ${res.headers.get('content-type')} ${res.text.slice(0, 120)}`);
+      if (res.status !== 413 || problemJson !== path.startsWith('/v1/'))
+        wrong.push(`${method} ${path}: ${res.status} ${res.headers.get('content-type')} ${res.text.slice(0, 120)}`);
     }
     expect(wrong).toEqual([]);
   });

@@ -10,7 +10,7 @@ import { contractOf, OpenApiContract } from './support/contract';
  * have is a 405 with Allow.
  */
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;
 interface Operation {
   method: string;
   path: string;
@@ -58,9 +58,19 @@ describe('the OpenAPI document tells the truth', () => {
   });
 
   it('documents 503 with Retry-After on every operation that reads the database, and 429 with Retry-After wherever it is documented', () => {
-    expect(operations.filter((operation) => !operation.op.responses[503]).map(name).sort()).toEqual(WITHOUT_DATABASE);
+    expect(
+      operations
+        .filter((operation) => !operation.op.responses[503])
+        .map(name)
+        .sort(),
+    ).toEqual(WITHOUT_DATABASE);
     const withoutRetryAfter = operations.flatMap((operation) =>
-      [429, 503].filter((status) => operation.op.responses[status] && !operation.path.startsWith('/health/') && !operation.op.responses[status].headers?.['Retry-After']?.required).map((status) => `${name(operation)}: ${status}`),
+      [429, 503]
+        .filter(
+          (status) =>
+            operation.op.responses[status] && !operation.path.startsWith('/health/') && !operation.op.responses[status].headers?.['Retry-After']?.required,
+        )
+        .map((status) => `${name(operation)}: ${status}`),
     );
     expect(withoutRetryAfter).toEqual([]);
   });
@@ -75,13 +85,28 @@ describe('the OpenAPI document tells the truth', () => {
 
   it('documents path ids as UUIDs and paging parameters as integers with their ranges', () => {
     const pathParameter = (path: string, method: string) => doc.paths[path][method].parameters.find((parameter: Json) => parameter.in === 'path').schema;
-    for (const [path, method] of [['/v1/admin/users/{id}', 'get'], ['/v1/admin/users/{id}', 'patch'], ['/v1/me/sessions/{id}', 'delete'], ['/{userId}', 'get'], ['/{userId}', 'put']]) {
+    for (const [path, method] of [
+      ['/v1/admin/users/{id}', 'get'],
+      ['/v1/admin/users/{id}', 'patch'],
+      ['/v1/me/sessions/{id}', 'delete'],
+      ['/{userId}', 'get'],
+      ['/{userId}', 'put'],
+    ]) {
       expect(pathParameter(path, method)).toMatchObject({ type: 'string', format: 'uuid' });
     }
     expect(pathParameter('/api/confirm_email/{token}', 'get')).toMatchObject({ type: 'string', maxLength: 100 });
-    const query = (path: string) => Object.fromEntries(doc.paths[path].get.parameters.filter((parameter: Json) => parameter.in === 'query').map((parameter: Json) => [parameter.name, parameter.schema]));
-    expect(query('/v1/admin/users')).toMatchObject({ page: { type: 'integer', minimum: 1, maximum: 10_000 }, limit: { type: 'integer', minimum: 1, maximum: 100 } });
-    expect(query('/users/user/executor')).toMatchObject({ limit: { type: 'integer', minimum: 1 }, offset: { type: 'integer', minimum: 0, maximum: 1_000_000 } });
+    const query = (path: string) =>
+      Object.fromEntries(
+        doc.paths[path].get.parameters.filter((parameter: Json) => parameter.in === 'query').map((parameter: Json) => [parameter.name, parameter.schema]),
+      );
+    expect(query('/v1/admin/users')).toMatchObject({
+      page: { type: 'integer', minimum: 1, maximum: 10_000 },
+      limit: { type: 'integer', minimum: 1, maximum: 100 },
+    });
+    expect(query('/users/user/executor')).toMatchObject({
+      limit: { type: 'integer', minimum: 1 },
+      offset: { type: 'integer', minimum: 0, maximum: 1_000_000 },
+    });
   });
 
   it('states the constraints the server enforces, from the validators and the services that enforce them', () => {
@@ -95,7 +120,10 @@ describe('the OpenAPI document tells the truth', () => {
     });
     expect(schemas.RegisterDto.required).toEqual(['password']);
     expect(schemas.RegisterDto.anyOf).toEqual([{ required: ['email'] }, { required: ['username'] }, { required: ['phone'] }]);
-    expect(schemas.LoginDto).toMatchObject({ required: ['login', 'password'], properties: { login: { minLength: 1, maxLength: 254 }, rememberMe: { type: 'boolean' } } });
+    expect(schemas.LoginDto).toMatchObject({
+      required: ['login', 'password'],
+      properties: { login: { minLength: 1, maxLength: 254 }, rememberMe: { type: 'boolean' } },
+    });
     expect(schemas.ConfirmCodeDto.properties.code).toMatchObject({ type: 'string', pattern: '^\\d{6}$' });
     expect(schemas.ForgotPasswordDto.anyOf).toEqual([{ required: ['email'] }, { required: ['phone'] }]);
     expect(schemas.ResetPasswordDto.anyOf).toEqual([{ required: ['token'] }, { required: ['email', 'code'] }, { required: ['phone', 'code'] }]);
@@ -138,14 +166,17 @@ describe('the OpenAPI document tells the truth', () => {
     const checkContent = (where: string, content: Json) => {
       for (const [mediaType, media] of Object.entries(content ?? {}) as [string, Json][]) {
         if (media.example !== undefined) checkExample(`${where} ${mediaType}`, media.schema, media.example);
-        for (const [key, example] of Object.entries(media.examples ?? {}) as [string, Json][]) checkExample(`${where} ${mediaType} ${key}`, media.schema, example.value);
+        for (const [key, example] of Object.entries(media.examples ?? {}) as [string, Json][])
+          checkExample(`${where} ${mediaType} ${key}`, media.schema, example.value);
       }
     };
     for (const operation of operations) {
       checkContent(`${name(operation)} request`, operation.op.requestBody?.content);
-      for (const [status, response] of Object.entries(operation.op.responses) as [string, Json][]) checkContent(`${name(operation)} ${status}`, response.content);
+      for (const [status, response] of Object.entries(operation.op.responses) as [string, Json][])
+        checkContent(`${name(operation)} ${status}`, response.content);
       for (const parameter of operation.op.parameters ?? []) {
-        if (parameter.schema?.example !== undefined) checkExample(`${name(operation)} ${parameter.in} ${parameter.name}`, parameter.schema, parameter.schema.example);
+        if (parameter.schema?.example !== undefined)
+          checkExample(`${name(operation)} ${parameter.in} ${parameter.name}`, parameter.schema, parameter.schema.example);
       }
     }
     for (const [component, schema] of Object.entries(doc.components.schemas) as [string, Json][]) {
@@ -196,7 +227,7 @@ describe('a method a path does not have', () => {
     ['PUT', '/users/user', 'DELETE, GET, HEAD, PATCH', '002'],
     ['POST', '/api/profile_settings', 'GET, HEAD', '003'],
     ['TRACE', '/me/password', 'PATCH', '004'],
-  ])('%s %s → 405, Allow: %s, in %s\'s envelope (checked against the document)', async (method, path, allow) => {
+  ])("%s %s → 405, Allow: %s, in %s's envelope (checked against the document)", async (method, path, allow) => {
     const res = await send(t.http.baseUrl, method, path);
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe(allow);

@@ -18,7 +18,8 @@ async function eventually<T>(check: () => Promise<T | undefined | null | false>,
 
 async function outboxRow(db: DataSource, recipient: string) {
   const [row] = await db.query(`SELECT * FROM outbox_messages WHERE recipient = $1 ORDER BY created_at DESC LIMIT 1`, [recipient]);
-  return row as { id: string; status: string; attempts: number; last_error: string | null; text_body: string; html_body: string | null; sent_at: Date | null } | undefined;
+  return row as
+    { id: string; status: string; attempts: number; last_error: string | null; text_body: string; html_body: string | null; sent_at: Date | null } | undefined;
 }
 
 function message(to: string, channel: 'email' | 'sms' = 'email'): OutgoingMessage {

@@ -48,9 +48,7 @@ describe('a database pool smaller than the concurrency', () => {
 
   it.each([50, 200])('%i concurrent /v1 refreshes with distinct sessions all complete', async (count) => {
     const tokens = await freshSessions(count);
-    const answers = await Promise.all(
-      tokens.map((refreshToken) => t.http.post('/v1/auth/refresh', { refreshToken }, { timeoutMs: ANSWER_WITHIN_MS })),
-    );
+    const answers = await Promise.all(tokens.map((refreshToken) => t.http.post('/v1/auth/refresh', { refreshToken }, { timeoutMs: ANSWER_WITHIN_MS })));
     expectAllOk(answers);
     expect(new Set(answers.map((answer) => answer.body.refreshToken)).size).toBe(count);
     await expectStillReady();
@@ -58,9 +56,7 @@ describe('a database pool smaller than the concurrency', () => {
 
   it('50 concurrent 002 refreshes with distinct sessions all complete', async () => {
     const tokens = await freshSessions(50);
-    const answers = await Promise.all(
-      tokens.map((refresh) => t.http.post('/users/auth/token/refresh/', { refresh }, { timeoutMs: ANSWER_WITHIN_MS })),
-    );
+    const answers = await Promise.all(tokens.map((refresh) => t.http.post('/users/auth/token/refresh/', { refresh }, { timeoutMs: ANSWER_WITHIN_MS })));
     expectAllOk(answers);
     await expectStillReady();
   });
@@ -86,15 +82,13 @@ describe('a database pool smaller than the concurrency', () => {
       }),
     );
     const confirmed = await Promise.all(
-      users.map((user, i) =>
-        t.http.post('/v1/me/email/verification/confirm', { code: codes[i] }, { token: user.accessToken, timeoutMs: ANSWER_WITHIN_MS }),
-      ),
+      users.map((user, i) => t.http.post('/v1/me/email/verification/confirm', { code: codes[i] }, { token: user.accessToken, timeoutMs: ANSWER_WITHIN_MS })),
     );
     expectAllOk(confirmed);
     await expectStillReady();
   });
 
-  it('50 concurrent password changes all complete (run last: they end the users\' other sessions)', async () => {
+  it("50 concurrent password changes all complete (run last: they end the users' other sessions)", async () => {
     const answers = await Promise.all(
       users.map((user) =>
         t.http.put(

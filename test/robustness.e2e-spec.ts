@@ -51,7 +51,11 @@ const ENVELOPES: Record<Surface, (res: HttpResponse) => boolean> = {
   '001': (res) => res.body?.status === 'error' && typeof res.body.message === 'string' && Object.keys(res.body).length === 2,
   '002': (res) =>
     typeof res.body?.detail === 'string' ||
-    (!!res.body && typeof res.body === 'object' && !Array.isArray(res.body) && Object.values(res.body).length > 0 && Object.values(res.body).every(isStringList)),
+    (!!res.body &&
+      typeof res.body === 'object' &&
+      !Array.isArray(res.body) &&
+      Object.values(res.body).length > 0 &&
+      Object.values(res.body).every(isStringList)),
   '003': (res) => res.body?.status === 'ERR' && typeof res.body.msg === 'string',
   '004': (res) => Number.isInteger(res.body?.code) && res.body.code >= 21001 && res.body.code <= 21015 && typeof res.body.message === 'string',
 };
@@ -91,14 +95,15 @@ interface Probe {
   mayPass?: boolean;
 }
 
-const typesOf = (schema: Schema): string[] => [schema.type, ...(schema.oneOf ?? []), ...(schema.anyOf ?? [])].flatMap((s) => (typeof s === 'string' ? [s] : s?.type ? [s.type] : []));
+const typesOf = (schema: Schema): string[] =>
+  [schema.type, ...(schema.oneOf ?? []), ...(schema.anyOf ?? [])].flatMap((s) => (typeof s === 'string' ? [s] : s?.type ? [s.type] : []));
 const isNumber = (schema: Schema) => typesOf(schema).some((type) => type === 'number' || type === 'integer');
 /** A plain decimal within the schema's documented minimum and maximum (002's `limit` has no maximum: above 100 counts as 100). */
 const inDocumentedRange = (text: string, schema: Schema) =>
   /^-?\d+$/.test(text) && (schema.minimum === undefined || Number(text) >= schema.minimum) && (schema.maximum === undefined || Number(text) <= schema.maximum);
 const isString = (schema: Schema) => typesOf(schema).includes('string') || typesOf(schema).length === 0;
 
-describe('hostile input on every documented operation: a 4xx in the surface\'s envelope, never a 500, nothing changed', () => {
+describe("hostile input on every documented operation: a 4xx in the surface's envelope, never a 500, nothing changed", () => {
   let t: TestApp;
   let operations: Operation[];
   let schemas: Record<string, Schema>;
@@ -184,7 +189,8 @@ describe('hostile input on every documented operation: a 4xx in the surface\'s e
     for (const raw of ODD_BODIES) probes.push({ label: `body ${raw}`, path, raw });
     // Operator objects in every documented field (an object body, so 002's PATCH may answer 200 with each field under `error`).
     const fields = Object.keys(operation.body?.properties ?? {});
-    if (fields.length) probes.push({ label: 'body: operators', path, raw: JSON.stringify(Object.fromEntries(fields.map((name) => [name, { $gt: '' }]))), mayPass: true });
+    if (fields.length)
+      probes.push({ label: 'body: operators', path, raw: JSON.stringify(Object.fromEntries(fields.map((name) => [name, { $gt: '' }]))), mayPass: true });
     probes.push({ label: 'body: control character in a key', path, raw: JSON.stringify({ ...baseBody(operation.body ?? {}), 'key\u0000': 'x' }) });
 
     // Every documented string field, one at a time: a control character; every number field: extreme numbers.
@@ -198,7 +204,8 @@ describe('hostile input on every documented operation: a 4xx in the surface\'s e
       if (isNumber(property)) {
         // 002's PATCH answers 200 with each refused field under `error` (its document's way of refusing).
         const mayPass = `${operation.method} ${operation.template}` === 'PATCH /users/user';
-        for (const value of EXTREME_NUMBERS) probes.push({ label: `body ${name}=${JSON.stringify(value)}`, path, raw: `{"${name}":${JSON.stringify(value)}}`, mayPass });
+        for (const value of EXTREME_NUMBERS)
+          probes.push({ label: `body ${name}=${JSON.stringify(value)}`, path, raw: `{"${name}":${JSON.stringify(value)}}`, mayPass });
       }
     }
     return probes;
@@ -223,7 +230,7 @@ describe('hostile input on every documented operation: a 4xx in the surface\'s e
     expect(operations.filter((operation) => Object.values(operation.body?.properties ?? {}).some(isNumber)).length).toBeGreaterThanOrEqual(3);
   });
 
-  it('answers every probe with a 4xx in the surface\'s envelope and changes nothing in the database', async () => {
+  it("answers every probe with a 4xx in the surface's envelope and changes nothing in the database", async () => {
     const callers = new Map<Operation, Caller>();
     for (const operation of operations) callers.set(operation, await callerFor(operation));
     const before = await databaseDigest();
@@ -241,7 +248,9 @@ describe('hostile input on every documented operation: a 4xx in the surface\'s e
           const refused = res.status >= 400 && res.status < 500;
           const ok = probe.mayPass ? res.status < 400 || (refused && ENVELOPES[surface](res)) : refused && ENVELOPES[surface](res);
           if (!ok) {
-            failures.push(`${operation.method} ${operation.template} ${probe.label} ${token ? 'with' : 'without'} token → ${res.status} [${surface}] ${res.text.slice(0, 160)}`);
+            failures.push(
+              `${operation.method} ${operation.template} ${probe.label} ${token ? 'with' : 'without'} token → ${res.status} [${surface}] ${res.text.slice(0, 160)}`,
+            );
           }
         }
       }
@@ -252,14 +261,15 @@ describe('hostile input on every documented operation: a 4xx in the surface\'s e
     // Thousands of requests: more room than the default 60 s on a busy 2-core machine.
   }, 180_000);
 
-  it('answers a body over 64 KiB with 413 in the surface\'s own envelope, and one over 1 MiB too', async () => {
+  it("answers a body over 64 KiB with 413 in the surface's own envelope, and one over 1 MiB too", async () => {
     const caller = await callerFor(operations[0]);
     const wrong: string[] = [];
     for (const { method, template } of operations.filter((operation) => operation.method !== 'GET')) {
       const path = template.replace(/\{[^}]+\}/g, caller.id);
       for (const size of [100_000, 1_100_000]) {
         const res = await t.http.request(method, path, undefined, { token: caller.token, raw: JSON.stringify({ password: 'x'.repeat(size) }) });
-        if (res.status !== 413 || !ENVELOPES[surfaceOf(path)](res)) wrong.push(`${method} ${path} ${size}: ${res.status} ${res.headers.get('content-type')} ${res.text.slice(0, 120)}`);
+        if (res.status !== 413 || !ENVELOPES[surfaceOf(path)](res))
+          wrong.push(`${method} ${path} ${size}: ${res.status} ${res.headers.get('content-type')} ${res.text.slice(0, 120)}`);
       }
     }
     expect(wrong).toEqual([]);

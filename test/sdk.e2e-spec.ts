@@ -35,7 +35,18 @@ describe('the generated TypeScript SDK', () => {
   it('sdk/schema.d.ts is what `npm run sdk` generates from the committed document', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'sdk-')), 'schema.d.ts');
     // The same command as `npm run sdk` (package.json).
-    execFileSync(process.execPath, [join(__dirname, '..', 'node_modules', 'openapi-typescript', 'bin', 'cli.js'), join(__dirname, '..', 'openapi/openapi.json'), '--default-non-nullable', 'false', '-o', out], { stdio: 'pipe' });
+    execFileSync(
+      process.execPath,
+      [
+        join(__dirname, '..', 'node_modules', 'openapi-typescript', 'bin', 'cli.js'),
+        join(__dirname, '..', 'openapi/openapi.json'),
+        '--default-non-nullable',
+        'false',
+        '-o',
+        out,
+      ],
+      { stdio: 'pipe' },
+    );
     if (readFileSync(out, 'utf8') !== readFileSync(join(__dirname, '..', 'sdk/schema.d.ts'), 'utf8')) {
       throw new Error('sdk/schema.d.ts is stale: run `npm run sdk` and commit it');
     }
@@ -65,7 +76,9 @@ describe('the generated TypeScript SDK', () => {
     const renamed = await api.PATCH('/v1/me', { body: { name: 'Anna', surname: 'Petrova' } });
     expect(renamed.data).toMatchObject({ name: 'Anna', fullName: 'Petrova Anna' });
 
-    const other = tokens((await createIdentityClient({ baseUrl: t.http.baseUrl }).POST('/v1/auth/login', { body: { login: email, password: GOOD_PASSWORD } })).data);
+    const other = tokens(
+      (await createIdentityClient({ baseUrl: t.http.baseUrl }).POST('/v1/auth/login', { body: { login: email, password: GOOD_PASSWORD } })).data,
+    );
     const sessions = await api.GET('/v1/me/sessions');
     expect(sessions.data!.map((session) => session.id)).toEqual(expect.arrayContaining([refreshed.data!.sessionId, other.sessionId]));
     expect((await api.DELETE('/v1/me/sessions/{id}', { params: { path: { id: other.sessionId } } })).response.status).toBe(204);

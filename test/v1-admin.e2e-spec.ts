@@ -117,7 +117,15 @@ describe('/v1/admin/users', () => {
 
       expect(res.status).toBe(200);
       const item = res.body.items.find((u: { id: string }) => u.id === users[0].id);
-      expect(item).toMatchObject({ id: users[0].id, email: users[0].email, username: users[0].username, phone: users[0].phone, surname, role: 'user', status: 'active' });
+      expect(item).toMatchObject({
+        id: users[0].id,
+        email: users[0].email,
+        username: users[0].username,
+        phone: users[0].phone,
+        surname,
+        role: 'user',
+        status: 'active',
+      });
       expect(item.createdAt).toMatch(ISO_DATE);
       expect(res.text).not.toContain('$argon2');
       expect(res.text).not.toMatch(/password|hash/i);
@@ -225,7 +233,16 @@ describe('/v1/admin/users', () => {
       const res = await t.http.get(`/v1/admin/users/${user.id}`, { token: admin.accessToken });
 
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ id: user.id, email: user.email, username: user.username, phone: user.phone, name: 'Gleb', role: 'user', status: 'active', emailVerified: false });
+      expect(res.body).toMatchObject({
+        id: user.id,
+        email: user.email,
+        username: user.username,
+        phone: user.phone,
+        name: 'Gleb',
+        role: 'user',
+        status: 'active',
+        emailVerified: false,
+      });
       expect(res.body.createdAt).toMatch(ISO_DATE);
       expect(res.body.updatedAt).toMatch(ISO_DATE);
       expect(res.text).not.toContain('$argon2');
@@ -274,7 +291,7 @@ describe('/v1/admin/users', () => {
     });
 
     // Blocking "ends every session of the user" (Swagger of adminUpdateUser), so the token's session is gone: 401.
-    it('blocking refuses the user\'s existing access token at once', async () => {
+    it("blocking refuses the user's existing access token at once", async () => {
       const admin = await newAdmin();
       const user = await registerAndLogin(t.http);
       expect((await t.http.get('/v1/me', { token: user.accessToken })).status).toBe(200);
@@ -290,7 +307,7 @@ describe('/v1/admin/users', () => {
       expectProblem(await t.http.get('/v1/me', { token: user.accessToken }), 403, 'AccountBlocked');
     });
 
-    it('blocking makes the user\'s refresh token fail', async () => {
+    it("blocking makes the user's refresh token fail", async () => {
       const admin = await newAdmin();
       const user = await registerAndLogin(t.http);
       expect((await t.http.patch(`/v1/admin/users/${user.id}`, { status: 'blocked' }, { token: admin.accessToken })).status).toBe(200);

@@ -465,7 +465,7 @@ describe('/v1 auth', () => {
         expectProblem(await strict.http.get('/v1/me', { token: second.body.accessToken }), 401, 'SessionRevoked');
       });
 
-      it('reuse leaves the user\'s other sessions alone', async () => {
+      it("reuse leaves the user's other sessions alone", async () => {
         const user = await registerAndLogin(strict.http);
         const other = await strict.http.post('/v1/auth/login', { login: user.email, password: user.password });
         expectJson(other, 200);
@@ -588,7 +588,7 @@ describe('/v1 auth', () => {
         expect(retryAfter(fourth)).toBeLessThanOrEqual(60);
       });
 
-      it('another address is not limited by the first one\'s budget', async () => {
+      it("another address is not limited by the first one's budget", async () => {
         const { email } = await registerAndLogin(t.http);
         const busy = testNetAddress();
         for (let i = 0; i < 4; i++) {

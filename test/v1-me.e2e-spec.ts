@@ -49,9 +49,30 @@ describe('/v1/me', () => {
       expect(me.updatedAt).toMatch(ISO_DATE);
       expect(Object.keys(me).sort()).toEqual(
         [
-          'id', 'username', 'email', 'emailVerified', 'phone', 'phoneVerified', 'name', 'surname', 'patronymic',
-          'fullName', 'address', 'contacts', 'cityId', 'userType', 'role', 'status', 'authClient', 'autoUpdating',
-          'autoPaying', 'locale', 'emailVerifiedAt', 'phoneVerifiedAt', 'createdAt', 'updatedAt',
+          'id',
+          'username',
+          'email',
+          'emailVerified',
+          'phone',
+          'phoneVerified',
+          'name',
+          'surname',
+          'patronymic',
+          'fullName',
+          'address',
+          'contacts',
+          'cityId',
+          'userType',
+          'role',
+          'status',
+          'authClient',
+          'autoUpdating',
+          'autoPaying',
+          'locale',
+          'emailVerifiedAt',
+          'phoneVerifiedAt',
+          'createdAt',
+          'updatedAt',
         ].sort(),
       );
     });
@@ -259,7 +280,11 @@ describe('/v1/me', () => {
   describe('PUT /v1/me/password', () => {
     it('refuses a wrong current password: 403 WrongPassword', async () => {
       const user = await registerAndLogin(t.http);
-      const res = await t.http.put('/v1/me/password', { currentPassword: 'not my password 123', newPassword: 'A brand new passphrase 7' }, { token: user.accessToken });
+      const res = await t.http.put(
+        '/v1/me/password',
+        { currentPassword: 'not my password 123', newPassword: 'A brand new passphrase 7' },
+        { token: user.accessToken },
+      );
 
       expectProblem(res, 403, 'WrongPassword');
       const login = await t.http.post('/v1/auth/login', { login: user.email, password: user.password });
@@ -289,7 +314,7 @@ describe('/v1/me', () => {
       expect((await t.http.get('/v1/me', { token: user.accessToken })).status).toBe(200);
     });
 
-    it('after a change the other session\'s refresh token fails too', async () => {
+    it("after a change the other session's refresh token fails too", async () => {
       const user = await registerAndLogin(t.http);
       const second = await t.http.post('/v1/auth/login', { login: user.email, password: user.password });
       expect(second.status).toBe(200);

@@ -103,7 +103,7 @@ describe('/v1 password recovery', () => {
       expect(queued[0].n).toBe(0);
     });
 
-    it('keeps its resend cooldown apart from verification\'s, on the same e-mail and the same phone', async () => {
+    it("keeps its resend cooldown apart from verification's, on the same e-mail and the same phone", async () => {
       const anna = await user(); // the registration mail (e-mail verification) started its 60 s cooldown
 
       expect((await t.http.post('/v1/auth/password/forgot', { email: anna.email })).status).toBe(202);
@@ -273,7 +273,9 @@ describe('/v1 password recovery', () => {
       const message = await sms.waitFor((m) => m.to === anna.phone);
       expect(message.text).toMatch(/^Password reset code: \d{6}\. Valid for 10 minutes\./);
       const lifetimes = await t.secretLifetimes(anna.id);
-      expect(lifetimes.filter((secret) => secret.purpose === 'password-reset')).toEqual([{ purpose: 'password-reset', kind: 'code', target: anna.phone, seconds: 600 }]);
+      expect(lifetimes.filter((secret) => secret.purpose === 'password-reset')).toEqual([
+        { purpose: 'password-reset', kind: 'code', target: anna.phone, seconds: 600 },
+      ]);
 
       const reset = await t.http.post('/v1/auth/password/reset', { phone: anna.phone, code: codeIn(message.text), password: NEW_PASSWORD });
 

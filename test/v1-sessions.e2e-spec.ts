@@ -31,7 +31,7 @@ describe('/v1/me/sessions', () => {
   }
 
   describe('GET /v1/me/sessions', () => {
-    it('lists one item per sign-in, each id being the sid of that sign-in\'s access token', async () => {
+    it("lists one item per sign-in, each id being the sid of that sign-in's access token", async () => {
       const { sessions } = await userWithSessions(3);
       const res = await t.http.get('/v1/me/sessions', { token: sessions[0].accessToken });
 
@@ -69,7 +69,7 @@ describe('/v1/me/sessions', () => {
       }
     });
 
-    it('lists only the caller\'s own sessions', async () => {
+    it("lists only the caller's own sessions", async () => {
       const { sessions } = await userWithSessions(1);
       const other = await registerAndLogin(t.http);
       const res = await t.http.get('/v1/me/sessions', { token: sessions[0].accessToken });
@@ -112,7 +112,7 @@ describe('/v1/me/sessions', () => {
       expectProblem(res, 404, 'NotFound');
     });
 
-    it('answers 404 for another user\'s session, which stays valid', async () => {
+    it("answers 404 for another user's session, which stays valid", async () => {
       const { sessions } = await userWithSessions(1);
       const victim = await registerAndLogin(t.http);
       const res = await t.http.delete(`/v1/me/sessions/${victim.sessionId}`, undefined, { token: sessions[0].accessToken });
@@ -172,7 +172,7 @@ describe('/v1/me/sessions', () => {
       expect(list.body[0]).toMatchObject({ id: mine.sid, current: true });
     });
 
-    it('leaves other users\' sessions alone', async () => {
+    it("leaves other users' sessions alone", async () => {
       const { sessions } = await userWithSessions(2);
       const bystander = await registerAndLogin(t.http);
       expect((await t.http.delete('/v1/me/sessions', undefined, { token: sessions[0].accessToken })).status).toBe(204);

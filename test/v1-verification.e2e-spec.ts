@@ -6,7 +6,6 @@ import { SmsReceiver } from './support/sms';
 import { DeliveryTestApp, PUBLIC_URL, startAppWithDelivery } from './support/delivery';
 import { registerAndLogin, SignedInUser } from './support/users';
 
-
 /** E-mail and phone verification through /v1, with real delivery: an SMTP server and an SMS webhook receiver. */
 describe('/v1 e-mail and phone verification', () => {
   /** The e-mail changed in one step, through 000's profile RPC (the same token works on every surface). */
@@ -21,7 +20,6 @@ describe('/v1 e-mail and phone verification', () => {
     ({ mail, sms } = t);
   });
   afterAll(() => t.close());
-
 
   /** The registration mail of a fresh /v1 user: one message with a code and a link. */
   async function registeredWithMail(overrides: Record<string, unknown> = {}) {
@@ -275,7 +273,9 @@ describe('/v1 e-mail and phone verification', () => {
       const message = await sms.waitFor((m) => m.to === user.phone);
       expect(message.text).toMatch(/^Your confirmation code: \d{6}\. Valid for 10 minutes\./);
       const lifetimes = await t.secretLifetimes(user.id);
-      expect(lifetimes.filter((secret) => secret.purpose === 'phone-verify')).toEqual([{ purpose: 'phone-verify', kind: 'code', target: user.phone, seconds: 600 }]);
+      expect(lifetimes.filter((secret) => secret.purpose === 'phone-verify')).toEqual([
+        { purpose: 'phone-verify', kind: 'code', target: user.phone, seconds: 600 },
+      ]);
       const confirmed = await t.http.post('/v1/me/phone/verification/confirm', { code: codeIn(message.text) }, { token: user.accessToken });
 
       expect(confirmed.status).toBe(200);

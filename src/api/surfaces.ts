@@ -81,7 +81,11 @@ export function registerMethodNotAllowed(fastify: FastifyInstance): void {
     if (allowed.has('GET')) allowed.add('HEAD');
     const list = [...allowed].sort().join(', ');
     void reply.header('Allow', list);
-    surfaceFilterFor(request.url).answer(new DomainError('HttpError', `${request.method} is not allowed here; this path answers ${list}`, { status: 405 }), request, reply);
+    surfaceFilterFor(request.url).answer(
+      new DomainError('HttpError', `${request.method} is not allowed here; this path answers ${list}`, { status: 405 }),
+      request,
+      reply,
+    );
     return reply;
   });
 }

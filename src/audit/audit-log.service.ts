@@ -125,20 +125,18 @@ export class AuditLog {
        ORDER BY id DESC LIMIT $${params.length}`,
       params,
     );
-    const page = rows.slice(0, filter.limit).map(
-      (row): StoredEvent => ({
-        id: row.id,
-        occurredAt: row.occurred_at,
-        type: row.type,
-        userId: row.user_id,
-        actorId: row.actor_id,
-        surface: row.surface,
-        ip: row.ip,
-        userAgent: row.user_agent,
-        sessionId: row.session_id,
-        details: row.details,
-      }),
-    );
+    const page = rows.slice(0, filter.limit).map((row): StoredEvent => ({
+      id: row.id,
+      occurredAt: row.occurred_at,
+      type: row.type,
+      userId: row.user_id,
+      actorId: row.actor_id,
+      surface: row.surface,
+      ip: row.ip,
+      userAgent: row.user_agent,
+      sessionId: row.session_id,
+      details: row.details,
+    }));
     return { items: page, nextCursor: rows.length > filter.limit ? page[page.length - 1].id : null };
   }
 

@@ -16,7 +16,8 @@ export const SECURITY_EVENT_TYPES = {
   'session.revoked':
     'Sessions ended for another reason. details: `reason` (`revoked_by_user`, `password_changed`, `password_reset`, `blocked`, `email_change_reverted`), `count`; `session_id` when one session was named.',
   'session.refresh_reuse': 'An already-rotated refresh token came back outside the grace window: the whole session was revoked (token theft) (`session_id`).',
-  'password.changed': 'The password was changed by the user (current password, a code, or a session the surface trusts) or by an administrator (`actor_id`). details: `sessionsEnded`.',
+  'password.changed':
+    'The password was changed by the user (current password, a code, or a session the surface trusts) or by an administrator (`actor_id`). details: `sessionsEnded`.',
   'password.reset': 'The password was reset with a code or link ("forgot password"). details: `via` (`email`, `phone`), `sessionsEnded`.',
   'email.changed':
     'The e-mail address changed. details: `previousAddress`, `newAddress` (personal data: removed when the account is deleted), `verified` (the new one is proven), `reason` (`update`, `confirmed`, `reverted`, `detached_by_reset`).',
@@ -25,7 +26,7 @@ export const SECURITY_EVENT_TYPES = {
   'phone.verified': 'The phone number was proven. details: `via` (`code`, `password_reset`).',
   'role.changed': 'The role changed (an administrator: `actor_id`; the operator CLI: no actor). details: `from`, `to`.',
   'status.changed': 'The account was blocked or unblocked by an administrator (`actor_id`). details: `from`, `to`.',
-  'admin.user_updated': 'An administrator changed another user\'s profile (001 `PUT /{user_id}`). details: `fields` (names only, never values).',
+  'admin.user_updated': "An administrator changed another user's profile (001 `PUT /{user_id}`). details: `fields` (names only, never values).",
   'account.deleted': 'The account was deleted; its events stay, without personal data.',
   'factor.added': 'Issue 12: a second factor was added. details: `factor` (`totp`, `passkey`, `recovery_codes`).',
   'factor.removed': 'Issue 12: a second factor was removed (by the user, or an administrator: `actor_id`). details: `factor`.',

@@ -31,7 +31,12 @@ class InMemoryCredentials {
   readonly rows = new Map<string, Credential>();
   readonly findPassword = jest.fn(async (userId: string) => (this.rows.has(userId) ? { ...this.rows.get(userId)! } : null));
   readonly setPassword = jest.fn(async (_tx: Tx, userId: string, hash: string) => {
-    this.rows.set(userId, { ...(this.rows.get(userId) ?? ({ id: `credential-${userId}`, userId, type: 'password' } as Credential)), secret: hash, failedCount: 0, lockedUntil: null });
+    this.rows.set(userId, {
+      ...(this.rows.get(userId) ?? ({ id: `credential-${userId}`, userId, type: 'password' } as Credential)),
+      secret: hash,
+      failedCount: 0,
+      lockedUntil: null,
+    });
   });
   readonly rehash = jest.fn(async (userId: string, hash: string) => {
     this.rows.get(userId)!.secret = hash;
@@ -53,7 +58,15 @@ class InMemoryCredentials {
   });
 
   seed(userId: string, password: string, state: Partial<Credential> = {}): void {
-    this.rows.set(userId, { id: `credential-${userId}`, userId, type: 'password', secret: `hash:${password}`, failedCount: 0, lockedUntil: null, ...state } as Credential);
+    this.rows.set(userId, {
+      id: `credential-${userId}`,
+      userId,
+      type: 'password',
+      secret: `hash:${password}`,
+      failedCount: 0,
+      lockedUntil: null,
+      ...state,
+    } as Credential);
   }
 }
 
@@ -174,7 +187,12 @@ describe('AuthService', () => {
       notices as unknown as SecurityNotices,
       config,
       challenges as unknown as MfaChallenges,
-      new AppPasswords(factors as unknown as FactorsRepository, credentialsService, sessions as unknown as SessionsService, transactions as unknown as Transactions),
+      new AppPasswords(
+        factors as unknown as FactorsRepository,
+        credentialsService,
+        sessions as unknown as SessionsService,
+        transactions as unknown as Transactions,
+      ),
       audit as unknown as AuditLog,
     );
   });
@@ -358,7 +376,12 @@ describe('AuthService', () => {
     });
 
     describe('an account with a second factor, on /v1 (secondFactor: challenge)', () => {
-      const challenge: StartedChallenge = { challengeId: 'challenge-1', methods: ['totp', 'recovery'], expiresAt: new Date(NOW.getTime() + 300_000), webauthn: null };
+      const challenge: StartedChallenge = {
+        challengeId: 'challenge-1',
+        methods: ['totp', 'recovery'],
+        expiresAt: new Date(NOW.getTime() + 300_000),
+        webauthn: null,
+      };
       beforeEach(() => {
         challenges.startSignIn.mockResolvedValue(challenge);
         factors.hasSecondFactor.mockResolvedValue(true);
@@ -498,7 +521,13 @@ describe('AuthService', () => {
 
       expect(credentials.rows.get('user-1')!.secret).toBe(`hash:${NEW_PASSWORD}`);
       expect(transactions.run).toHaveBeenCalledTimes(1);
-      expect(sessions.revokeOthers).toHaveBeenCalledWith('user-1', 'session-current', 'password_changed', tx, expect.objectContaining({ sessionId: 'session-current' }));
+      expect(sessions.revokeOthers).toHaveBeenCalledWith(
+        'user-1',
+        'session-current',
+        'password_changed',
+        tx,
+        expect.objectContaining({ sessionId: 'session-current' }),
+      );
       expect(verification.voidAll).toHaveBeenCalledWith(tx, 'user-1');
       expect(notices.announce).toHaveBeenCalledWith(tx, user, 'password-changed', { locale: 'ru', params: { detached: [] } });
       expect(notices.deliverSoon).toHaveBeenCalledTimes(1);
@@ -544,13 +573,23 @@ describe('AuthService', () => {
     it('with a password: profile, contact rules and password in one transaction, keeping the session', async () => {
       const user = makeUser();
 
-      const updated = await service.updateAccount(user, { email: 'new@example.com' }, { password: NEW_PASSWORD, keepSessionId: 'session-current', locale: 'en' });
+      const updated = await service.updateAccount(
+        user,
+        { email: 'new@example.com' },
+        { password: NEW_PASSWORD, keepSessionId: 'session-current', locale: 'en' },
+      );
 
       expect(transactions.run).toHaveBeenCalledTimes(1);
       expect(users.updateProfile).toHaveBeenCalledWith(user, { email: 'new@example.com' }, tx);
       expect(contacts.profileChanged).toHaveBeenCalledWith(tx, user, updated, { email: 'new@example.com', password: true }, 'en', {});
       expect(credentials.setPassword).toHaveBeenCalledWith(tx, 'user-1', `hash:${NEW_PASSWORD}`);
-      expect(sessions.revokeOthers).toHaveBeenCalledWith('user-1', 'session-current', 'password_changed', tx, expect.objectContaining({ sessionId: 'session-current' }));
+      expect(sessions.revokeOthers).toHaveBeenCalledWith(
+        'user-1',
+        'session-current',
+        'password_changed',
+        tx,
+        expect.objectContaining({ sessionId: 'session-current' }),
+      );
       expect(updated.email).toBe('new@example.com');
       // The notices queued in the transaction go out now, not at the dispatcher's next poll.
       expect(notices.deliverSoon).toHaveBeenCalled();
@@ -591,8 +630,20 @@ describe('AuthService', () => {
       const context = { ip: '203.0.113.9', userAgent: 'admin ui', surface: 'v1' as const };
       await service.setRoleAndStatus('user-1', { role: 'executor', status: 'blocked' }, { actorId: 'admin-1', context });
 
-      expect(audit.record).toHaveBeenCalledWith(tx, { type: 'role.changed', userId: 'user-1', actorId: 'admin-1', context, details: { from: 'user', to: 'executor' } });
-      expect(audit.record).toHaveBeenCalledWith(tx, { type: 'status.changed', userId: 'user-1', actorId: 'admin-1', context, details: { from: 'active', to: 'blocked' } });
+      expect(audit.record).toHaveBeenCalledWith(tx, {
+        type: 'role.changed',
+        userId: 'user-1',
+        actorId: 'admin-1',
+        context,
+        details: { from: 'user', to: 'executor' },
+      });
+      expect(audit.record).toHaveBeenCalledWith(tx, {
+        type: 'status.changed',
+        userId: 'user-1',
+        actorId: 'admin-1',
+        context,
+        details: { from: 'active', to: 'blocked' },
+      });
     });
   });
 });

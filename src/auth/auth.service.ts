@@ -122,7 +122,14 @@ export class AuthService {
   }
 
   /** Changes the password after proving the current one (a wrong one counts toward the lockout); every other session ends. */
-  async changePassword(user: User, currentSessionId: string | undefined, currentPassword: string, newPassword: string, locale?: Locale, context?: SecurityContext): Promise<void> {
+  async changePassword(
+    user: User,
+    currentSessionId: string | undefined,
+    currentPassword: string,
+    newPassword: string,
+    locale?: Locale,
+    context?: SecurityContext,
+  ): Promise<void> {
     await this.credentials.requirePassword(user, currentPassword, { context, sessionId: currentSessionId });
     await this.credentials.setPassword(user, newPassword, { reason: 'changed', keepSessionId: currentSessionId, locale, context });
   }
@@ -132,10 +139,19 @@ export class AuthService {
    * whose update form carries the password: 001). The password is checked first, so a refused one
    * changes nothing; SPEC §9 rules 1–3 apply to both parts.
    */
-  async updateAccount(user: User, changes: ProfileChanges, options: { password?: string; keepSessionId?: string; locale?: Locale; origin?: EventOrigin } = {}): Promise<User> {
+  async updateAccount(
+    user: User,
+    changes: ProfileChanges,
+    options: { password?: string; keepSessionId?: string; locale?: Locale; origin?: EventOrigin } = {},
+  ): Promise<User> {
     const { password, keepSessionId, locale, origin = {} } = options;
     if (password === undefined) return this.contacts.updateProfile(user, changes, locale, origin);
-    const hash = await this.credentials.preparePassword(password, { email: user.email, username: user.username, phone: user.phone, ...this.identityOf(changes) });
+    const hash = await this.credentials.preparePassword(password, {
+      email: user.email,
+      username: user.username,
+      phone: user.phone,
+      ...this.identityOf(changes),
+    });
     const updated = await this.transactions.run(async (tx) => {
       const next = await this.users.updateProfile(user, changes, tx);
       await this.contacts.profileChanged(tx, user, next, { ...changes, password: true }, locale, origin);
@@ -155,7 +171,8 @@ export class AuthService {
       const event = { userId, actorId: origin.actorId, context: origin.context };
       if (before.role !== user.role) await this.audit.record(tx, { ...event, type: 'role.changed', details: { from: before.role, to: user.role } });
       if (before.status !== user.status) await this.audit.record(tx, { ...event, type: 'status.changed', details: { from: before.status, to: user.status } });
-      if (changes.status === 'blocked') await this.sessions.revokeOthers(userId, undefined, 'blocked', tx, { actorId: origin.actorId, context: origin.context });
+      if (changes.status === 'blocked')
+        await this.sessions.revokeOthers(userId, undefined, 'blocked', tx, { actorId: origin.actorId, context: origin.context });
       return user;
     });
   }

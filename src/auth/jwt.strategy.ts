@@ -28,14 +28,15 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     private readonly sessions: SessionsService,
   ) {
     super({
-      jwtFromRequest: ExtractJwt.fromExtractors([(request: { headers: Record<string, string | string[] | undefined> }) => accessTokenFromHeader(request.headers.authorization)]),
+      jwtFromRequest: ExtractJwt.fromExtractors([
+        (request: { headers: Record<string, string | string[] | undefined> }) => accessTokenFromHeader(request.headers.authorization),
+      ]),
       // Only our asymmetric algorithms: `none` and HMAC tokens (signed with a public key) are refused.
       algorithms: ['ES256', 'RS256'],
       secretOrKeyProvider: (_request: unknown, rawJwt: string, done: (error: unknown, key?: string) => void) => {
-        keys.publicKey(kidOf(rawJwt)).then(
-          (found) => (found ? done(null, found.key as never) : done(new DomainError('InvalidToken', 'the access token is not valid'))),
-          done,
-        );
+        keys
+          .publicKey(kidOf(rawJwt))
+          .then((found) => (found ? done(null, found.key as never) : done(new DomainError('InvalidToken', 'the access token is not valid'))), done);
       },
     });
   }

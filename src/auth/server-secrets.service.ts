@@ -24,7 +24,13 @@ export class ServerSecretsService implements OnModuleInit {
   /** The secret called `name`: 256 random bits generated and stored on first use, the same for every instance. */
   async ensure(name: string): Promise<Buffer> {
     // Concurrent first starts: the primary key lets exactly one insert win; everyone reads the winner.
-    await this.dataSource.createQueryBuilder().insert().into(ServerSecret).values({ name, secret: randomBytes(32) }).orIgnore().execute();
+    await this.dataSource
+      .createQueryBuilder()
+      .insert()
+      .into(ServerSecret)
+      .values({ name, secret: randomBytes(32) })
+      .orIgnore()
+      .execute();
     return (await this.dataSource.getRepository(ServerSecret).findOneByOrFail({ name })).secret;
   }
 

@@ -53,10 +53,7 @@ class InMemorySessionsRepository {
     return { ...session };
   }
 
-  async withLockedSessionOfToken<T>(
-    tokenHash: Buffer,
-    work: (found: LockedSession | null, manager: EntityManager) => Promise<T>,
-  ): Promise<T> {
+  async withLockedSessionOfToken<T>(tokenHash: Buffer, work: (found: LockedSession | null, manager: EntityManager) => Promise<T>): Promise<T> {
     const token = this.tokens.get(tokenHash.toString('hex'));
     const session = token && this.sessions.get(token.sessionId);
     const found = token && session ? { token: { ...token }, session: { ...session }, user: this.users.get(session.userId) ?? null } : null;
@@ -189,7 +186,11 @@ describe('SessionsService', () => {
 
       expect(result.access.token).toBe('a');
       expect(tokens.signed).toEqual([
-        { subject: { userId: 'user-1', role: 'user', sessionId, authTime: repo.row(sessionId).createdAt, amr: ['pwd'], aal: 1 }, ttlSeconds: 900, notAfter: repo.row(sessionId).expiresAt },
+        {
+          subject: { userId: 'user-1', role: 'user', sessionId, authTime: repo.row(sessionId).createdAt, amr: ['pwd'], aal: 1 },
+          ttlSeconds: 900,
+          notAfter: repo.row(sessionId).expiresAt,
+        },
       ]);
     });
 
@@ -227,7 +228,11 @@ describe('SessionsService', () => {
       expect(retry.refreshToken).toBe(rotated.refreshToken);
       expect(retry.session.refreshGeneration).toBe(1);
       expect(tokens.signed).toEqual([
-        { subject: { userId: 'user-1', role: 'user', sessionId, authTime: repo.row(sessionId).createdAt, amr: ['pwd'], aal: 1 }, ttlSeconds: 900, notAfter: repo.row(sessionId).expiresAt },
+        {
+          subject: { userId: 'user-1', role: 'user', sessionId, authTime: repo.row(sessionId).createdAt, amr: ['pwd'], aal: 1 },
+          ttlSeconds: 900,
+          notAfter: repo.row(sessionId).expiresAt,
+        },
       ]);
       expect(repo.row(sessionId)).toMatchObject({ refreshGeneration: 1, rotatedAt: T0, revokedAt: null });
       expect(repo.tokens).toEqual(tokensBefore);

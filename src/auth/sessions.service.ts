@@ -108,8 +108,7 @@ export class SessionsService {
 
       const current = token.generation === session.refreshGeneration;
       const graceMs = this.config.refreshReuseGraceSeconds * 1000;
-      const retryInGrace =
-        token.generation === session.refreshGeneration - 1 && !!session.rotatedAt && now.getTime() - session.rotatedAt.getTime() <= graceMs;
+      const retryInGrace = token.generation === session.refreshGeneration - 1 && !!session.rotatedAt && now.getTime() - session.rotatedAt.getTime() <= graceMs;
       if (!current && !retryInGrace) {
         await manager.update(Session, { id: session.id }, { revokedAt: now, revokedReason: 'refresh_token_reuse' });
         // Whoever presented it is unknown: the owner's old copy, or a thief's.
@@ -122,12 +121,16 @@ export class SessionsService {
         session.expiresAt = this.expiryFrom(now, session.remember); // sliding: active sessions stay signed in
       }
       session.lastUsedAt = now;
-      await manager.update(Session, { id: session.id }, {
-        refreshGeneration: session.refreshGeneration,
-        rotatedAt: session.rotatedAt,
-        expiresAt: session.expiresAt,
-        lastUsedAt: now,
-      });
+      await manager.update(
+        Session,
+        { id: session.id },
+        {
+          refreshGeneration: session.refreshGeneration,
+          rotatedAt: session.rotatedAt,
+          expiresAt: session.expiresAt,
+          lastUsedAt: now,
+        },
+      );
       const liveToken = this.tokens.refreshTokenFor(session.id, session.refreshGeneration);
       // A grace retry stores nothing: the rotation's token is already the session's only live one.
       if (current) await this.sessions.addRefreshToken(manager, session.id, session.refreshGeneration, this.tokens.hashRefreshToken(liveToken));
@@ -136,7 +139,10 @@ export class SessionsService {
 
     if ('error' in outcome) {
       if (outcome.error === 'blocked') throw new DomainError('AccountBlocked', 'this account is blocked');
-      throw new DomainError('InvalidRefreshToken', outcome.error === 'reuse' ? 'refresh token was already used; the session is revoked' : 'refresh token is invalid or expired');
+      throw new DomainError(
+        'InvalidRefreshToken',
+        outcome.error === 'reuse' ? 'refresh token was already used; the session is revoked' : 'refresh token is invalid or expired',
+      );
     }
     return { session: outcome.session, refreshToken: outcome.refreshToken, access: this.accessFor(outcome.user, outcome.session, this.config.accessTokenTtl) };
   }
@@ -184,7 +190,14 @@ export class SessionsService {
     const work = async (inTx: Tx) => {
       const count = await this.sessions.revokeAll(userId, reason, keepSessionId, inTx);
       if (count > 0) {
-        await this.audit.record(inTx, { type: 'session.revoked', userId, actorId: origin.actorId, sessionId: origin.sessionId, context: origin.context, details: { reason, count } });
+        await this.audit.record(inTx, {
+          type: 'session.revoked',
+          userId,
+          actorId: origin.actorId,
+          sessionId: origin.sessionId,
+          context: origin.context,
+          details: { reason, count },
+        });
       }
       return count;
     };

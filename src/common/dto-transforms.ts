@@ -16,7 +16,8 @@ export const lowerTrim = ({ value }: TransformInput) => (typeof value === 'strin
 export const numberToText = ({ value }: TransformInput) => (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? String(value) : value);
 
 /** Python clients send `True`/`"true"` as often as `true`. */
-export const looseBoolean = ({ value }: TransformInput) => (typeof value === 'string' && /^(true|false)$/i.test(value) ? value.toLowerCase() === 'true' : value);
+export const looseBoolean = ({ value }: TransformInput) =>
+  typeof value === 'string' && /^(true|false)$/i.test(value) ? value.toLowerCase() === 'true' : value;
 
 /** For `@ValidateIf(wasSent)`: validate a field only when the body has it (`null` included, so it is refused where not allowed). */
 export const wasSent = (_: unknown, value: unknown) => value !== undefined;
@@ -36,7 +37,9 @@ export function documentTransforms(...entries: [transform: Function, widen: (sch
 export const SAME_INPUT = (schema: SchemaObject) => schema;
 
 /** The schema, or else one more accepted form. */
-export const orAlso = (alternative: SchemaObject) => (schema: SchemaObject): SchemaObject => ({ anyOf: [schema, alternative] });
+export const orAlso =
+  (alternative: SchemaObject) =>
+  (schema: SchemaObject): SchemaObject => ({ anyOf: [schema, alternative] });
 
 documentTransforms(
   [trim, SAME_INPUT],

@@ -34,8 +34,25 @@ export const PHONE_RULE = { pattern: orEmpty(PHONE_TEXT) };
 
 /** Names that would let someone impersonate the service. */
 const RESERVED_USERNAMES = new Set([
-  'root', 'system', 'sysadmin', 'support', 'security', 'postmaster', 'hostmaster', 'webmaster', 'abuse',
-  'noreply', 'no-reply', 'mailer-daemon', 'null', 'undefined', 'anonymous', 'me', 'api', 'staff', 'moderator',
+  'root',
+  'system',
+  'sysadmin',
+  'support',
+  'security',
+  'postmaster',
+  'hostmaster',
+  'webmaster',
+  'abuse',
+  'noreply',
+  'no-reply',
+  'mailer-daemon',
+  'null',
+  'undefined',
+  'anonymous',
+  'me',
+  'api',
+  'staff',
+  'moderator',
 ]);
 
 export function usernameProblem(username: string): string | null {

@@ -26,9 +26,7 @@ export const UNPARSEABLE_BODY = malformed('the request body is not valid JSON');
 export const INVALID_UTF8_BODY = malformed('the request body is not valid UTF-8');
 export const TOO_DEEP_BODY = malformed(`the request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
 export const PROTOTYPE_KEY_BODY = malformed('the request body has a "__proto__" key or a "constructor" key holding "prototype", which are refused');
-export const OVERSIZED_BODY = new RefusedBody(
-  () => new DomainError('HttpError', `the request body is larger than ${BODY_LIMIT / 1024} KiB`, { status: 413 }),
-);
+export const OVERSIZED_BODY = new RefusedBody(() => new DomainError('HttpError', `the request body is larger than ${BODY_LIMIT / 1024} KiB`, { status: 413 }));
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -65,7 +63,8 @@ export function nestedDeeperThan(text: string, limit: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {

@@ -7,7 +7,10 @@ describe('redactUrl', () => {
     ['/api/confirm_email/q3Jx0mV1c2VkLXRva2Vu/', '/api/confirm_email/[redacted]/'],
     ['/api/reset%5Fpassword/q3Jx0mV1c2VkLXRva2Vu', '/api/reset_password/[redacted]'],
     ['/v1/auth/email/confirm?token=q3Jx0mV1c2VkLXRva2Vu', '/v1/auth/email/confirm?token=[redacted]'],
-    ['/v1/auth/password/reset?x=1&token=abc&Token=def&access_token=ghi&code=123456', '/v1/auth/password/reset?x=1&token=[redacted]&Token=[redacted]&access_token=[redacted]&code=[redacted]'],
+    [
+      '/v1/auth/password/reset?x=1&token=abc&Token=def&access_token=ghi&code=123456',
+      '/v1/auth/password/reset?x=1&token=[redacted]&Token=[redacted]&access_token=[redacted]&code=[redacted]',
+    ],
     ['/v1/admin/users?page=2&search=anna', '/v1/admin/users?page=2&search=anna'],
     ['/v1/me', '/v1/me'],
   ])('%s → %s', (url, logged) => expect(redactUrl(url)).toBe(logged));
@@ -27,10 +30,16 @@ describe('serializeError', () => {
     const error = new QueryFailedError(`UPDATE users SET password_hash = '${hash}' WHERE id = $1`, ['secret-value', hash], driverError);
     const logged = JSON.stringify(serializeError(error));
     expect(logged).not.toMatch(/argon2|secret-value|UPDATE users|password_hash/);
-    expect(serializeError(error)).toMatchObject({ type: 'QueryFailedError', code: '22P02', severity: 'ERROR', routine: 'string_to_uuid', message: 'invalid input syntax for type uuid: "…"' });
+    expect(serializeError(error)).toMatchObject({
+      type: 'QueryFailedError',
+      code: '22P02',
+      severity: 'ERROR',
+      routine: 'string_to_uuid',
+      message: 'invalid input syntax for type uuid: "…"',
+    });
   });
 
-  it('accepts pino\'s serialized form (whose raw is the error) and keeps ordinary errors readable', () => {
+  it("accepts pino's serialized form (whose raw is the error) and keeps ordinary errors readable", () => {
     const error = new TypeError('Cannot read properties of undefined (reading "x")');
     const serialized = Object.defineProperty({ type: 'TypeError', message: error.message, extra: hash }, 'raw', { value: error, enumerable: false });
     expect(serializeError(serialized)).toMatchObject({ type: 'TypeError', message: error.message, stack: expect.stringContaining('TypeError') });

@@ -132,7 +132,15 @@ export function loggerParams(level: string, stream?: DestinationStream): Params 
         },
         // Probes and scrapes (/health/*, /metrics) come every few seconds: `debug`, whatever they answer.
         customLogLevel: (request: { url?: string }, response: { statusCode: number }, error?: Error) =>
-          error ? 'error' : OPERATIONAL_PATH.test(request.url ?? '') ? 'debug' : response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
+          error
+            ? 'error'
+            : OPERATIONAL_PATH.test(request.url ?? '')
+              ? 'debug'
+              : response.statusCode >= 500
+                ? 'error'
+                : response.statusCode >= 400
+                  ? 'warn'
+                  : 'info',
       },
       stream as DestinationStream,
     ].filter(Boolean) as Params['pinoHttp'],

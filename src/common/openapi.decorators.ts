@@ -40,19 +40,23 @@ export interface BodyAlternatives {
  * enforce: a property whose validation depends on its siblings must be named here, or the document
  * refuses to build.
  */
-export const AnyOfRequired = (...groups: string[][]): ClassDecorator => (target) =>
-  Reflect.defineMetadata(BODY_ALTERNATIVES, { kind: 'anyOf', groups: groups.map((required) => ({ required })) } satisfies BodyAlternatives, target);
+export const AnyOfRequired =
+  (...groups: string[][]): ClassDecorator =>
+  (target) =>
+    Reflect.defineMetadata(BODY_ALTERNATIVES, { kind: 'anyOf', groups: groups.map((required) => ({ required })) } satisfies BodyAlternatives, target);
 
 /**
  * The body is exactly one of these shapes (title → its fields, all required), documented as
  * `oneOf`; a shape excludes the fields that only other shapes have.
  */
-export const OneOfShapes = (shapes: Record<string, string[]>): ClassDecorator => (target) =>
-  Reflect.defineMetadata(
-    BODY_ALTERNATIVES,
-    { kind: 'oneOf', groups: Object.entries(shapes).map(([title, required]) => ({ title, required })) } satisfies BodyAlternatives,
-    target,
-  );
+export const OneOfShapes =
+  (shapes: Record<string, string[]>): ClassDecorator =>
+  (target) =>
+    Reflect.defineMetadata(
+      BODY_ALTERNATIVES,
+      { kind: 'oneOf', groups: Object.entries(shapes).map(([title, required]) => ({ title, required })) } satisfies BodyAlternatives,
+      target,
+    );
 
 export const SERVICE_RULE = 'openapi:service-rule';
 /** The schema of a rule a domain service applies, from the constants the service itself uses (the config for limits it reads). */
@@ -63,4 +67,7 @@ export type ServiceRuleSchema = SchemaObject | ((config: AppConfig) => SchemaObj
  * form, the password policy): the document adds that rule to what the validators say. Pass the
  * rule the service exports (`USERNAME_RULE`, `PHONE_RULE`, `NEW_PASSWORD_RULE`).
  */
-export const CheckedByService = (rule: ServiceRuleSchema): PropertyDecorator => (target, key) => Reflect.defineMetadata(SERVICE_RULE, rule, target, key);
+export const CheckedByService =
+  (rule: ServiceRuleSchema): PropertyDecorator =>
+  (target, key) =>
+    Reflect.defineMetadata(SERVICE_RULE, rule, target, key);

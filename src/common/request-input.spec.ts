@@ -65,13 +65,19 @@ describe('RequestInputGuard', () => {
   });
 
   it('refuses a control character in a body string, a path parameter or a query value, naming the field', () => {
-    expect(refusal({ body: { login: 'a\u0000b' } })).toMatchObject({ kind: 'ValidationFailed', fields: [{ field: 'login', message: 'login must not contain control characters' }] });
+    expect(refusal({ body: { login: 'a\u0000b' } })).toMatchObject({
+      kind: 'ValidationFailed',
+      fields: [{ field: 'login', message: 'login must not contain control characters' }],
+    });
     expect(refusal({ params: { token: 'a\u0000b' } })).toMatchObject({ fields: [{ field: 'token' }] });
     expect(refusal({ query: { search: ['ok', '\u001b'] } })).toMatchObject({ fields: [{ field: 'search' }] });
   });
 
   it.each([null, [], [{}], 'text', 12, true])('refuses a %j body: a JSON object is expected', (body) => {
-    expect(refusal({ body })).toMatchObject({ kind: 'ValidationFailed', fields: [{ field: 'body', message: expect.stringMatching(/^the request body must be a JSON object, not /) }] });
+    expect(refusal({ body })).toMatchObject({
+      kind: 'ValidationFailed',
+      fields: [{ field: 'body', message: expect.stringMatching(/^the request body must be a JSON object, not /) }],
+    });
   });
 
   it('throws the error of a body the parser refused', () => {

@@ -75,7 +75,8 @@ export class RequestInputGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const { body, query, params } = context.switchToHttp().getRequest<{ body?: unknown; query?: object; params?: Record<string, unknown> }>();
     if (body instanceof RefusedBody) throw body.error();
-    if (query && MALFORMED_QUERIES.has(query)) throw new DomainError('HttpError', 'the query string is not valid: a malformed percent-encoding or invalid UTF-8');
+    if (query && MALFORMED_QUERIES.has(query))
+      throw new DomainError('HttpError', 'the query string is not valid: a malformed percent-encoding or invalid UTF-8');
     for (const [name, value] of [...Object.entries(params ?? {}), ...Object.entries(query ?? {})]) {
       if (!isCleanText(name)) throw unclean('query');
       const at = uncleanTextAt(value, name);

@@ -228,7 +228,14 @@ describe('loadConfig: verification and outbox (SPEC §6)', () => {
       OUTBOX_MAX_ATTEMPTS: '4',
       OUTBOX_RETRY_BASE_MS: '500',
     });
-    expect(config.verification).toEqual({ codeTtl: 60, emailLinkTtl: 120, passwordResetLinkTtl: 180, maxAttempts: 3, smsResendCooldown: 0, emailResendCooldown: 90 });
+    expect(config.verification).toEqual({
+      codeTtl: 60,
+      emailLinkTtl: 120,
+      passwordResetLinkTtl: 180,
+      maxAttempts: 3,
+      smsResendCooldown: 0,
+      emailResendCooldown: 90,
+    });
     expect(config.outbox).toEqual({ dispatch: false, pollIntervalMs: 250, maxAttempts: 4, retryBaseMs: 500 });
   });
 

@@ -103,7 +103,10 @@ export interface OutboxConfig {
 export type Env = Record<string, string | undefined>;
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, reason: string) {
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
     super(`Invalid configuration: ${variable} ${reason}`);
   }
 }
@@ -256,7 +259,11 @@ function loadMfaConfig(read: (name: string) => string | undefined, publicUrl: st
   const rawKey = read('MFA_ENCRYPTION_KEY');
   let encryptionKey: Buffer | undefined;
   if (rawKey !== undefined) {
-    encryptionKey = /^[0-9a-fA-F]{64}$/.test(rawKey) ? Buffer.from(rawKey, 'hex') : /^[A-Za-z0-9+/_-]{43}=?$/.test(rawKey) ? Buffer.from(rawKey, 'base64') : undefined;
+    encryptionKey = /^[0-9a-fA-F]{64}$/.test(rawKey)
+      ? Buffer.from(rawKey, 'hex')
+      : /^[A-Za-z0-9+/_-]{43}=?$/.test(rawKey)
+        ? Buffer.from(rawKey, 'base64')
+        : undefined;
     if (encryptionKey?.length !== 32) throw new ConfigError('MFA_ENCRYPTION_KEY', 'must be 32 bytes: 64 hex digits or base64 (e.g. `openssl rand -base64 32`)');
     if (encryptionKey.every((byte) => byte === encryptionKey![0])) throw new ConfigError('MFA_ENCRYPTION_KEY', 'must be random, not a repeated byte');
   }
@@ -268,22 +275,26 @@ function loadMfaConfig(read: (name: string) => string | undefined, publicUrl: st
   if (explicitRpId !== undefined && !/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(rpId)) {
     throw new ConfigError('WEBAUTHN_RP_ID', `must be a domain name without scheme or port, e.g. example.com (got "${rpId}")`);
   }
-  const origins = (read('WEBAUTHN_ORIGINS') ?? new URL(publicUrl).origin).split(',').map((entry) => entry.trim()).filter(Boolean).map((entry) => {
-    let origin: URL;
-    try {
-      origin = new URL(entry);
-    } catch {
-      throw new ConfigError('WEBAUTHN_ORIGINS', `has an entry that is not an origin: "${entry}"`);
-    }
-    if (!['http:', 'https:'].includes(origin.protocol) || origin.pathname !== '/' || origin.search || origin.hash || origin.username) {
-      throw new ConfigError('WEBAUTHN_ORIGINS', `has an entry that is not an origin (scheme://host[:port], no path): "${entry}"`);
-    }
-    const host = origin.hostname.toLowerCase();
-    if (host !== rpId && !host.endsWith(`.${rpId}`)) {
-      throw new ConfigError('WEBAUTHN_ORIGINS', `has an origin outside WEBAUTHN_RP_ID ${rpId}: "${entry}"`);
-    }
-    return origin.origin;
-  });
+  const origins = (read('WEBAUTHN_ORIGINS') ?? new URL(publicUrl).origin)
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      let origin: URL;
+      try {
+        origin = new URL(entry);
+      } catch {
+        throw new ConfigError('WEBAUTHN_ORIGINS', `has an entry that is not an origin: "${entry}"`);
+      }
+      if (!['http:', 'https:'].includes(origin.protocol) || origin.pathname !== '/' || origin.search || origin.hash || origin.username) {
+        throw new ConfigError('WEBAUTHN_ORIGINS', `has an entry that is not an origin (scheme://host[:port], no path): "${entry}"`);
+      }
+      const host = origin.hostname.toLowerCase();
+      if (host !== rpId && !host.endsWith(`.${rpId}`)) {
+        throw new ConfigError('WEBAUTHN_ORIGINS', `has an origin outside WEBAUTHN_RP_ID ${rpId}: "${entry}"`);
+      }
+      return origin.origin;
+    });
   if (origins.length === 0) throw new ConfigError('WEBAUTHN_ORIGINS', 'must list at least one origin');
   return { encryptionKey, issuer, rpId, origins };
 }

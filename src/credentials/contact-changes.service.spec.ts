@@ -60,11 +60,18 @@ describe('ContactChanges', () => {
     };
     sent = [];
     notices = {
-      announce: jest.fn(async (tx: Tx, previous: User, notice: string, options: { to?: { channel: string; to: string }; params?: TemplateParams | (() => Promise<TemplateParams>) } = {}) => {
-        const params = typeof options.params === 'function' ? await options.params() : options.params;
-        sent.push({ tx, previous, notice, to: options.to, params });
-        return options.to ?? null;
-      }),
+      announce: jest.fn(
+        async (
+          tx: Tx,
+          previous: User,
+          notice: string,
+          options: { to?: { channel: string; to: string }; params?: TemplateParams | (() => Promise<TemplateParams>) } = {},
+        ) => {
+          const params = typeof options.params === 'function' ? await options.params() : options.params;
+          sent.push({ tx, previous, notice, to: options.to, params });
+          return options.to ?? null;
+        },
+      ),
       deliverSoon: jest.fn(),
     };
     service = new ContactChanges(

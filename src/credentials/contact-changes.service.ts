@@ -54,7 +54,10 @@ export class ContactChanges {
    */
   async profileChanged(tx: Tx, before: User, after: User, changes: object, locale?: Locale, origin: EventOrigin = {}): Promise<void> {
     if (origin.actorId && origin.actorId !== before.id) {
-      const fields = Object.entries(changes).filter(([, value]) => value !== undefined).map(([field]) => field).sort();
+      const fields = Object.entries(changes)
+        .filter(([, value]) => value !== undefined)
+        .map(([field]) => field)
+        .sort();
       await this.audit.record(tx, { type: 'admin.user_updated', userId: before.id, actorId: origin.actorId, context: origin.context, details: { fields } });
     }
     await this.contactsChanged(tx, before, after, locale, origin);
@@ -156,7 +159,10 @@ export class ContactChanges {
       params: async () => {
         if (to.channel !== 'email') return {};
         const token = await this.verification.createLink(tx, before.id, 'email-change-revert', to.to);
-        return { link: `${this.config.publicUrl}${EMAIL_CHANGE_REVERT_PATH}?token=${token}`, linkMinutes: this.verification.linkMinutes('email-change-revert') };
+        return {
+          link: `${this.config.publicUrl}${EMAIL_CHANGE_REVERT_PATH}?token=${token}`,
+          linkMinutes: this.verification.linkMinutes('email-change-revert'),
+        };
       },
     });
   }

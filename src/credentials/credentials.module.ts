@@ -22,7 +22,16 @@ import { SecurityNotices } from './security-notices.service';
  */
 @Module({
   imports: [UsersModule, SessionsModule, NotificationsModule, VerificationModule, TypeOrmModule.forFeature([Credential])],
-  providers: [CredentialsRepository, FactorsRepository, CredentialsService, PasswordHasher, PasswordPolicy, PasswordRecoveryService, ContactChanges, SecurityNotices],
+  providers: [
+    CredentialsRepository,
+    FactorsRepository,
+    CredentialsService,
+    PasswordHasher,
+    PasswordPolicy,
+    PasswordRecoveryService,
+    ContactChanges,
+    SecurityNotices,
+  ],
   exports: [CredentialsService, FactorsRepository, PasswordPolicy, PasswordRecoveryService, ContactChanges, SecurityNotices],
 })
 export class CredentialsModule {}

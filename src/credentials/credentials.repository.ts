@@ -74,10 +74,7 @@ export class CredentialsRepository {
   }
 
   async recordSuccess(credential: Credential): Promise<void> {
-    await this.transactions.none.query(
-      `UPDATE credentials SET failed_count = 0, locked_until = NULL, last_used_at = now() WHERE id = $1`,
-      [credential.id],
-    );
+    await this.transactions.none.query(`UPDATE credentials SET failed_count = 0, locked_until = NULL, last_used_at = now() WHERE id = $1`, [credential.id]);
   }
 
   /** A sign-in completed (its second step too, when the account has one): the failures start over. */

@@ -60,7 +60,16 @@ class InMemoryCredentials {
 
   /** A stored password row, as a migration or an earlier `setPassword` left it. */
   seed(userId: string, password: string, state: Partial<Credential> = {}): Credential {
-    const row = { id: `credential-${this.nextId++}`, userId, type: 'password', secret: `hash:${password}`, failedCount: 0, lockedUntil: null, lastUsedAt: null, ...state } as Credential;
+    const row = {
+      id: `credential-${this.nextId++}`,
+      userId,
+      type: 'password',
+      secret: `hash:${password}`,
+      failedCount: 0,
+      lockedUntil: null,
+      lastUsedAt: null,
+      ...state,
+    } as Credential;
     this.rows.set(userId, row);
     return row;
   }
@@ -449,7 +458,15 @@ describe('CredentialsService', () => {
       expect(transactions.run).not.toHaveBeenCalled();
       expect(hasher.hash).not.toHaveBeenCalled();
       expect(row().secret).toBe(`hash:${PASSWORD}`);
-      for (const effect of [credentials.setPassword, users.markVerified, users.apply, verification.voidAll, sessions.revokeOthers, notices.announce, notices.deliverSoon]) {
+      for (const effect of [
+        credentials.setPassword,
+        users.markVerified,
+        users.apply,
+        verification.voidAll,
+        sessions.revokeOthers,
+        notices.announce,
+        notices.deliverSoon,
+      ]) {
         expect(effect).not.toHaveBeenCalled();
       }
     });
@@ -504,11 +521,20 @@ describe('CredentialsService', () => {
         await service.setPassword(alice, NEW_PASSWORD, { reason: 'reset', provenContact: { kind: 'phone', address: '+79991234567' } });
 
         expect(users.byId.get('user-1')).toMatchObject({ email: null, phoneVerifiedAt: NOW });
-        expect(notices.announce).toHaveBeenCalledWith(tx, expect.anything(), 'password-reset-done', expect.objectContaining({ params: { detached: ['alice@example.com'] } }));
+        expect(notices.announce).toHaveBeenCalledWith(
+          tx,
+          expect.anything(),
+          'password-reset-done',
+          expect.objectContaining({ params: { detached: ['alice@example.com'] } }),
+        );
       });
 
       it("a 'changed' with a proven contact marks it verified but detaches nothing", async () => {
-        await service.setPassword(alice, NEW_PASSWORD, { reason: 'changed', keepSessionId: 'session-1', provenContact: { kind: 'email', address: 'alice@example.com' } });
+        await service.setPassword(alice, NEW_PASSWORD, {
+          reason: 'changed',
+          keepSessionId: 'session-1',
+          provenContact: { kind: 'email', address: 'alice@example.com' },
+        });
 
         expect(users.markVerified).toHaveBeenCalledWith('user-1', 'email', 'alice@example.com', tx);
         expect(users.apply).not.toHaveBeenCalled();

@@ -98,13 +98,21 @@ export class CredentialsService {
     const lockedFor = credential?.lockedUntil ? Math.ceil((credential.lockedUntil.getTime() - Date.now()) / 1000) : 0;
     if (lockedFor > 0) {
       if (attempt.purpose !== 'reauth') {
-        await this.audit.recordAlone({ type: 'sign_in.failed', userId: credential!.userId, actorId: null, context: attempt.context, details: { reason: 'locked' } });
+        await this.audit.recordAlone({
+          type: 'sign_in.failed',
+          userId: credential!.userId,
+          actorId: null,
+          context: attempt.context,
+          details: { reason: 'locked' },
+        });
       }
       this.refuseWhileLocked(credential!.lockedUntil);
     }
     const valid = await this.hasher.verify(credential?.secret, password);
     if (!valid || !credential) {
-      await this.credentials.recordFailure(credential?.userId ?? NO_ACCOUNT, LOCKOUT, { also: (tx, failure) => this.recordFailedPassword(tx, user, failure, attempt) });
+      await this.credentials.recordFailure(credential?.userId ?? NO_ACCOUNT, LOCKOUT, {
+        also: (tx, failure) => this.recordFailedPassword(tx, user, failure, attempt),
+      });
       return false;
     }
     if (attempt.settle ?? true) await this.credentials.recordSuccess(credential);
@@ -196,7 +204,13 @@ export class CredentialsService {
     await this.verification.voidAll(tx, user.id);
     // A reset is a recovery from a possible takeover: app passwords made meanwhile go too (second factors stay).
     if (reset) await this.factors.deleteAll(tx, user.id, ['app-password']);
-    const sessionsEnded = await this.sessions.revokeOthers(user.id, reset ? undefined : change.keepSessionId, reset ? 'password_reset' : 'password_changed', tx, origin);
+    const sessionsEnded = await this.sessions.revokeOthers(
+      user.id,
+      reset ? undefined : change.keepSessionId,
+      reset ? 'password_reset' : 'password_changed',
+      tx,
+      origin,
+    );
     await this.audit.record(tx, {
       type: reset ? 'password.reset' : 'password.changed',
       userId: user.id,
@@ -216,7 +230,13 @@ export class CredentialsService {
    * SPEC §9 rule 2: the contact a reset reached is proven now, and the other contact goes when it
    * was never verified (someone else may have attached it to take the account back later).
    */
-  private async proveContact(tx: Tx, user: User, { kind, address }: ProvenContact, detachOthers: boolean, origin: EventOrigin): Promise<{ current: User; detached: string[] }> {
+  private async proveContact(
+    tx: Tx,
+    user: User,
+    { kind, address }: ProvenContact,
+    detachOthers: boolean,
+    origin: EventOrigin,
+  ): Promise<{ current: User; detached: string[] }> {
     let current = await this.users.markVerified(user.id, kind, address, tx);
     const event = { userId: user.id, actorId: origin.actorId, sessionId: origin.sessionId, context: origin.context };
     if (!(kind === 'email' ? user.emailVerifiedAt : user.phoneVerifiedAt)) {

@@ -45,7 +45,10 @@ export class FactorsRepository {
   }
 
   async hasSecondFactor(userId: string): Promise<boolean> {
-    const [row] = await queryRows(this.transactions.none, `SELECT EXISTS (SELECT 1 FROM credentials WHERE user_id = $1 AND type = ANY($2)) AS found`, [userId, SECOND_FACTOR_TYPES]);
+    const [row] = await queryRows(this.transactions.none, `SELECT EXISTS (SELECT 1 FROM credentials WHERE user_id = $1 AND type = ANY($2)) AS found`, [
+      userId,
+      SECOND_FACTOR_TYPES,
+    ]);
     return row.found;
   }
 
@@ -161,7 +164,10 @@ export class FactorsRepository {
   /** A new set of recovery codes (their hashes); the old set is gone. */
   async replaceRecoveryCodes(tx: Tx, userId: string, hashes: string[]): Promise<void> {
     await tx.delete(Credential, { userId, type: 'recovery-code' });
-    await tx.insert(Credential, hashes.map((secret) => ({ userId, type: 'recovery-code' as const, secret })));
+    await tx.insert(
+      Credential,
+      hashes.map((secret) => ({ userId, type: 'recovery-code' as const, secret })),
+    );
   }
 
   /** Uses the recovery code with this hash, once: true when it was there and unused. */

@@ -73,9 +73,7 @@ describe('PasswordPolicy', () => {
     });
 
     it('does not treat the comment line at the top of the list as a password', () => {
-      expect(() =>
-        policy.check('# The 10,000 most common passwords, most common first: the first entries of the passwords-common list'),
-      ).not.toThrow();
+      expect(() => policy.check('# The 10,000 most common passwords, most common first: the first entries of the passwords-common list')).not.toThrow();
     });
   });
 

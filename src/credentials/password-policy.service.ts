@@ -12,7 +12,12 @@ export const NEW_PASSWORD_RULE = (config: Pick<AppConfig, 'passwordMinLength'>) 
 
 function loadCommonPasswords(): Set<string> {
   const text = readFileSync(join(__dirname, 'common-passwords.txt'), 'utf8');
-  return new Set(text.split('\n').filter((line) => line && !line.startsWith('#')).map((line) => line.toLowerCase()));
+  return new Set(
+    text
+      .split('\n')
+      .filter((line) => line && !line.startsWith('#'))
+      .map((line) => line.toLowerCase()),
+  );
 }
 
 /** What a password must not equal. */

@@ -37,7 +37,11 @@ describe('PasswordRecoveryService', () => {
       .map(([, name]) => name);
 
   beforeEach(() => {
-    codes = new Map([[`${anna.id}|password-reset|${anna.email}`, '123456'], [`${anna.id}|password-reset|${anna.phone}`, '123456'], [`${anna.id}|password-change|${anna.email}`, '654321']]);
+    codes = new Map([
+      [`${anna.id}|password-reset|${anna.email}`, '123456'],
+      [`${anna.id}|password-reset|${anna.phone}`, '123456'],
+      [`${anna.id}|password-change|${anna.email}`, '654321'],
+    ]);
     verification = {
       issue: jest.fn().mockResolvedValue({ retryAfterSeconds: 60, codeExpiresInSeconds: 600 }),
       // Like the real one: a wrong code or one of no account is InvalidCode; a right one runs
@@ -153,17 +157,33 @@ describe('PasswordRecoveryService', () => {
       await service.resetWithCode({ email: anna.email }, '123456', NEW_PASSWORD, 'en');
 
       expect(
-        order(['strength', jest.mocked(policy.checkStrength)], ['consume', verification.consumeCode], ['identity', jest.mocked(policy.checkAgainstIdentity)], ['set', credentials.setPassword]),
+        order(
+          ['strength', jest.mocked(policy.checkStrength)],
+          ['consume', verification.consumeCode],
+          ['identity', jest.mocked(policy.checkAgainstIdentity)],
+          ['set', credentials.setPassword],
+        ),
       ).toEqual(['strength', 'consume', 'identity', 'set']);
-      expect(verification.consumeCode).toHaveBeenCalledWith({ userId: anna.id, purpose: 'password-reset', target: anna.email, code: '123456' }, expect.any(Function));
+      expect(verification.consumeCode).toHaveBeenCalledWith(
+        { userId: anna.id, purpose: 'password-reset', target: anna.email, code: '123456' },
+        expect.any(Function),
+      );
       expect(policy.checkAgainstIdentity).toHaveBeenCalledWith(NEW_PASSWORD, anna);
-      expect(credentials.setPassword).toHaveBeenCalledWith(anna, NEW_PASSWORD, { reason: 'reset', provenContact: { kind: 'email', address: anna.email }, locale: 'en' });
+      expect(credentials.setPassword).toHaveBeenCalledWith(anna, NEW_PASSWORD, {
+        reason: 'reset',
+        provenContact: { kind: 'email', address: anna.email },
+        locale: 'en',
+      });
     });
 
     it('by SMS: the E.164 phone is the target and the proven contact', async () => {
       await service.resetWithCode({ phone: '8 (999) 123-45-67' }, '123456', NEW_PASSWORD);
 
-      expect(credentials.setPassword).toHaveBeenCalledWith(anna, NEW_PASSWORD, expect.objectContaining({ reason: 'reset', provenContact: { kind: 'phone', address: anna.phone } }));
+      expect(credentials.setPassword).toHaveBeenCalledWith(
+        anna,
+        NEW_PASSWORD,
+        expect.objectContaining({ reason: 'reset', provenContact: { kind: 'phone', address: anna.phone } }),
+      );
     });
 
     it('refuses a weak password before the code is tried, for known and unknown accounts alike', async () => {
@@ -181,7 +201,10 @@ describe('PasswordRecoveryService', () => {
       users.findByIdentifier.mockResolvedValue(null);
       const unknown = await service.resetWithCode({ email: 'nobody@example.com' }, '123456', NEW_PASSWORD).catch((e: DomainError) => e);
 
-      expect(verification.consumeCode).toHaveBeenLastCalledWith({ userId: NO_ACCOUNT, purpose: 'password-reset', target: 'nobody@example.com', code: '123456' }, expect.any(Function));
+      expect(verification.consumeCode).toHaveBeenLastCalledWith(
+        { userId: NO_ACCOUNT, purpose: 'password-reset', target: 'nobody@example.com', code: '123456' },
+        expect.any(Function),
+      );
       expect(unknown).toMatchObject({ kind: 'InvalidCode', message: wrongCode instanceof Error ? wrongCode.message : 'unexpected success' });
       expect(credentials.setPassword).not.toHaveBeenCalled();
     });
@@ -214,14 +237,15 @@ describe('PasswordRecoveryService', () => {
     it('peeks, checks the whole policy against the account, uses the link, then resets proving the e-mail', async () => {
       await service.resetWithLink('token', NEW_PASSWORD, 'ru');
 
-      expect(order(['peek', verification.peekLink], ['policy', jest.mocked(policy.check)], ['consume', verification.consumeLink], ['set', credentials.setPassword])).toEqual([
-        'peek',
-        'policy',
-        'consume',
-        'set',
-      ]);
+      expect(
+        order(['peek', verification.peekLink], ['policy', jest.mocked(policy.check)], ['consume', verification.consumeLink], ['set', credentials.setPassword]),
+      ).toEqual(['peek', 'policy', 'consume', 'set']);
       expect(policy.check).toHaveBeenCalledWith(NEW_PASSWORD, anna);
-      expect(credentials.setPassword).toHaveBeenCalledWith(anna, NEW_PASSWORD, { reason: 'reset', provenContact: { kind: 'email', address: anna.email }, locale: 'ru' });
+      expect(credentials.setPassword).toHaveBeenCalledWith(anna, NEW_PASSWORD, {
+        reason: 'reset',
+        provenContact: { kind: 'email', address: anna.email },
+        locale: 'ru',
+      });
     });
 
     it('leaves the link unused when the password is weak or her own name', async () => {
@@ -264,7 +288,11 @@ describe('PasswordRecoveryService', () => {
     it('changeWithCode checks the policy, uses the code, then changes the password keeping this session', async () => {
       await service.changeWithCode(anna, 'session-1', '654321', NEW_PASSWORD, 'en');
 
-      expect(order(['policy', jest.mocked(policy.check)], ['consume', verification.consumeCode], ['set', credentials.setPassword])).toEqual(['policy', 'consume', 'set']);
+      expect(order(['policy', jest.mocked(policy.check)], ['consume', verification.consumeCode], ['set', credentials.setPassword])).toEqual([
+        'policy',
+        'consume',
+        'set',
+      ]);
       expect(verification.consumeCode).toHaveBeenCalledWith({ userId: anna.id, purpose: 'password-change', target: anna.email, code: '654321' });
       expect(credentials.setPassword).toHaveBeenCalledWith(anna, NEW_PASSWORD, {
         reason: 'changed',
@@ -282,7 +310,9 @@ describe('PasswordRecoveryService', () => {
 
     it('changeWithCode with a refused code, or without an e-mail, changes nothing', async () => {
       await expect(service.changeWithCode(anna, 'session-1', '000000', NEW_PASSWORD)).rejects.toMatchObject({ kind: 'InvalidCode' });
-      await expect(service.changeWithCode({ ...anna, email: null } as User, 'session-1', '654321', NEW_PASSWORD)).rejects.toMatchObject({ kind: 'InvalidCode' });
+      await expect(service.changeWithCode({ ...anna, email: null } as User, 'session-1', '654321', NEW_PASSWORD)).rejects.toMatchObject({
+        kind: 'InvalidCode',
+      });
 
       expect(credentials.setPassword).not.toHaveBeenCalled();
     });

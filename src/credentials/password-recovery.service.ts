@@ -98,7 +98,13 @@ export class PasswordRecoveryService {
     this.passwordPolicy.check(password, user);
     if (!user.email) throw new DomainError('InvalidCode', INVALID_CODE);
     await this.verification.consumeCode({ userId: user.id, purpose: 'password-change', target: user.email, code });
-    await this.credentials.setPassword(user, password, { reason: 'changed', keepSessionId: sessionId, provenContact: { kind: 'email', address: user.email }, locale, context });
+    await this.credentials.setPassword(user, password, {
+      reason: 'changed',
+      keepSessionId: sessionId,
+      provenContact: { kind: 'email', address: user.email },
+      locale,
+      context,
+    });
   }
 
   /**

@@ -10,7 +10,9 @@ import { User } from '../users/user.entity';
 export const NOTICE_COALESCE_SECONDS = 600;
 
 /** Where a notice about `previous` (the account before the change) goes: its verified e-mail, else its verified phone. */
-export function noticeAddress(previous: Pick<User, 'email' | 'emailVerifiedAt' | 'phone' | 'phoneVerifiedAt'>): { channel: 'email' | 'sms'; to: string } | null {
+export function noticeAddress(
+  previous: Pick<User, 'email' | 'emailVerifiedAt' | 'phone' | 'phoneVerifiedAt'>,
+): { channel: 'email' | 'sms'; to: string } | null {
   if (previous.email && previous.emailVerifiedAt) return { channel: 'email', to: previous.email };
   if (previous.phone && previous.phoneVerifiedAt) return { channel: 'sms', to: previous.phone };
   return null;

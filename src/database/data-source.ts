@@ -13,7 +13,19 @@ import { User } from '../users/user.entity';
 import { SendCooldown } from '../verification/send-cooldown.entity';
 import { VerificationSecret } from '../verification/verification-secret.entity';
 
-export const ENTITIES = [User, Credential, Session, RefreshToken, SigningKey, ServerSecret, VerificationSecret, SendCooldown, OutboxMessage, RateLimitCounter, MfaChallenge];
+export const ENTITIES = [
+  User,
+  Credential,
+  Session,
+  RefreshToken,
+  SigningKey,
+  ServerSecret,
+  VerificationSecret,
+  SendCooldown,
+  OutboxMessage,
+  RateLimitCounter,
+  MfaChallenge,
+];
 
 /** One definition of the connection, used by the app, the tests and the TypeORM CLI (ormconfig.ts). */
 export function dataSourceOptions(databaseUrl: string, pool: DatabasePoolConfig = DEFAULT_POOL): DataSourceOptions {

@@ -47,9 +47,7 @@ export async function startEmbeddedPostgres({ dir, throwaway = false, port: fixe
   if (runningAsRoot) makeReachableByPostgresUser(dirname(clusterDir), log);
 
   const initialised = existsSync(join(clusterDir, 'PG_VERSION')) && existsSync(credentialsFile);
-  const password = initialised
-    ? (JSON.parse(readFileSync(credentialsFile, 'utf8')) as { password: string }).password
-    : randomBytes(24).toString('hex');
+  const password = initialised ? (JSON.parse(readFileSync(credentialsFile, 'utf8')) as { password: string }).password : randomBytes(24).toString('hex');
 
   const runningPort = initialised ? portOfRunningCluster(clusterDir) : undefined;
   // A pid file can outlive its server (kill -9, reboot): reuse only a server that answers.

@@ -63,7 +63,11 @@ export function stopOnSignals(app: NestFastifyApplication, options: ShutdownOpti
  * outbox dispatcher waits what is left of the grace for its deliveries and releases the leases of
  * the unfinished ones, pending writes settle, the pool closes); then exit 0.
  */
-export async function shutdown(app: NestFastifyApplication, signal: string, { graceMs, afterClose, exit = (code) => process.exit(code) }: ShutdownOptions): Promise<void> {
+export async function shutdown(
+  app: NestFastifyApplication,
+  signal: string,
+  { graceMs, afterClose, exit = (code) => process.exit(code) }: ShutdownOptions,
+): Promise<void> {
   const logger = new Logger('Shutdown');
   const hardStop = setTimeout(() => {
     logger.error(`still closing ${graceMs + HARD_STOP_MARGIN_MS} ms after ${signal}: exiting anyway`);

@@ -18,7 +18,13 @@ function fakeDb(hitsByBudget: Record<string, number> = {}) {
 }
 
 describe('LimitsService', () => {
-  const config = loadConfig({ AUTH_RATE_LIMIT_PER_MINUTE: '5', PROFILE_CHANGES_PER_HOUR: '3', MAX_EMAILS_PER_DAY: '20', MAX_SMS_PER_DAY: '10', SMS_GLOBAL_PER_HOUR: '500' });
+  const config = loadConfig({
+    AUTH_RATE_LIMIT_PER_MINUTE: '5',
+    PROFILE_CHANGES_PER_HOUR: '3',
+    MAX_EMAILS_PER_DAY: '20',
+    MAX_SMS_PER_DAY: '10',
+    SMS_GLOBAL_PER_HOUR: '500',
+  });
   const service = (db = fakeDb()) => new LimitsService(db as unknown as DataSource, config);
 
   it('names its budgets from the configuration', () => {
@@ -46,7 +52,9 @@ describe('LimitsService', () => {
   });
 
   it('take throws RateLimited with the seconds to wait', async () => {
-    const error = await service(fakeDb({ 'profile-changes': 4 })).take('profile-changes', 'user-1').catch((e: unknown) => e);
+    const error = await service(fakeDb({ 'profile-changes': 4 }))
+      .take('profile-changes', 'user-1')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DomainError);
     expect(error).toMatchObject({ kind: 'RateLimited', details: { retryAfterSeconds: 1 } });
   });
@@ -61,7 +69,10 @@ describe('LimitsService', () => {
     it('an SMS counts against the account, then the global budget', async () => {
       const db = fakeDb();
       expect(await service().consumeMessage(db, 'user-1', 'sms')).toMatchObject({ allowed: true });
-      expect(db.ran(/INSERT/)).toEqual([['sms', 'user-1'], ['sms-global', 'global']]);
+      expect(db.ran(/INSERT/)).toEqual([
+        ['sms', 'user-1'],
+        ['sms-global', 'global'],
+      ]);
     });
 
     it('an account over its cap does not touch the global budget', async () => {

@@ -24,14 +24,17 @@ describe('who may read GET /metrics', () => {
       expect(mayReadMetrics(request('203.0.113.7', { authorization: `Bearer ${TOKEN}` }), TOKEN)).toBe(true);
     });
 
-    it.each([undefined, '', TOKEN, `Token ${TOKEN}`, `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(1)}`, `bearer  ${TOKEN}`])('%p is refused, even from loopback', (authorization) => {
-      expect(mayReadMetrics(request('127.0.0.1', authorization === undefined ? {} : { authorization }), TOKEN)).toBe(false);
-    });
+    it.each([undefined, '', TOKEN, `Token ${TOKEN}`, `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(1)}`, `bearer  ${TOKEN}`])(
+      '%p is refused, even from loopback',
+      (authorization) => {
+        expect(mayReadMetrics(request('127.0.0.1', authorization === undefined ? {} : { authorization }), TOKEN)).toBe(false);
+      },
+    );
   });
 });
 
 describe('the route label', () => {
-  it('is the route template, without the UUID pattern of 001\'s root route', () => {
+  it("is the route template, without the UUID pattern of 001's root route", () => {
     expect(routeLabel('/v1/me/sessions/:id')).toBe('/v1/me/sessions/:id');
     expect(routeLabel('/:userId(^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$)')).toBe('/:userId');
   });

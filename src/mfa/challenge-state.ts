@@ -57,7 +57,10 @@ export function refusalOf(challenge: ChallengeState, method: SecondFactorMethod,
 }
 
 /** After a wrong try: the count, the tries left, and whether the challenge is now over. */
-export function afterWrongTry(challenge: Pick<ChallengeState, 'attempts'>, maxAttempts = CHALLENGE_MAX_ATTEMPTS): { attempts: number; triesLeft: number; exhausted: boolean } {
+export function afterWrongTry(
+  challenge: Pick<ChallengeState, 'attempts'>,
+  maxAttempts = CHALLENGE_MAX_ATTEMPTS,
+): { attempts: number; triesLeft: number; exhausted: boolean } {
   const attempts = challenge.attempts + 1;
   const triesLeft = Math.max(0, maxAttempts - attempts);
   return { attempts, triesLeft, exhausted: triesLeft === 0 };

@@ -6,7 +6,9 @@ import { MfaChallenge } from './mfa-challenge.entity';
 export class ChallengesRepository {
   constructor(private readonly transactions: Transactions) {}
 
-  create(challenge: Pick<MfaChallenge, 'purpose' | 'userId' | 'sessionId' | 'methods' | 'webauthnChallenge' | 'remember' | 'expiresAt'>): Promise<MfaChallenge> {
+  create(
+    challenge: Pick<MfaChallenge, 'purpose' | 'userId' | 'sessionId' | 'methods' | 'webauthnChallenge' | 'remember' | 'expiresAt'>,
+  ): Promise<MfaChallenge> {
     const tx = this.transactions.none;
     return tx.save(MfaChallenge, tx.create(MfaChallenge, challenge));
   }

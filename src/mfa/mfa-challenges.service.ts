@@ -41,7 +41,8 @@ const AMR: Record<SecondFactorMethod, AuthMethod> = { totp: 'otp', webauthn: 'we
 const HOUR_MS = 3_600_000;
 
 /** The outcome of one try, decided inside the transaction and answered after it committed. */
-type TryOutcome = { refusal: Refusal | 'unknown' } | { wrong: { triesLeft: number } } | { ok: MfaChallenge; method: SecondFactorMethod; recoveryCodesLeft?: number };
+type TryOutcome =
+  { refusal: Refusal | 'unknown' } | { wrong: { triesLeft: number } } | { ok: MfaChallenge; method: SecondFactorMethod; recoveryCodesLeft?: number };
 
 /**
  * Second-step challenges (issue 12): the second step of a password sign-in, a passkey sign-in
@@ -161,11 +162,23 @@ export class MfaChallenges implements OnApplicationBootstrap, OnModuleDestroy {
     return { kind: 'session', user: user!, ...tokens };
   }
 
-  private async start(purpose: 'sign-in' | 'step-up', user: User, { remember = false, sessionId = null }: { remember?: boolean; sessionId?: string | null }): Promise<StartedChallenge | null> {
+  private async start(
+    purpose: 'sign-in' | 'step-up',
+    user: User,
+    { remember = false, sessionId = null }: { remember?: boolean; sessionId?: string | null },
+  ): Promise<StartedChallenge | null> {
     const methods = offeredMethods(await this.factors.summary(user.id));
     if (methods.length === 0) return null;
     const webauthn = methods.includes('webauthn') ? await this.passkeys.authenticationOptions(await this.factors.listPasskeys(user.id), 'preferred') : null;
-    const challenge = await this.challenges.create({ purpose, userId: user.id, sessionId, methods, webauthnChallenge: webauthn?.challenge ?? null, remember, expiresAt: this.expiry() });
+    const challenge = await this.challenges.create({
+      purpose,
+      userId: user.id,
+      sessionId,
+      methods,
+      webauthnChallenge: webauthn?.challenge ?? null,
+      remember,
+      expiresAt: this.expiry(),
+    });
     return { challengeId: challenge.id, methods, expiresAt: challenge.expiresAt, webauthn };
   }
 
@@ -174,13 +187,24 @@ export class MfaChallenges implements OnApplicationBootstrap, OnModuleDestroy {
    * with the challenge row locked; throws after the commit when it failed, so the spent try and
    * the lockout count stay recorded.
    */
-  private async answer(challengeId: string, purpose: ChallengePurpose, proof: SecondFactorProof, sessionId?: string): Promise<{ challenge: MfaChallenge; method: SecondFactorMethod; user: User }> {
+  private async answer(
+    challengeId: string,
+    purpose: ChallengePurpose,
+    proof: SecondFactorProof,
+    sessionId?: string,
+  ): Promise<{ challenge: MfaChallenge; method: SecondFactorMethod; user: User }> {
     const method = methodOf(proof);
     const owner = (await this.challenges.peek(challengeId))?.userId;
     const user = owner ? await this.users.get(owner).catch(() => null) : null;
     const outcome = await this.transactions.run(async (tx): Promise<TryOutcome> => {
       const challenge = await this.challenges.lock(tx, challengeId);
-      if (!challenge || !user || challenge.purpose !== purpose || challenge.userId !== user.id || (sessionId !== undefined && challenge.sessionId !== sessionId)) {
+      if (
+        !challenge ||
+        !user ||
+        challenge.purpose !== purpose ||
+        challenge.userId !== user.id ||
+        (sessionId !== undefined && challenge.sessionId !== sessionId)
+      ) {
         return { refusal: 'unknown' };
       }
       const refusal = refusalOf(challenge, method, new Date());
@@ -227,7 +251,10 @@ export class MfaChallenges implements OnApplicationBootstrap, OnModuleDestroy {
     }
     if ('wrong' in outcome) {
       const { triesLeft } = outcome.wrong;
-      throw new DomainError('WrongSecondFactor', triesLeft > 0 ? `the code or passkey is wrong; ${triesLeft} ${triesLeft === 1 ? 'try' : 'tries'} left` : 'the code or passkey is wrong; sign in again');
+      throw new DomainError(
+        'WrongSecondFactor',
+        triesLeft > 0 ? `the code or passkey is wrong; ${triesLeft} ${triesLeft === 1 ? 'try' : 'tries'} left` : 'the code or passkey is wrong; sign in again',
+      );
     }
   }
 
@@ -238,7 +265,9 @@ export class MfaChallenges implements OnApplicationBootstrap, OnModuleDestroy {
 
 /** The one method a proof uses (the DTO lets exactly one through). */
 export function methodOf(proof: SecondFactorProof): SecondFactorMethod {
-  const given = [proof.totp !== undefined && 'totp', proof.recoveryCode !== undefined && 'recovery', proof.webauthn !== undefined && 'webauthn'].filter(Boolean) as SecondFactorMethod[];
+  const given = [proof.totp !== undefined && 'totp', proof.recoveryCode !== undefined && 'recovery', proof.webauthn !== undefined && 'webauthn'].filter(
+    Boolean,
+  ) as SecondFactorMethod[];
   if (given.length !== 1) throw DomainError.validation([{ field: 'totp', message: 'send exactly one of totp, recoveryCode or webauthn' }]);
   return given[0];
 }

@@ -106,7 +106,13 @@ export class PasskeysService {
    * records its counter in `tx`. With `requireUserVerification`, the authenticator must have
    * verified the user (PIN, biometrics): a passkey alone is then two factors.
    */
-  async verifyAssertion(tx: Tx, passkey: Credential, response: AuthenticationResponseJSON, expectedChallenge: string, requireUserVerification: boolean): Promise<boolean> {
+  async verifyAssertion(
+    tx: Tx,
+    passkey: Credential,
+    response: AuthenticationResponseJSON,
+    expectedChallenge: string,
+    requireUserVerification: boolean,
+  ): Promise<boolean> {
     const stored = Number(passkey.counter ?? 0);
     let counter: number;
     try {
@@ -122,11 +128,18 @@ export class PasskeysService {
       counter = verification.authenticationInfo.newCounter;
     } catch (error) {
       const reason = (error as Error).message;
-      if (/counter/i.test(reason)) this.logger.warn({ credentialId: passkey.id, userId: passkey.userId, storedCounter: stored }, 'passkey counter did not grow: possibly a cloned authenticator; refused');
+      if (/counter/i.test(reason))
+        this.logger.warn(
+          { credentialId: passkey.id, userId: passkey.userId, storedCounter: stored },
+          'passkey counter did not grow: possibly a cloned authenticator; refused',
+        );
       return false;
     }
     if (await this.factors.acceptPasskeyCounter(tx, passkey.id, counter)) return true;
-    this.logger.warn({ credentialId: passkey.id, userId: passkey.userId, storedCounter: stored, counter }, 'passkey counter did not grow: possibly a cloned authenticator; refused');
+    this.logger.warn(
+      { credentialId: passkey.id, userId: passkey.userId, storedCounter: stored, counter },
+      'passkey counter did not grow: possibly a cloned authenticator; refused',
+    );
     return false;
   }
 }

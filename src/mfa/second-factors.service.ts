@@ -100,7 +100,8 @@ export class SecondFactors {
     const user = actor.user;
     const outcome = await this.transactions.run(async (tx): Promise<Enrolled | 'unknown' | 'rejected'> => {
       const challenge = await this.challenges.lock(tx, challengeId);
-      if (!challenge || challenge.purpose !== 'passkey-registration' || challenge.userId !== user.id || challenge.sessionId !== actor.sessionId) return 'unknown';
+      if (!challenge || challenge.purpose !== 'passkey-registration' || challenge.userId !== user.id || challenge.sessionId !== actor.sessionId)
+        return 'unknown';
       if (refusalOf(challenge, 'webauthn', new Date())) return 'unknown';
       await this.challenges.consume(tx, challenge.id);
       const verified = await this.passkeys.verifyRegistration(response, challenge.webauthnChallenge!);
@@ -117,7 +118,8 @@ export class SecondFactors {
       return this.added(tx, user, passkey);
     });
     if (outcome === 'unknown') throw new DomainError('MfaChallengeInvalid', 'the registration challenge is unknown, expired or used; ask for new options');
-    if (outcome === 'rejected') throw new DomainError('PasskeyRejected', 'the passkey response did not verify (challenge, origin, relying party or signature); ask for new options');
+    if (outcome === 'rejected')
+      throw new DomainError('PasskeyRejected', 'the passkey response did not verify (challenge, origin, relying party or signature); ask for new options');
     this.notices.deliverSoon();
     return outcome;
   }
@@ -187,7 +189,12 @@ export class SecondFactors {
   /** The last factor went: recovery codes, a pending enrolment and app passwords go too (their sessions end first). */
   private async dropDependents(tx: Tx, userId: string, reason: string): Promise<void> {
     const appPasswords = await this.factors.listAppPasswords(userId, tx);
-    await this.sessions.revokeOpenedBy(userId, appPasswords.map((credential) => credential.id), reason, tx);
+    await this.sessions.revokeOpenedBy(
+      userId,
+      appPasswords.map((credential) => credential.id),
+      reason,
+      tx,
+    );
     await this.factors.deleteAll(tx, userId, ['recovery-code', 'totp-pending', 'app-password']);
   }
 }

@@ -26,7 +26,10 @@ export class SmtpChannel implements DeliveryChannel {
   readonly description: string;
   private readonly transport: Transporter;
 
-  constructor(smtpUrl: string, private readonly from: string) {
+  constructor(
+    smtpUrl: string,
+    private readonly from: string,
+  ) {
     const url = new URL(smtpUrl);
     this.description = `SMTP ${url.hostname}:${url.port || (url.protocol === 'smtps:' ? 465 : 587)}`;
     this.transport = createTransport({

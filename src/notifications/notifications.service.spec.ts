@@ -32,7 +32,7 @@ describe('NotificationsService: the message caps (SPEC §9 rule 5)', () => {
 
   const capped = () => limits.consumeMessage.mockResolvedValue({ budget: 'emails', allowed: false, retryAfterSeconds: 4000 });
 
-  it('counts the message in the caller\'s transaction and writes it', async () => {
+  it("counts the message in the caller's transaction and writes it", async () => {
     expect(await service.enqueue(manager as unknown as EntityManager, notice)).toBe(true);
     expect(limits.consumeMessage).toHaveBeenCalledWith(manager, 'user-1', 'email');
     expect(manager.insert).toHaveBeenCalledTimes(1);
@@ -47,7 +47,10 @@ describe('NotificationsService: the message caps (SPEC §9 rule 5)', () => {
 
   it('at the cap, a requested code is refused with RateLimited and its Retry-After', async () => {
     capped();
-    await expect(service.enqueue(manager as unknown as EntityManager, code)).rejects.toMatchObject({ kind: 'RateLimited', details: { retryAfterSeconds: 4000 } });
+    await expect(service.enqueue(manager as unknown as EntityManager, code)).rejects.toMatchObject({
+      kind: 'RateLimited',
+      details: { retryAfterSeconds: 4000 },
+    });
     expect(manager.insert).not.toHaveBeenCalled();
   });
 

@@ -49,7 +49,10 @@ export class NotificationsService {
     const cap = await this.limits.consumeMessage(manager, message.userId, message.channel);
     if (!cap.allowed) {
       if (message.whenCapped === 'refuse') throw this.limits.refusal(cap.budget, cap);
-      this.logger.warn({ userId: message.userId, channel: message.channel, template: message.template, budget: cap.budget }, 'message cap reached: message dropped');
+      this.logger.warn(
+        { userId: message.userId, channel: message.channel, template: message.template, budget: cap.budget },
+        'message cap reached: message dropped',
+      );
       return false;
     }
     const rendered = renderTemplate(message.template, message.locale, message.channel, message.params);

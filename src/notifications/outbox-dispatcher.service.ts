@@ -204,9 +204,6 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
   private async housekeeping(): Promise<void> {
     if (Date.now() - this.lastHousekeeping < HOUSEKEEPING_EVERY_MS) return;
     this.lastHousekeeping = Date.now();
-    await this.dataSource.query(
-      `DELETE FROM outbox_messages WHERE status <> 'pending' AND created_at < now() - $1 * interval '1 day'`,
-      [RETENTION_DAYS],
-    );
+    await this.dataSource.query(`DELETE FROM outbox_messages WHERE status <> 'pending' AND created_at < now() - $1 * interval '1 day'`, [RETENTION_DAYS]);
   }
 }

@@ -56,15 +56,20 @@ describe('renderTemplate', () => {
   });
 
   describe('SMS', () => {
-    it.each(LOCALES.flatMap((locale) => [['phone-verify', locale], ['password-reset', locale]] as [TemplateName, 'en' | 'ru'][]))(
-      '%s (%s) is one line with the code and no HTML',
-      (name, locale) => {
-        const message = renderTemplate(name, locale, 'sms', { code: '654321' });
-        expect(message.text).toContain('654321');
-        expect(message.text).not.toContain('\n');
-        expect(message.html).toBeUndefined();
-      },
-    );
+    it.each(
+      LOCALES.flatMap(
+        (locale) =>
+          [
+            ['phone-verify', locale],
+            ['password-reset', locale],
+          ] as [TemplateName, 'en' | 'ru'][],
+      ),
+    )('%s (%s) is one line with the code and no HTML', (name, locale) => {
+      const message = renderTemplate(name, locale, 'sms', { code: '654321' });
+      expect(message.text).toContain('654321');
+      expect(message.text).not.toContain('\n');
+      expect(message.html).toBeUndefined();
+    });
 
     it('refuses phone-verify as an e-mail: it is an SMS only', () => {
       expect(() => renderTemplate('phone-verify', 'en', 'email', { code: '123456' })).toThrow(/no e-mail form/);
@@ -113,7 +118,9 @@ describe('renderTemplate', () => {
       expect(added.html).toContain('Work &lt;laptop&gt;');
       expect(added.html).not.toContain('<laptop>');
       expect(renderTemplate('second-factor-added', 'ru', 'email', { factor: { kind: 'totp' } }).text).toContain('приложение-аутентификатор');
-      expect(renderTemplate('second-factor-removed', 'en', 'email', { factor: { kind: 'totp' }, lastFactor: true }).text).toContain('no longer asks for a second factor');
+      expect(renderTemplate('second-factor-removed', 'en', 'email', { factor: { kind: 'totp' }, lastFactor: true }).text).toContain(
+        'no longer asks for a second factor',
+      );
       expect(renderTemplate('second-factor-removed', 'en', 'email', { factor: { kind: 'totp' } }).text).not.toContain('no longer asks');
     });
 

@@ -2,13 +2,7 @@ import { Locale } from '../common/locale';
 import { MessageChannel } from './outbox-message.entity';
 
 /** Every message the service sends. Verification templates carry a code, a link, or both. */
-export type TemplateName =
-  | 'email-verify'
-  | 'phone-verify'
-  | 'password-reset'
-  | 'password-change'
-  | 'email-change'
-  | SecurityNoticeName;
+export type TemplateName = 'email-verify' | 'phone-verify' | 'password-reset' | 'password-change' | 'email-change' | SecurityNoticeName;
 
 /** SPEC §9 rule 3: the notices sent to the owner's previous verified address. */
 export type SecurityNoticeName =
@@ -76,7 +70,8 @@ const factorName = {
 
 const duration = {
   en: (minutes: number) => (minutes % 60 === 0 && minutes >= 60 ? plural(minutes / 60, 'hour', 'hours') : plural(minutes, 'minute', 'minutes')),
-  ru: (minutes: number) => (minutes % 60 === 0 && minutes >= 60 ? ruPlural(minutes / 60, 'час', 'часа', 'часов') : ruPlural(minutes, 'минуту', 'минуты', 'минут')),
+  ru: (minutes: number) =>
+    minutes % 60 === 0 && minutes >= 60 ? ruPlural(minutes / 60, 'час', 'часа', 'часов') : ruPlural(minutes, 'минуту', 'минуты', 'минут'),
 };
 
 function plural(n: number, one: string, many: string): string {
@@ -91,7 +86,7 @@ function ruPlural(n: number, one: string, few: string, many: string): string {
 }
 
 const IGNORE = {
-  en: "If you did not ask for this, ignore this message; nothing changes until the code or link is used.",
+  en: 'If you did not ask for this, ignore this message; nothing changes until the code or link is used.',
   ru: 'Если вы этого не запрашивали, просто проигнорируйте письмо: без кода или ссылки ничего не изменится.',
 };
 
@@ -154,7 +149,8 @@ const COPY: Record<Locale, Record<TemplateName, Copy>> = {
     'email-changed': {
       subject: 'The e-mail address of your account was changed',
       intro: 'The e-mail address of your account has just been changed; messages no longer come to this address.',
-      linkLine: (minutes) => `If this was not you, open this link (valid for ${duration.en(minutes)}) to restore this address, sign out every session and get a password reset link here:`,
+      linkLine: (minutes) =>
+        `If this was not you, open this link (valid for ${duration.en(minutes)}) to restore this address, sign out every session and get a password reset link here:`,
       outro: 'If it was you, there is nothing to do.',
       notice: true,
       sms: () => 'The e-mail address of your account was changed. If this was not you, reset your password at once.',
@@ -178,7 +174,8 @@ const COPY: Record<Locale, Record<TemplateName, Copy>> = {
       subject: 'A second factor was removed from your account',
       intro: 'A second sign-in factor was just removed from your account.',
       detailLine: (params) =>
-        `Removed: ${factorName.en(params.factor)}.` + (params.lastFactor ? ' Sign-in no longer asks for a second factor, and the app passwords of the account were revoked.' : ''),
+        `Removed: ${factorName.en(params.factor)}.` +
+        (params.lastFactor ? ' Sign-in no longer asks for a second factor, and the app passwords of the account were revoked.' : ''),
       outro: SECURITY.en,
       notice: true,
       sms: () => 'A second sign-in factor was removed from your account. If this was not you, reset your password at once.',
@@ -260,7 +257,8 @@ const COPY: Record<Locale, Record<TemplateName, Copy>> = {
     'email-changed': {
       subject: 'Адрес почты учётной записи изменён',
       intro: 'Адрес электронной почты вашей учётной записи только что изменён; письма на этот адрес больше не приходят.',
-      linkLine: (minutes) => `Если это были не вы, откройте ссылку (действует ${duration.ru(minutes)}): адрес вернётся, все сеансы завершатся, а сюда придёт ссылка для смены пароля:`,
+      linkLine: (minutes) =>
+        `Если это были не вы, откройте ссылку (действует ${duration.ru(minutes)}): адрес вернётся, все сеансы завершатся, а сюда придёт ссылка для смены пароля:`,
       outro: 'Если это были вы, ничего делать не нужно.',
       notice: true,
       sms: () => 'Адрес почты вашей учётной записи изменён. Если это были не вы, немедленно восстановите пароль.',
@@ -337,7 +335,10 @@ export function renderTemplate(name: TemplateName, locale: Locale, channel: Mess
   }
   if (params.code && copy.codeLine) {
     const line = copy.codeLine(params.code, codeMinutes);
-    lines.push({ text: line, html: `<p>${escapeHtml(line).replace(params.code, `<strong style="font-size:1.4em;letter-spacing:0.1em">${params.code}</strong>`)}</p>` });
+    lines.push({
+      text: line,
+      html: `<p>${escapeHtml(line).replace(params.code, `<strong style="font-size:1.4em;letter-spacing:0.1em">${params.code}</strong>`)}</p>`,
+    });
   }
   if (params.link && copy.linkLine) {
     const line = copy.linkLine(params.linkMinutes ?? 60);

@@ -89,7 +89,13 @@ export class ContactVerificationService {
   private markVerified(userId: string, kind: 'email' | 'phone', address: string, via: 'code' | 'link', origin: EventOrigin = {}): Promise<User> {
     return this.transactions.run(async (tx) => {
       const user = await this.users.markVerified(userId, kind, address, tx);
-      await this.audit.record(tx, { type: kind === 'email' ? 'email.verified' : 'phone.verified', userId, sessionId: origin.sessionId, context: origin.context, details: { via } });
+      await this.audit.record(tx, {
+        type: kind === 'email' ? 'email.verified' : 'phone.verified',
+        userId,
+        sessionId: origin.sessionId,
+        context: origin.context,
+        details: { via },
+      });
       return user;
     });
   }

@@ -34,9 +34,7 @@ export class VerificationHousekeeping implements OnApplicationBootstrap, OnModul
   }
 
   async sweep(): Promise<void> {
-    await this.dataSource.query(
-      `DELETE FROM verification_secrets WHERE coalesce(consumed_at, expires_at) < now() - interval '1 day'`,
-    );
+    await this.dataSource.query(`DELETE FROM verification_secrets WHERE coalesce(consumed_at, expires_at) < now() - interval '1 day'`);
     await this.dataSource.query(`DELETE FROM send_cooldowns WHERE last_sent_at < now() - interval '1 day'`);
     await this.limits.sweep();
     await this.audit.sweep();

@@ -133,10 +133,11 @@ export class VerificationService implements OnModuleDestroy {
     const { purpose, channel, target } = request;
     const settings = this.config.verification;
     // A new secret voids the ones sent before for this purpose and address.
-    await manager.query(
-      `UPDATE verification_secrets SET consumed_at = now() WHERE user_id = $1 AND purpose = $2 AND target = $3 AND consumed_at IS NULL`,
-      [user.id, purpose, target],
-    );
+    await manager.query(`UPDATE verification_secrets SET consumed_at = now() WHERE user_id = $1 AND purpose = $2 AND target = $3 AND consumed_at IS NULL`, [
+      user.id,
+      purpose,
+      target,
+    ]);
     const params: TemplateParams = {};
     if (request.code) {
       const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
@@ -150,7 +151,15 @@ export class VerificationService implements OnModuleDestroy {
       Object.assign(params, { link: request.link(token), linkMinutes: Math.ceil(ttl / 60) });
     }
     // Asked for by the caller: at the account's message cap the request is refused (and this transaction undone).
-    await this.notifications.enqueue(manager, { userId: user.id, channel, to: target, template: purpose, locale: request.locale, params, whenCapped: 'refuse' });
+    await this.notifications.enqueue(manager, {
+      userId: user.id,
+      channel,
+      to: target,
+      template: purpose,
+      locale: request.locale,
+      params,
+      whenCapped: 'refuse',
+    });
   }
 
   /**
@@ -198,10 +207,9 @@ export class VerificationService implements OnModuleDestroy {
    * "this wasn't me" links survive: they must still undo the change that sent them.
    */
   async voidAll(tx: Tx, userId: string): Promise<void> {
-    await tx.query(
-      `UPDATE verification_secrets SET consumed_at = now() WHERE user_id = $1 AND consumed_at IS NULL AND purpose <> 'email-change-revert'`,
-      [userId],
-    );
+    await tx.query(`UPDATE verification_secrets SET consumed_at = now() WHERE user_id = $1 AND consumed_at IS NULL AND purpose <> 'email-change-revert'`, [
+      userId,
+    ]);
   }
 
   /** A link token of `purpose` for `target`, stored hashed in `tx`; the caller puts it in a message. */
@@ -280,10 +288,7 @@ export class VerificationService implements OnModuleDestroy {
   }
 
   private async useUp(manager: EntityManager, userId: string, purpose: VerificationPurpose): Promise<void> {
-    await manager.query(`UPDATE verification_secrets SET consumed_at = now() WHERE user_id = $1 AND purpose = $2 AND consumed_at IS NULL`, [
-      userId,
-      purpose,
-    ]);
+    await manager.query(`UPDATE verification_secrets SET consumed_at = now() WHERE user_id = $1 AND purpose = $2 AND consumed_at IS NULL`, [userId, purpose]);
   }
 
   /**

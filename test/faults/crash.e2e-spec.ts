@@ -76,16 +76,30 @@ describe('fault: SIGKILL mid-write', () => {
         const unchanged = await signsIn(http, write.user.email, GOOD_PASSWORD);
         passwordChanged.set(write.user.id, changed);
         // Exactly one password works, whatever the answer was; a 204 means the new one.
-        expect({ email: write.user.email, changed, unchanged }).toEqual({ email: write.user.email, changed: status === 204 ? true : changed, unchanged: !changed });
+        expect({ email: write.user.email, changed, unchanged }).toEqual({
+          email: write.user.email,
+          changed: status === 204 ? true : changed,
+          unchanged: !changed,
+        });
       }
     }
 
     // Nothing half-written anywhere in this database.
     const db = (sql: string) => queryCount(url, sql);
-    expect(await db(`SELECT count(*)::int AS n FROM users u WHERE NOT EXISTS (SELECT 1 FROM credentials c WHERE c.user_id = u.id AND c.type = 'password')`)).toBe(0);
-    expect(await db(`SELECT count(*)::int AS n FROM users u WHERE NOT EXISTS (SELECT 1 FROM security_events e WHERE e.user_id = u.id AND e.type = 'account.created')`)).toBe(0);
+    expect(
+      await db(`SELECT count(*)::int AS n FROM users u WHERE NOT EXISTS (SELECT 1 FROM credentials c WHERE c.user_id = u.id AND c.type = 'password')`),
+    ).toBe(0);
+    expect(
+      await db(
+        `SELECT count(*)::int AS n FROM users u WHERE NOT EXISTS (SELECT 1 FROM security_events e WHERE e.user_id = u.id AND e.type = 'account.created')`,
+      ),
+    ).toBe(0);
     expect(await db(`SELECT count(*)::int AS n FROM sessions s WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.session_id = s.id)`)).toBe(0);
-    expect(await db(`SELECT count(*)::int AS n FROM sessions s WHERE NOT EXISTS (SELECT 1 FROM security_events e WHERE e.session_id = s.id AND e.type = 'sign_in.succeeded')`)).toBe(0);
+    expect(
+      await db(
+        `SELECT count(*)::int AS n FROM sessions s WHERE NOT EXISTS (SELECT 1 FROM security_events e WHERE e.session_id = s.id AND e.type = 'sign_in.succeeded')`,
+      ),
+    ).toBe(0);
     // A password that changed has its event (same transaction); one that did not, none.
     for (const [userId, changed] of passwordChanged) {
       const events = await db(`SELECT count(*)::int AS n FROM security_events WHERE user_id = '${userId}' AND type = 'password.changed'`);

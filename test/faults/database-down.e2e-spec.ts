@@ -70,14 +70,26 @@ describe('fault: the database stops under load', () => {
     loops = [
       async () => {
         const address = `${unique('v1')}@example.com`;
-        await timed('v1 register', () => http.post('/v1/auth/register', { email: address, password: GOOD_PASSWORD }, options), () => ({ email: address }));
+        await timed(
+          'v1 register',
+          () => http.post('/v1/auth/register', { email: address, password: GOOD_PASSWORD }, options),
+          () => ({ email: address }),
+        );
       },
       async () => {
         const address = `${unique('u002')}@example.com`;
-        await timed('002 registration', () => http.post('/users/auth/registration/', { email: address, password: GOOD_PASSWORD }, options), () => ({ email: address }));
+        await timed(
+          '002 registration',
+          () => http.post('/users/auth/registration/', { email: address, password: GOOD_PASSWORD }, options),
+          () => ({ email: address }),
+        );
       },
       async () => {
-        await timed('v1 login', () => http.post('/v1/auth/login', { login: email, password: GOOD_PASSWORD }, options), (res) => ({ sessionId: res.body.sessionId }));
+        await timed(
+          'v1 login',
+          () => http.post('/v1/auth/login', { login: email, password: GOOD_PASSWORD }, options),
+          (res) => ({ sessionId: res.body.sessionId }),
+        );
       },
     ].map(async (step) => {
       while (loading) {

@@ -134,7 +134,13 @@ describe('fault: graceful shutdown on SIGTERM', () => {
     });
 
     it('releases the lease of a delivery it could not finish, so another instance sends it at once', async () => {
-      app = await spawnApp({ DATABASE_URL: url, SHUTDOWN_GRACE_MS: '1000', SMTP_URL: `smtp://127.0.0.1:${port}`, OUTBOX_POLL_INTERVAL_MS: '50', LOG_LEVEL: 'warn' });
+      app = await spawnApp({
+        DATABASE_URL: url,
+        SHUTDOWN_GRACE_MS: '1000',
+        SMTP_URL: `smtp://127.0.0.1:${port}`,
+        OUTBOX_POLL_INTERVAL_MS: '50',
+        LOG_LEVEL: 'warn',
+      });
       const recipient = `${unique('lease')}@example.com`;
       const {
         rows: [{ id }],
@@ -145,7 +151,10 @@ describe('fault: graceful shutdown on SIGTERM', () => {
       // Claimed: one attempt counted, leased for minutes.
       let claimed: { attempts: number; leased_for: number } | undefined;
       for (let i = 0; i < 100 && !claimed; i++) {
-        const { rows } = await db.query(`SELECT attempts, extract(epoch FROM next_attempt_at - now())::float8 AS leased_for FROM outbox_messages WHERE id = $1`, [id]);
+        const { rows } = await db.query(
+          `SELECT attempts, extract(epoch FROM next_attempt_at - now())::float8 AS leased_for FROM outbox_messages WHERE id = $1`,
+          [id],
+        );
         if (rows[0].attempts === 1) claimed = rows[0];
         else await sleep(50);
       }

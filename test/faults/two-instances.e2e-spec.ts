@@ -61,15 +61,23 @@ describe('fault: two instances on one database', () => {
     try {
       await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
       [a, b] = await Promise.all([spawnApp(env, { waitFor: 'nothing' }), spawnApp(env, { waitFor: 'nothing' })]);
-      for (let waiting = 0; waiting < 2; ) {
+      for (let waiting = 0; waiting < 2;) {
         if (a.hasExited || b.hasExited) throw new Error(`an instance exited:\n${a.output()}\n${b.output()}`);
-        const { rows } = await holder.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = $1)`, [name]);
+        const { rows } = await holder.query(
+          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = $1)`,
+          [name],
+        );
         waiting = rows[0].n;
         if (waiting < 2) await new Promise((resolve) => setTimeout(resolve, 50));
       }
       const { rows } = await holder.query(`SELECT to_regclass('migrations') AS table`);
       expect(rows[0].table).toBeNull();
-      expect(await a.http.get('/health/live').then(() => 'answered', () => 'not listening')).toBe('not listening');
+      expect(
+        await a.http.get('/health/live').then(
+          () => 'answered',
+          () => 'not listening',
+        ),
+      ).toBe('not listening');
       await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
     } finally {
       await holder.end();

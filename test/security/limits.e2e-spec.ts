@@ -83,20 +83,26 @@ describe('SPEC §9 rule 5: limits per client and per account', () => {
         surface: '001',
         send: (http, ip) => http.post('/auth/login', { email_or_name: nobody(), password: WRONG }, from(ip)),
         wrong: (res) => expect({ status: res.status, body: res.body }).toEqual({ status: 401, body: { status: 'error', message: expect.any(String) } }),
-        limited: (res) => expect({ status: res.status, body: res.body }).toEqual({ status: 429, body: { status: 'error', message: expect.stringMatching(/too many/) } }),
+        limited: (res) =>
+          expect({ status: res.status, body: res.body }).toEqual({ status: 429, body: { status: 'error', message: expect.stringMatching(/too many/) } }),
       },
       {
         surface: '002',
         send: (http, ip) => http.post('/users/auth/token/', { email: nobody(), password: WRONG }, from(ip)),
-        wrong: (res) => expect({ status: res.status, body: res.body }).toEqual({ status: 401, body: { detail: 'No active account found with the given credentials' } }),
+        wrong: (res) =>
+          expect({ status: res.status, body: res.body }).toEqual({ status: 401, body: { detail: 'No active account found with the given credentials' } }),
         limited: (res) =>
-          expect({ status: res.status, body: res.body }).toEqual({ status: 429, body: { detail: expect.stringMatching(/^Request was throttled\. Expected available in \d+ seconds\.$/) } }),
+          expect({ status: res.status, body: res.body }).toEqual({
+            status: 429,
+            body: { detail: expect.stringMatching(/^Request was throttled\. Expected available in \d+ seconds\.$/) },
+          }),
       },
       {
         surface: '003',
         send: (http, ip) => http.post('/api/login', { username: nobody(), pwd: WRONG }, from(ip)),
         wrong: (res) => expect({ status: res.status, body: res.body }).toEqual({ status: 401, body: { status: 'ERR', msg: expect.any(String) } }),
-        limited: (res) => expect({ status: res.status, body: res.body }).toEqual({ status: 429, body: { status: 'ERR', msg: expect.stringMatching(/too many/) } }),
+        limited: (res) =>
+          expect({ status: res.status, body: res.body }).toEqual({ status: 429, body: { status: 'ERR', msg: expect.stringMatching(/too many/) } }),
       },
     ];
 
@@ -135,9 +141,7 @@ describe('SPEC §9 rule 5: limits per client and per account', () => {
 
     it('a burst in parallel over both instances gets exactly the budget through, no more', async () => {
       const ip = clientAddress();
-      const answers = await Promise.all(
-        Array.from({ length: BUDGET * 3 }, (_, i) => ROUTES[i % ROUTES.length].send(i % 2 ? b.http : a.http, ip)),
-      );
+      const answers = await Promise.all(Array.from({ length: BUDGET * 3 }, (_, i) => ROUTES[i % ROUTES.length].send(i % 2 ? b.http : a.http, ip)));
       expect(answers.filter((res) => res.status !== 429).length).toBe(BUDGET);
       expect(answers.filter((res) => res.status === 401).length).toBe(BUDGET);
     });
@@ -194,7 +198,10 @@ describe('SPEC §9 rule 5: limits per client and per account', () => {
       expect((await p.http.post('/api/users/profile', { name: 'Vera 000' }, token)).status).toBe(200);
 
       const refused001 = await p.http.put(`/${user.id}`, { name: 'Vera again' }, token);
-      expect({ status: refused001.status, body: refused001.body }).toEqual({ status: 429, body: { status: 'error', message: expect.stringMatching(/too many profile changes/) } });
+      expect({ status: refused001.status, body: refused001.body }).toEqual({
+        status: 429,
+        body: { status: 'error', message: expect.stringMatching(/too many profile changes/) },
+      });
       const refused000 = await p.http.post('/api/users/profile', { email: taken.email }, token);
       expect({ status: refused000.status, body: refused000.body }).toEqual({
         status: 429,
@@ -274,7 +281,7 @@ describe('SPEC §9 rule 5: limits per client and per account', () => {
       expect(d.logs.some((line) => line.msg === 'message cap reached: message dropped' && line.template === 'password-changed')).toBe(true);
     });
 
-    it('/v1 e-mail change at the cap: the same 429 whether the new address is free or another account\'s (no oracle)', async () => {
+    it("/v1 e-mail change at the cap: the same 429 whether the new address is free or another account's (no oracle)", async () => {
       const other = await registerAndLogin(d.http);
       const user = await registerAndLogin(d.http); // its welcome message is the first e-mail of the day
       const token = { token: user.accessToken };
@@ -372,7 +379,10 @@ describe('SPEC §9 rule 5: limits per client and per account', () => {
         }
         expect(statuses).toEqual([202, 202, 202, 429]);
 
-        await settled(g.db, users.map((user) => user.id));
+        await settled(
+          g.db,
+          users.map((user) => user.id),
+        );
         expect(d.sms.messages.filter((sms) => users.some((user) => user.phone === sms.to)).length).toBe(3);
         const [own] = await g.db.query(`SELECT hits FROM rate_limits WHERE budget = 'sms' AND key = $1`, [users[3].id]);
         expect(own?.hits ?? 0).toBe(0);

@@ -112,7 +112,7 @@ describe('refresh grace window (SPEC §5)', () => {
       expect((await surface.me(t.http, surface.accessOf(next))).status).toBe(401);
     });
 
-    it('a retry after the grace window revokes the session, the rotation\'s token with it', async () => {
+    it("a retry after the grace window revokes the session, the rotation's token with it", async () => {
       const user = await registerAndLogin(t.http);
       const original = await surface.signIn(t.http, user);
       const rotated = await surface.refresh(t.http, original);

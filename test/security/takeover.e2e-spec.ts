@@ -71,7 +71,9 @@ describe('account takeover paths (SPEC §9)', () => {
     it('003: a link requested before the password changed (through /v1) no longer resets', async () => {
       const anna = await owner();
       const token = await legacy003ResetToken(anna.email);
-      expect((await t.http.put('/v1/me/password', { currentPassword: GOOD_PASSWORD, newPassword: NEW_PASSWORD }, { token: anna.accessToken })).status).toBe(204);
+      expect((await t.http.put('/v1/me/password', { currentPassword: GOOD_PASSWORD, newPassword: NEW_PASSWORD }, { token: anna.accessToken })).status).toBe(
+        204,
+      );
 
       const res = await t.http.post(`/api/reset_password/${token}`, { new_pwd: ATTACKER_PASSWORD });
       expect(res.body.status).toBe('ERR');
@@ -104,7 +106,7 @@ describe('account takeover paths (SPEC §9)', () => {
       return { email, phone, userId: id };
     }
 
-    it('/v1 + 004: once the owner recovers by e-mail, the attacker\'s phone is detached and its SMS reset leads nowhere', async () => {
+    it("/v1 + 004: once the owner recovers by e-mail, the attacker's phone is detached and its SMS reset leads nowhere", async () => {
       const { email, phone } = await squat();
       const before = new Set(t.mail.messages);
       await t.http.post('/v1/auth/password/forgot', { email });
@@ -303,7 +305,10 @@ describe('account takeover paths (SPEC §9)', () => {
 
   describe('rule 5: wrong current passwords count toward the lockout', () => {
     it.each([
-      ['/v1 PUT /v1/me/password', (token: string) => t.http.put('/v1/me/password', { currentPassword: 'wrong password!', newPassword: NEW_PASSWORD }, { token })],
+      [
+        '/v1 PUT /v1/me/password',
+        (token: string) => t.http.put('/v1/me/password', { currentPassword: 'wrong password!', newPassword: NEW_PASSWORD }, { token }),
+      ],
       ['004 PATCH /me/password', (token: string) => t.http.patch('/me/password', { password: 'wrong password!', newPassword: NEW_PASSWORD }, { token })],
     ])('%s: ten wrong ones lock the account on every surface', async (_surface, attempt) => {
       const anna = await owner();
@@ -320,7 +325,7 @@ describe('account takeover paths (SPEC §9)', () => {
     it.each([
       ['/v1', (email: string, password: string) => t.http.post('/v1/auth/password/reset', { email, code: '123456', password })],
       ['000', (email: string, password: string) => t.http.post('/api/users/resetPassword', { email, code: '123456', password })],
-    ])('%s: a password equal to the account\'s own e-mail reads the same for known and unknown accounts', async (_surface, reset) => {
+    ])("%s: a password equal to the account's own e-mail reads the same for known and unknown accounts", async (_surface, reset) => {
       const anna = await owner();
       const nobody = `${unique('nobody')}@example.com`;
       const known = await reset(anna.email, anna.email);

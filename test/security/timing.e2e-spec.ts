@@ -84,7 +84,8 @@ describe('no timing oracle (SPEC §9 rule 8)', () => {
       () => t.http.post('/v1/auth/password/reset', { email: anna.email, code: wrong, password: GOOD_PASSWORD }),
       () => t.http.post('/v1/auth/password/reset', { email: `${unique('nobody')}@example.com`, code: wrong, password: GOOD_PASSWORD }),
       // The live code keeps its tries, so every known attempt takes the full path (lock, compare, count).
-      () => t.db.query(`UPDATE verification_secrets SET attempts = 0, consumed_at = NULL WHERE user_id = $1 AND kind = 'code'`, [anna.id]).then(() => undefined),
+      () =>
+        t.db.query(`UPDATE verification_secrets SET attempts = 0, consumed_at = NULL WHERE user_id = $1 AND kind = 'code'`, [anna.id]).then(() => undefined),
     );
     expectSameTime('reset with a wrong code', medians);
   });

@@ -70,7 +70,9 @@ describe('the OpenAPI contract of an answer', () => {
   });
 
   it('fails a documented required header that is missing', () => {
-    expect(check('GET', `/users/${ID}`, answer(429, { message: 'slow down' }))).toBe('GET /users/{id} → 429: header Retry-After is documented as required but missing');
+    expect(check('GET', `/users/${ID}`, answer(429, { message: 'slow down' }))).toBe(
+      'GET /users/{id} → 429: header Retry-After is documented as required but missing',
+    );
     expect(check('GET', `/users/${ID}`, answer(429, { message: 'slow down' }, { 'retry-after': '3' }))).toBeUndefined();
   });
 
@@ -83,8 +85,12 @@ describe('the OpenAPI contract of an answer', () => {
   it('wants a 405 with Allow for a method a documented path does not have, in the envelope of its errors', () => {
     const allowed = answer(405, { message: 'TRACE is not allowed' }, { allow: 'DELETE, GET, HEAD' });
     expect(check('TRACE', `/users/${ID}`, allowed)).toBeUndefined();
-    expect(check('TRACE', `/users/${ID}`, answer(404, { message: 'no' }))).toMatch(/the method is not documented for this path \(DELETE, GET, HEAD\), so the answer must be 405/);
-    expect(check('PUT', `/users/${ID}`, answer(405, { message: 'no' }, { allow: 'GET' }))).toMatch(/Allow is "GET", the documented methods are DELETE, GET, HEAD/);
+    expect(check('TRACE', `/users/${ID}`, answer(404, { message: 'no' }))).toMatch(
+      /the method is not documented for this path \(DELETE, GET, HEAD\), so the answer must be 405/,
+    );
+    expect(check('PUT', `/users/${ID}`, answer(405, { message: 'no' }, { allow: 'GET' }))).toMatch(
+      /Allow is "GET", the documented methods are DELETE, GET, HEAD/,
+    );
     expect(check('POST', '/users/me', answer(405, { detail: 'no' }, { allow: 'GET, HEAD' }))).toMatch(/body must have required property 'message'/);
   });
 

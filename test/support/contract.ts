@@ -100,7 +100,8 @@ export class OpenApiContract {
     const path = request.path.split(/[?#]/)[0];
     const entry = this.entryOf(path);
     const method = request.method.toLowerCase();
-    if (!entry) return `${request.method} ${path} → ${response.status}: no documented path matches (a request that is not an API operation must say so: { notAnOperation: true })`;
+    if (!entry)
+      return `${request.method} ${path} → ${response.status}: no documented path matches (a request that is not an API operation must say so: { notAnOperation: true })`;
     const where = `${request.method} ${entry.template} → ${response.status}`;
     const operation = this.operationOf(entry, method);
     if (!operation) return this.checkMethodNotAllowed(where, entry, response);
@@ -136,15 +137,20 @@ export class OpenApiContract {
     if (documented.includes('GET')) documented.push('HEAD');
     documented.sort();
     if (response.status !== 405) return `${where}: the method is not documented for this path (${documented.join(', ')}), so the answer must be 405`;
-    const allow = (response.headers.get('allow') ?? '').split(',').map((method) => method.trim()).filter(Boolean);
-    if (allow.sort().join(', ') !== documented.join(', ')) return `${where}: Allow is "${allow.join(', ')}", the documented methods are ${documented.join(', ')}`;
+    const allow = (response.headers.get('allow') ?? '')
+      .split(',')
+      .map((method) => method.trim())
+      .filter(Boolean);
+    if (allow.sort().join(', ') !== documented.join(', '))
+      return `${where}: Allow is "${allow.join(', ')}", the documented methods are ${documented.join(', ')}`;
     // The envelope of the path's other errors: the 400 every operation documents.
     const errors = Object.values(entry.item).find((operation) => operation.responses?.['400'])?.responses['400'];
     return this.checkBody(where, `${entry.template} 400`, errors?.content, response);
   }
 
   private checkBody(where: string, cacheKey: string, content: Record<string, { schema?: Schema }> | undefined, response: ContractResponse): string | undefined {
-    if (!content || !Object.keys(content).length) return response.text === '' ? undefined : `${where}: the document says no body, the answer has one (${response.text.slice(0, 80)})`;
+    if (!content || !Object.keys(content).length)
+      return response.text === '' ? undefined : `${where}: the document says no body, the answer has one (${response.text.slice(0, 80)})`;
     const mediaType = (response.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
     const media = content[mediaType];
     if (!media) return `${where}: media type "${mediaType}" not documented (documented: ${Object.keys(content).join(', ')})`;
@@ -199,7 +205,10 @@ export function toJsonSchema(schema: Json, closed: boolean): Json {
     }
   }
   // OpenAPI 3.0's boolean exclusiveMinimum/Maximum → draft-07's numeric ones.
-  for (const [bound, exclusive] of [['minimum', 'exclusiveMinimum'], ['maximum', 'exclusiveMaximum']]) {
+  for (const [bound, exclusive] of [
+    ['minimum', 'exclusiveMinimum'],
+    ['maximum', 'exclusiveMaximum'],
+  ]) {
     if (out[exclusive] === true) {
       out[exclusive] = out[bound];
       delete out[bound];
@@ -207,7 +216,8 @@ export function toJsonSchema(schema: Json, closed: boolean): Json {
       delete out[exclusive];
     }
   }
-  if (closed && out.type === 'object' && out.properties && out.additionalProperties === undefined && !out.allOf && !out.anyOf && !out.oneOf) out.additionalProperties = false;
+  if (closed && out.type === 'object' && out.properties && out.additionalProperties === undefined && !out.allOf && !out.anyOf && !out.oneOf)
+    out.additionalProperties = false;
   if (schema.nullable === true) {
     // With a composition (`allOf: [$ref]`, a nested DTO), null must pass beside it, not inside it.
     if (typeof out.type === 'string' && !out.allOf && !out.anyOf && !out.oneOf) {
@@ -229,7 +239,9 @@ export function contractOf(baseUrl: string): Promise<OpenApiContract> {
     contract = fetch(`${baseUrl}/docs-json`)
       .then(async (response) => {
         if (!response.ok) {
-          throw new Error(`GET ${baseUrl}/docs-json → ${response.status}: the OpenAPI document could not be built (scripts/write-openapi.ts prints why) ${await response.text()}`);
+          throw new Error(
+            `GET ${baseUrl}/docs-json → ${response.status}: the OpenAPI document could not be built (scripts/write-openapi.ts prints why) ${await response.text()}`,
+          );
         }
         return new OpenApiContract((await response.json()) as OpenApiDocument);
       })

@@ -74,7 +74,8 @@ export class HttpClient {
     }
     const contract = await contractOf(this.baseUrl);
     if (options.notAnOperation) {
-      if (contract.isOperation(method, path.split(/[?#]/)[0])) throw new Error(`${method} ${path}: marked notAnOperation, but the document has it as ${method} ${contract.templateOf(path.split(/[?#]/)[0])}`);
+      if (contract.isOperation(method, path.split(/[?#]/)[0]))
+        throw new Error(`${method} ${path}: marked notAnOperation, but the document has it as ${method} ${contract.templateOf(path.split(/[?#]/)[0])}`);
     } else {
       const violation = contract.check({ method, path }, { status: response.status, headers: response.headers, text });
       if (violation) throw new Error(`Answer not described by the OpenAPI document: ${violation}`);

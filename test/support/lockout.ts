@@ -13,10 +13,10 @@ export async function lockState(db: Db, userId: string): Promise<LockState> {
 
 /** Sets the failure count and lock directly (instead of sleeping or failing many times). */
 export async function setLock(db: Db, userId: string, failedCount: number, lockedUntilSql: string | null): Promise<void> {
-  await db.query(
-    `UPDATE credentials SET failed_count = $2, locked_until = ${lockedUntilSql ?? 'NULL'} WHERE user_id = $1 AND type = 'password'`,
-    [userId, failedCount],
-  );
+  await db.query(`UPDATE credentials SET failed_count = $2, locked_until = ${lockedUntilSql ?? 'NULL'} WHERE user_id = $1 AND type = 'password'`, [
+    userId,
+    failedCount,
+  ]);
 }
 
 /** Ends the current lock but keeps the count (the next failure doubles the lock). */

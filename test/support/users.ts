@@ -88,10 +88,9 @@ export async function quickUser(app: INestApplicationContext, overrides: Partial
   }
   const hash = await passwordHash;
   const user = await app.get(Transactions).run(async (tx) => {
-    const created = await app.get(UsersService).create(
-      { email: `${unique('quick')}@example.com`, username: unique('quick'), phone: uniquePhone(), role: 'user', ...overrides },
-      tx,
-    );
+    const created = await app
+      .get(UsersService)
+      .create({ email: `${unique('quick')}@example.com`, username: unique('quick'), phone: uniquePhone(), role: 'user', ...overrides }, tx);
     await app.get(CredentialsRepository).setPassword(tx, created.id, hash);
     return created;
   });

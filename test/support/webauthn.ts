@@ -113,7 +113,15 @@ export class SoftAuthenticator {
     );
     const idLength = Buffer.alloc(2);
     idLength.writeUInt16BE(credential.id.length);
-    const authData = Buffer.concat([this.rpIdHash(rpId), Buffer.from([FLAG_UP | FLAG_UV | FLAG_AT]), this.counterBytes(credential.counter), Buffer.alloc(16), idLength, credential.id, coseKey]);
+    const authData = Buffer.concat([
+      this.rpIdHash(rpId),
+      Buffer.from([FLAG_UP | FLAG_UV | FLAG_AT]),
+      this.counterBytes(credential.counter),
+      Buffer.alloc(16),
+      idLength,
+      credential.id,
+      coseKey,
+    ]);
     const clientDataJSON = Buffer.from(JSON.stringify({ type: 'webauthn.create', challenge: options.challenge, origin, crossOrigin: false }));
     return {
       id: b64url(credential.id),
@@ -133,12 +141,14 @@ export class SoftAuthenticator {
   get(options: RequestOptions, { credentialId, userVerified = true, origin = this.origin, challenge = options.challenge }: AssertionOptions = {}) {
     const rpId = options.rpId ?? new URL(this.origin).hostname;
     const allowed = options.allowCredentials?.length ? options.allowCredentials.map((c) => c.id) : null;
-    const credential = credentialId
-      ? this.find(credentialId)
-      : this.credentials.find((c) => c.rpId === rpId && (!allowed || allowed.includes(b64url(c.id))));
+    const credential = credentialId ? this.find(credentialId) : this.credentials.find((c) => c.rpId === rpId && (!allowed || allowed.includes(b64url(c.id))));
     if (!credential) throw new Error('NotAllowedError: no credential for this relying party');
     credential.counter += 1;
-    const authenticatorData = Buffer.concat([this.rpIdHash(rpId), Buffer.from([FLAG_UP | (userVerified ? FLAG_UV : 0)]), this.counterBytes(credential.counter)]);
+    const authenticatorData = Buffer.concat([
+      this.rpIdHash(rpId),
+      Buffer.from([FLAG_UP | (userVerified ? FLAG_UV : 0)]),
+      this.counterBytes(credential.counter),
+    ]);
     const clientDataJSON = Buffer.from(JSON.stringify({ type: 'webauthn.get', challenge, origin, crossOrigin: false }));
     const signed = Buffer.concat([authenticatorData, createHash('sha256').update(clientDataJSON).digest()]);
     return {

@@ -74,7 +74,10 @@ function addCrossCuttingErrors(route: Route, operation: OperationObject): void {
   if (operation.security?.some((requirement) => 'bearer' in requirement)) statuses.add(401);
   if (BODY_METHODS.has(route.method)) statuses.add(413);
   if (route.path.includes('{')) statuses.add(414);
-  for (const status of [...((Reflect.getMetadata(MAY_ANSWER, route.controller) as number[]) ?? []), ...((Reflect.getMetadata(MAY_ANSWER, route.handler) as number[]) ?? [])]) {
+  for (const status of [
+    ...((Reflect.getMetadata(MAY_ANSWER, route.controller) as number[]) ?? []),
+    ...((Reflect.getMetadata(MAY_ANSWER, route.handler) as number[]) ?? []),
+  ]) {
     statuses.add(status);
   }
   if (!routeMetadata<unknown[]>(route, WITHOUT_DATABASE)) statuses.add(503);
@@ -88,7 +91,21 @@ function addCrossCuttingErrors(route: Route, operation: OperationObject): void {
   }
 }
 
-const OWNED_KEYS = ['type', 'format', 'pattern', 'minLength', 'maxLength', 'minimum', 'maximum', 'exclusiveMinimum', 'enum', 'oneOf', 'anyOf', 'items', 'nullable'] as const;
+const OWNED_KEYS = [
+  'type',
+  'format',
+  'pattern',
+  'minLength',
+  'maxLength',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'enum',
+  'oneOf',
+  'anyOf',
+  'items',
+  'nullable',
+] as const;
 
 /** A property's documented schema with what its validators enforce in place of Swagger's guesses (description and example stay). */
 function withRule(documented: SchemaObject | ReferenceObject | undefined, rule: PropertyRule, nullable = rule.nullable): SchemaObject {
@@ -148,7 +165,10 @@ class RequestSchemas {
       const schema = (parameter.schema ?? {}) as SchemaObject;
       if (!schema.type && !schema.anyOf && !schema.oneOf && !schema.enum && !('$ref' in schema)) parameter.schema = { ...schema, type: 'string' };
     }
-    const uuids = new Set([...uuidParamsOf(route.handler), ...route.arguments.filter((argument) => argument.kind === 'param' && argument.pipes.some(isUuidPipe)).map((argument) => argument.name)]);
+    const uuids = new Set([
+      ...uuidParamsOf(route.handler),
+      ...route.arguments.filter((argument) => argument.kind === 'param' && argument.pipes.some(isUuidPipe)).map((argument) => argument.name),
+    ]);
     for (const parameter of parameters.filter((candidate) => candidate.in === 'path')) {
       const schema = (parameter.schema ?? {}) as SchemaObject;
       parameter.schema = uuids.has(parameter.name) ? { ...schema, type: 'string', format: 'uuid' } : { ...schema, type: 'string', maxLength: maxParamLength };
@@ -168,7 +188,9 @@ class RequestSchemas {
     const properties = (schema.properties ??= {});
     for (const [property, rule] of rules) {
       if (rule.dependsOnSiblings && !alternativeFields.has(property)) {
-        throw new Error(`OpenAPI: whether ${name}.${property} is validated depends on other fields: declare the alternatives with @AnyOfRequired or @OneOfShapes`);
+        throw new Error(
+          `OpenAPI: whether ${name}.${property} is validated depends on other fields: declare the alternatives with @AnyOfRequired or @OneOfShapes`,
+        );
       }
       properties[property] = withRule(properties[property], rule);
     }
@@ -188,7 +210,10 @@ class RequestSchemas {
 function alternativesSchema({ kind, groups }: BodyAlternatives): SchemaObject[] {
   const all = new Set(groups.flatMap((group) => group.required));
   return groups.map(({ title, required }) => {
-    const excluded = (kind === 'oneOf' ? [...all].filter((field) => !required.includes(field)) : []).map((field) => ({ properties: { [field]: {} }, required: [field] }));
+    const excluded = (kind === 'oneOf' ? [...all].filter((field) => !required.includes(field)) : []).map((field) => ({
+      properties: { [field]: {} },
+      required: [field],
+    }));
     return {
       ...(title ? { title } : {}),
       required,

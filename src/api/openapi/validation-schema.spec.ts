@@ -1,5 +1,20 @@
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsEmail, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateBy, ValidateIf } from 'class-validator';
+import {
+  IsBoolean,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateBy,
+  ValidateIf,
+} from 'class-validator';
 import { numberToText, wasSent } from '../../common/dto-transforms';
 import { CheckedByService } from '../../common/openapi.decorators';
 import type { AppConfig } from '../../config/app-config';
@@ -44,7 +59,12 @@ describe('the schema of a DTO, read from its validators', () => {
   });
 
   it('widens by the registered transforms (a phone may be a whole number) and tightens by the service rule (the running password policy)', () => {
-    expect(rules.get('phone')!.schema).toEqual({ anyOf: [{ type: 'string', maxLength: 32 }, { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }] });
+    expect(rules.get('phone')!.schema).toEqual({
+      anyOf: [
+        { type: 'string', maxLength: 32 },
+        { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+      ],
+    });
     expect(rules.get('password')!.schema).toEqual({ type: 'string', minLength: 10, maxLength: 128 });
   });
 

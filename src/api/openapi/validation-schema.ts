@@ -36,7 +36,7 @@ import { SERVICE_RULE, ServiceRuleSchema } from '../../common/openapi.decorators
 import type { AppConfig } from '../../config/app-config';
 
 // class-transformer keeps its `@Transform` registry out of its typed entry point (as @nestjs/mapped-types reads it).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as { defaultMetadataStorage: TransformMetadataStorage };
 
 /**
@@ -112,7 +112,9 @@ export function validationRulesOf(dto: Function, config: AppConfig): Map<string,
 }
 
 function ruleOf(dto: Function, name: string, entries: ValidationMetadata[], siblings: string[], config: AppConfig): PropertyRule {
-  const conditions = entries.filter((entry) => entry.type === ValidationTypes.CONDITIONAL_VALIDATION).map((entry) => entry.constraints[0] as (object: object, value: unknown) => boolean);
+  const conditions = entries
+    .filter((entry) => entry.type === ValidationTypes.CONDITIONAL_VALIDATION)
+    .map((entry) => entry.constraints[0] as (object: object, value: unknown) => boolean);
   // class-validator validates a property only when every condition holds.
   const validated = (object: Record<string, unknown>) => {
     try {
@@ -132,7 +134,10 @@ function ruleOf(dto: Function, name: string, entries: ValidationMetadata[], sibl
     // @ValidateNested: the nested DTO is described (and completed) by its own schema, which the property references.
     if (entry.type === ValidationTypes.NESTED_VALIDATION) continue;
     const facet = entry.name ? VALIDATOR_SCHEMAS[entry.name] : undefined;
-    if (!facet) throw new Error(`${dto.name}.${name}: the validator "${entry.name ?? entry.type}" has no OpenAPI form; add it to VALIDATOR_SCHEMAS (api/openapi/validation-schema.ts)`);
+    if (!facet)
+      throw new Error(
+        `${dto.name}.${name}: the validator "${entry.name ?? entry.type}" has no OpenAPI form; add it to VALIDATOR_SCHEMAS (api/openapi/validation-schema.ts)`,
+      );
     Object.assign(entry.each ? items : schema, facet(entry.constraints ?? []));
   }
   if (Object.keys(items).length) Object.assign(schema, { type: 'array', items: { ...typed(items) } });
@@ -170,7 +175,10 @@ function widenByTransforms(dto: Function, name: string, schema: SchemaObject): S
   const transforms = defaultMetadataStorage.findTransformMetadatas(dto, name, TransformationType.PLAIN_TO_CLASS);
   return transforms.reduce((accepted, { transformFn }) => {
     const widen = TRANSFORM_INPUTS.get(transformFn);
-    if (!widen) throw new Error(`${dto.name}.${name}: the @Transform ${transformFn.name || '(anonymous)'} has no documented input; register it with documentTransforms (common/dto-transforms.ts)`);
+    if (!widen)
+      throw new Error(
+        `${dto.name}.${name}: the @Transform ${transformFn.name || '(anonymous)'} has no documented input; register it with documentTransforms (common/dto-transforms.ts)`,
+      );
     return widen(accepted);
   }, schema);
 }

@@ -18,7 +18,10 @@ export class V1AdminFactorsController {
   constructor(private readonly factors: SecondFactors) {}
 
   @Get()
-  @ApiOperation({ operationId: 'adminGetUserFactors', summary: 'Whether a user has second factors: which, the recovery codes left, the number of app passwords (no secrets)' })
+  @ApiOperation({
+    operationId: 'adminGetUserFactors',
+    summary: 'Whether a user has second factors: which, the recovery codes left, the number of app passwords (no secrets)',
+  })
   @ApiOkResponse({ type: FactorsDto })
   @ApiProblems(400, 401, 403, 404)
   async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<FactorsDto> {

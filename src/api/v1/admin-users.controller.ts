@@ -40,7 +40,7 @@ export class V1AdminUsersController {
   }
 
   @Patch(':id')
-  @ApiOperation({ operationId: 'adminUpdateUser', summary: 'Change a user\'s role or status; blocking ends every session of the user' })
+  @ApiOperation({ operationId: 'adminUpdateUser', summary: "Change a user's role or status; blocking ends every session of the user" })
   @ApiOkResponse({ type: UserDto })
   @ApiProblems(400, 401, 403, 404)
   async update(

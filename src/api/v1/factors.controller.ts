@@ -72,7 +72,7 @@ export class V1FactorsController {
     operationId: 'confirmTotpEnrolment',
     summary: 'Finish setting up the authenticator app with its first code',
     description:
-      'From now on sign-in asks for a second step. With the account\'s first factor the answer carries 10 recovery codes, shown this once. ' +
+      "From now on sign-in asks for a second step. With the account's first factor the answer carries 10 recovery codes, shown this once. " +
       'The previous verified address gets a notice. 400 InvalidCode for a wrong code or an expired enrolment.',
   })
   @ApiOkResponse({ type: EnrolledFactorDto })
@@ -92,7 +92,11 @@ export class V1FactorsController {
   @ApiProblems(400, 401, 403, 429)
   async passkeyOptions(@CurrentAuth() auth: AuthContext, @Body() body: PasskeyRegistrationRequestDto): Promise<PasskeyRegistrationOptionsDto> {
     const registration = await this.factors.passkeyRegistrationOptions(auth, body?.currentPassword);
-    return { challengeId: registration.challengeId, expiresIn: secondsUntil(registration.expiresAt), publicKey: registration.publicKey as WebAuthnCreationOptionsDto };
+    return {
+      challengeId: registration.challengeId,
+      expiresIn: secondsUntil(registration.expiresAt),
+      publicKey: registration.publicKey as WebAuthnCreationOptionsDto,
+    };
   }
 
   @Post('passkeys')
@@ -100,7 +104,7 @@ export class V1FactorsController {
     operationId: 'registerPasskey',
     summary: 'Register the passkey created with the options',
     description:
-      'It can then sign in alone (POST /v1/auth/passkey) or answer a second step. With the account\'s first factor the answer carries 10 recovery codes, shown this once. ' +
+      "It can then sign in alone (POST /v1/auth/passkey) or answer a second step. With the account's first factor the answer carries 10 recovery codes, shown this once. " +
       'The previous verified address gets a notice. 400 PasskeyRejected when it does not verify; 401 MfaChallengeInvalid for an unknown, expired or used challenge; 409 when registered already.',
   })
   @ApiCreatedResponse({ type: EnrolledFactorDto })

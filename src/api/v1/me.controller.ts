@@ -56,7 +56,12 @@ export class V1MeController {
   })
   @ApiOkResponse({ type: UserDto })
   @ApiProblems(400, 401, 403, 409, 429)
-  async updateMe(@CurrentAuth() auth: AuthContext, @Body() body: UpdateMeDto, @RequestContext() context: SecurityContext, @RequestLocale() locale?: Locale): Promise<UserDto> {
+  async updateMe(
+    @CurrentAuth() auth: AuthContext,
+    @Body() body: UpdateMeDto,
+    @RequestContext() context: SecurityContext,
+    @RequestLocale() locale?: Locale,
+  ): Promise<UserDto> {
     const { currentPassword, ...changes } = body;
     const { user } = auth;
     if (changes.email !== undefined && changes.email !== null && changes.email !== user.email) {
@@ -101,7 +106,7 @@ export class V1MeController {
   @ApiOperation({
     operationId: 'confirmEmailChange',
     summary: 'Apply the e-mail change with the code sent to the new address',
-    description: 'The new address becomes the account\'s, verified. Five wrong codes void it. 409 when the address was taken in the meantime.',
+    description: "The new address becomes the account's, verified. Five wrong codes void it. 409 when the address was taken in the meantime.",
   })
   @ApiOkResponse({ type: UserDto })
   @ApiProblems(400, 401, 403, 409, 429)
@@ -152,7 +157,7 @@ export class V1MeController {
 
   @Put('push-token')
   @HttpCode(204)
-  @ApiOperation({ operationId: 'setPushToken', summary: 'Store (or with null, remove) this user\'s device push token' })
+  @ApiOperation({ operationId: 'setPushToken', summary: "Store (or with null, remove) this user's device push token" })
   @ApiNoContentResponse({ description: 'Stored.' })
   @ApiProblems(400, 401, 403)
   async setPushToken(@CurrentAuth() { user }: AuthContext, @Body() body: PushTokenDto): Promise<void> {
@@ -181,7 +186,11 @@ export class V1MeController {
   @ApiOperation({ operationId: 'revokeSession', summary: 'End one of your sessions (this one included)' })
   @ApiNoContentResponse({ description: 'Revoked.' })
   @ApiProblems(400, 401, 403, 404)
-  async revokeSession(@CurrentAuth() auth: AuthContext, @Param('id', new ParseUUIDPipe()) id: string, @RequestContext() context: SecurityContext): Promise<void> {
+  async revokeSession(
+    @CurrentAuth() auth: AuthContext,
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @RequestContext() context: SecurityContext,
+  ): Promise<void> {
     await this.sessions.revoke(auth.user.id, id, 'revoked_by_user', { context });
   }
 }

@@ -12,8 +12,8 @@ import { ProblemDetailsFilter } from './problem-details.filter';
 import { presentChallenge, presentStepUp, presentTokens, presentUser, secondsUntil } from './v1.presenter';
 
 const PROOF =
-  'Exactly one of `totp` (the app\'s current code; each code works once), `recoveryCode` (single use; the owner is told) or `webauthn` ' +
-  '(an assertion over the challenge\'s `webauthn.challenge`). A method the challenge did not offer is 400 and spends no try.';
+  "Exactly one of `totp` (the app's current code; each code works once), `recoveryCode` (single use; the owner is told) or `webauthn` " +
+  "(an assertion over the challenge's `webauthn.challenge`). A method the challenge did not offer is 400 and spends no try.";
 
 /** The second step of a sign-in, and sign-in with a passkey alone (issue 12). */
 @ApiTags('v1 auth')
@@ -108,7 +108,7 @@ export class V1StepUpController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'verifyStepUp',
-    summary: 'Answer this session\'s step-up challenge: a new access token at aal2',
+    summary: "Answer this session's step-up challenge: a new access token at aal2",
     description: `${PROOF} Wrong answers count like a sign-in's (5 tries, the account lockout). The session stays aal2 with this \`auth_time\` through refreshes.`,
   })
   @ApiOkResponse({ type: StepUpResultDto })

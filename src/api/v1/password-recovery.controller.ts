@@ -42,7 +42,7 @@ export class V1PasswordRecoveryController {
   @HttpCode(204)
   @ApiOperation({
     operationId: 'resetPassword',
-    summary: 'Set a new password with the code (plus the e-mail or phone) or with the link\'s token',
+    summary: "Set a new password with the code (plus the e-mail or phone) or with the link's token",
     description: 'Every session of the account ends. A password that fails the policy is refused before the code is used.',
   })
   @ApiNoContentResponse({ description: 'The password is set; sign in again.' })

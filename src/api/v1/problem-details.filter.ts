@@ -90,6 +90,9 @@ export class ProblemDetailsFilter extends SurfaceErrorFilter {
   }
 
   protected renderInternal(): ErrorReply {
-    return { status: 500, body: { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'Something went wrong on our side.', code: 'Internal' } };
+    return {
+      status: 500,
+      body: { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'Something went wrong on our side.', code: 'Internal' },
+    };
   }
 }

@@ -108,7 +108,12 @@ export function presentEnrolled({ factor, recoveryCodes }: Enrolled): EnrolledFa
 }
 
 export function presentAppPassword(credential: Credential): AppPasswordDto {
-  return { id: credential.id, name: credential.name ?? '', createdAt: credential.createdAt.toISOString(), lastUsedAt: credential.lastUsedAt?.toISOString() ?? null };
+  return {
+    id: credential.id,
+    name: credential.name ?? '',
+    createdAt: credential.createdAt.toISOString(),
+    lastUsedAt: credential.lastUsedAt?.toISOString() ?? null,
+  };
 }
 
 export function presentStepUp({ session, access }: { session: Session; access: IssuedAccessToken }): StepUpResultDto {

@@ -35,7 +35,7 @@ export class V1VerificationController {
   @HttpCode(202)
   @ApiOperation({
     operationId: 'requestEmailVerification',
-    summary: 'E-mail a 6-digit code and a confirmation link to the account\'s address',
+    summary: "E-mail a 6-digit code and a confirmation link to the account's address",
     description: 'A new code voids the previous one. One request per 60 s (EMAIL_RESEND_COOLDOWN); the code lives 10 minutes, the link 24 hours.',
   })
   @ApiAcceptedResponse({ type: CodeSentDto })
@@ -52,7 +52,11 @@ export class V1VerificationController {
   @ApiOperation({ operationId: 'confirmEmail', summary: 'Confirm the e-mail with the code; sets emailVerifiedAt', description: 'Five wrong codes void it.' })
   @ApiOkResponse({ type: UserDto })
   @ApiProblems(400, 401, 403, 429)
-  async confirmEmail(@CurrentAuth() { user, sessionId }: AuthContext, @Body() body: ConfirmCodeDto, @RequestContext() context: SecurityContext): Promise<UserDto> {
+  async confirmEmail(
+    @CurrentAuth() { user, sessionId }: AuthContext,
+    @Body() body: ConfirmCodeDto,
+    @RequestContext() context: SecurityContext,
+  ): Promise<UserDto> {
     return presentUser(await this.contacts.confirmEmailCode(user, body.code, { context, sessionId }));
   }
 
@@ -83,7 +87,11 @@ export class V1VerificationController {
   @ApiQuery({ name: 'token', required: true, description: 'The token from the link.' })
   @ApiOkResponse({ type: EmailConfirmedDto })
   @ApiProblems(400, 409, 429)
-  async confirmEmailChangeLink(@Query('token') token: unknown, @RequestContext() context: SecurityContext, @RequestLocale() locale?: Locale): Promise<EmailConfirmedDto> {
+  async confirmEmailChangeLink(
+    @Query('token') token: unknown,
+    @RequestContext() context: SecurityContext,
+    @RequestLocale() locale?: Locale,
+  ): Promise<EmailConfirmedDto> {
     const user = await this.contactChanges.confirmEmailChangeLink(typeof token === 'string' ? token : '', locale, { context });
     return { email: maskEmail(user.email!), emailVerifiedAt: user.emailVerifiedAt!.toISOString() };
   }
@@ -101,7 +109,11 @@ export class V1VerificationController {
   @ApiQuery({ name: 'token', required: true, description: 'The token from the link.' })
   @ApiOkResponse({ type: EmailRestoredDto })
   @ApiProblems(400, 429)
-  async revertEmailChange(@Query('token') token: unknown, @RequestContext() context: SecurityContext, @RequestLocale() locale?: Locale): Promise<EmailRestoredDto> {
+  async revertEmailChange(
+    @Query('token') token: unknown,
+    @RequestContext() context: SecurityContext,
+    @RequestLocale() locale?: Locale,
+  ): Promise<EmailRestoredDto> {
     const { email, restored } = await this.contactChanges.revertEmailChange(typeof token === 'string' ? token : '', { context });
     if (!restored) {
       return { email: maskEmail(email), message: 'Every session has ended. The address now belongs to another account, so it could not be restored.' };
@@ -121,7 +133,7 @@ export class V1VerificationController {
   @HttpCode(202)
   @ApiOperation({
     operationId: 'requestPhoneVerification',
-    summary: 'Send a 6-digit code by SMS to the account\'s phone',
+    summary: "Send a 6-digit code by SMS to the account's phone",
     description: 'A new code voids the previous one. One request per 30 s (SMS_RESEND_COOLDOWN); the code lives 10 minutes.',
   })
   @ApiAcceptedResponse({ type: CodeSentDto })
@@ -138,7 +150,11 @@ export class V1VerificationController {
   @ApiOperation({ operationId: 'confirmPhone', summary: 'Confirm the phone with the SMS code; sets phoneVerifiedAt', description: 'Five wrong codes void it.' })
   @ApiOkResponse({ type: UserDto })
   @ApiProblems(400, 401, 403, 429)
-  async confirmPhone(@CurrentAuth() { user, sessionId }: AuthContext, @Body() body: ConfirmCodeDto, @RequestContext() context: SecurityContext): Promise<UserDto> {
+  async confirmPhone(
+    @CurrentAuth() { user, sessionId }: AuthContext,
+    @Body() body: ConfirmCodeDto,
+    @RequestContext() context: SecurityContext,
+  ): Promise<UserDto> {
     return presentUser(await this.contacts.confirmPhoneCode(user, body.code, { context, sessionId }));
   }
 }

@@ -55,7 +55,7 @@ describe('004 error codes', () => {
     expect(sent).toEqual({ status: 429, body: { code: 21011, message: 'wait', timeout: 13 }, headers: { 'Retry-After': '13' } });
   });
 
-  it('the caller\'s faults are answered without logging an error', () => {
+  it("the caller's faults are answered without logging an error", () => {
     answer(new DomainError('InvalidCode', 'wrong code'));
     answer(missingField('phone'));
     expect(logged).toEqual([]);
@@ -76,7 +76,7 @@ describe('004 error codes', () => {
     expect(logged.map(({ written }) => JSON.parse(written).message)).toEqual(['deadlock detected', 'Cannot build query']);
   });
 
-  it('a 5xx says nothing about the cause, and its log line (through the app\'s err serializer) carries no SQL and no bound value (SPEC §9.7)', () => {
+  it("a 5xx says nothing about the cause, and its log line (through the app's err serializer) carries no SQL and no bound value (SPEC §9.7)", () => {
     const driverError = Object.assign(new Error('duplicate key value violates unique constraint "UQ_users_email_lower"'), {
       code: '23505',
       constraint: 'UQ_users_email_lower',
@@ -91,7 +91,7 @@ describe('004 error codes', () => {
     expect(logged[0].written).not.toMatch(/argon2|anna@example\.com|UPDATE|Key \(/);
   });
 
-  it('a data error\'s log line does not repeat the value PostgreSQL quotes in its message', () => {
+  it("a data error's log line does not repeat the value PostgreSQL quotes in its message", () => {
     const driverError = Object.assign(new Error('invalid input syntax for type uuid: "secret-looking-input"'), { code: '22P02' });
     answer(new QueryFailedError('SELECT 1 FROM users WHERE id = $1', ['secret-looking-input'], driverError));
 

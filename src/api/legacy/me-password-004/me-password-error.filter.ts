@@ -82,17 +82,27 @@ export const ME_PASSWORD_ERRORS: SurfaceErrors = {
   errors: {
     400: {
       description:
-        '21002 body unreadable or not a JSON object · 21003 malformed JSON, invalid UTF-8 or nested deeper than 32 levels · 21007 no password / newPassword · 21008 no code · 21009 no phone · 21013 bad phone · 21014 new password fails the policy · 21015 wrong or expired SMS code. A field holding a control character gets that field\'s code.',
+        "21002 body unreadable or not a JSON object · 21003 malformed JSON, invalid UTF-8 or nested deeper than 32 levels · 21007 no password / newPassword · 21008 no code · 21009 no phone · 21013 bad phone · 21014 new password fails the policy · 21015 wrong or expired SMS code. A field holding a control character gets that field's code.",
       example: example(21008, 'code is required'),
     },
-    401: { description: '21015: the token is missing where required, invalid, expired or revoked.', example: example(21015, 'the access token is invalid or expired') },
+    401: {
+      description: '21015: the token is missing where required, invalid, expired or revoked.',
+      example: example(21015, 'the access token is invalid or expired'),
+    },
     403: { description: '21010 blocked user · 21014 wrong current password.', example: example(21014, 'the current password is wrong') },
     429: {
       description: '21011: the SMS resend timeout (30 s) has not passed; `timeout` and Retry-After give the seconds left. Also for too many requests.',
       example: example(21011, 'a message was sent recently; try again in 17 s', { timeout: 17 }),
     },
-    500: { description: '21004 / 21005: the change could not be stored. (21006 is not produced separately: results are read by the driver, whose failures are 21005.)', example: example(21005, 'the password could not be changed') },
-    503: { description: '21001: the database is unavailable (see Retry-After).', example: example(21001, 'the service is temporarily unavailable; try again shortly') },
+    500: {
+      description:
+        '21004 / 21005: the change could not be stored. (21006 is not produced separately: results are read by the driver, whose failures are 21005.)',
+      example: example(21005, 'the password could not be changed'),
+    },
+    503: {
+      description: '21001: the database is unavailable (see Retry-After).',
+      example: example(21001, 'the service is temporarily unavailable; try again shortly'),
+    },
     413: { description: '21002: the request body is larger than 64 KiB.', example: example(21002, 'the request body is larger than 64 KiB') },
     414: { description: '21002: a path segment of the URL is longer than 100 characters.', example: example(21002, 'a path segment of the URL is too long') },
   },

@@ -14,19 +14,31 @@ import { NEW_PASSWORD_RULE } from '../../../credentials/password-policy.service'
 @OneOfShapes({ change: ['password', 'newPassword'], sendCode: ['phone'], reset: ['phone', 'code', 'password'] })
 export class MePasswordDto {
   @ApiPropertyOptional({ description: 'With a token: the current password. Without: the new password (step 2).', example: 'the current password' })
-  @IsOptional() @IsString() @MaxLength(1024)
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
   password?: string;
 
   @ApiPropertyOptional({ description: 'With a token: the new password.', example: 'a new long passphrase' })
-  @IsOptional() @IsString() @MaxLength(1024) @CheckedByService(NEW_PASSWORD_RULE)
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  @CheckedByService(NEW_PASSWORD_RULE)
   newPassword?: string;
 
   @ApiPropertyOptional({ description: 'Without a token: the phone number (steps 1 and 2).', example: 79991234567 })
-  @IsOptional() @Transform(numberToText) @IsString() @MaxLength(32) @CheckedByService(PHONE_RULE)
+  @IsOptional()
+  @Transform(numberToText)
+  @IsString()
+  @MaxLength(32)
+  @CheckedByService(PHONE_RULE)
   phone?: string;
 
   @ApiPropertyOptional({ type: String, description: 'Without a token: the SMS code (step 2).', example: '123456' })
-  @IsOptional() @Transform(numberToText) @IsString() @MaxLength(16)
+  @IsOptional()
+  @Transform(numberToText)
+  @IsString()
+  @MaxLength(16)
   code?: string;
 }
 

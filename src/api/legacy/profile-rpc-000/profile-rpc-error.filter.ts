@@ -36,9 +36,15 @@ export const PROFILE_RPC_ERRORS: SurfaceErrors = {
     409: { description: 'The e-mail or phone belongs to another account.', example: example(409, 'this e-mail is already registered') },
     413: { description: 'The request body is larger than 64 KiB.', example: example(413, 'the request body is larger than 64 KiB') },
     414: { description: 'A path segment of the URL is longer than 100 characters.', example: example(414, 'a path segment of the URL is too long') },
-    429: { description: 'A code was sent recently, too many requests or profile changes, or the account\'s daily e-mail cap reached; see Retry-After.', example: example(429, 'a message was sent recently; try again in 42 s') },
+    429: {
+      description: "A code was sent recently, too many requests or profile changes, or the account's daily e-mail cap reached; see Retry-After.",
+      example: example(429, 'a message was sent recently; try again in 42 s'),
+    },
     500: { description: 'A fault of ours (logged).', example: { statusCode: 500, message: 'Internal server error', error: 'Internal Server Error' } },
-    503: { description: 'The database cannot be reached in time; see Retry-After.', example: example(503, 'the service is temporarily unavailable; try again shortly') },
+    503: {
+      description: 'The database cannot be reached in time; see Retry-After.',
+      example: example(503, 'the service is temporarily unavailable; try again shortly'),
+    },
   },
 };
 

@@ -11,7 +11,13 @@ import { ProfileChangeLimited } from '../../../limits/profile-change-limit.guard
 import { UsersService } from '../../../users/users.service';
 import { PasswordRecoveryService } from '../../../credentials/password-recovery.service';
 import { ApiProfileRpcErrors, ProfileRpcErrorFilter } from './profile-rpc-error.filter';
-import { ProfileRpcForgottenPasswordDto, ProfileRpcProfileDto, ProfileRpcProfileUpdateDto, ProfileRpcResetPasswordDto, ProfileRpcSetPushTokenDto } from './profile-rpc.dto';
+import {
+  ProfileRpcForgottenPasswordDto,
+  ProfileRpcProfileDto,
+  ProfileRpcProfileUpdateDto,
+  ProfileRpcResetPasswordDto,
+  ProfileRpcSetPushTokenDto,
+} from './profile-rpc.dto';
 import { CODE_SENT, DONE, presentProfile, profileChanges } from './profile-rpc.presenter';
 
 const JSON_TYPE = 'application/json; charset=utf-8';

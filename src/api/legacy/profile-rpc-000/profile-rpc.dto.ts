@@ -15,10 +15,15 @@ export class ProfileRpcProfileUpdateDto {
   @ApiPropertyOptional({ example: true }) @ValidateIf(wasSent) @IsBoolean() auto_updating?: boolean;
   @ApiPropertyOptional({ example: true }) @ValidateIf(wasSent) @IsBoolean() auto_paying?: boolean;
   @ApiPropertyOptional({ example: 89999999999, description: 'A number or a string; stored in E.164.' })
-  @ValidateIf(wasSent) @Transform(numberToText) @IsString() @MaxLength(32) @CheckedByService(PHONE_RULE)
+  @ValidateIf(wasSent)
+  @Transform(numberToText)
+  @IsString()
+  @MaxLength(32)
+  @CheckedByService(PHONE_RULE)
   phone?: string;
   @ApiPropertyOptional({ example: '491405c1-0fcb-4e66-9f63-be0dbe6000c4' })
-  @IsOptional() @IsUUID()
+  @IsOptional()
+  @IsUUID()
   cityId?: string | null;
 }
 
@@ -29,10 +34,18 @@ export class ProfileRpcForgottenPasswordDto {
 /** With a bearer token: `{password, code}` (code from sendCode). Without: `{email, password, code}` (code from forgotenPassword). */
 export class ProfileRpcResetPasswordDto {
   @ApiPropertyOptional({ example: 'user@example.com', description: 'Required without a bearer token.' })
-  @IsOptional() @Transform(lowerTrim) @IsEmail() @MaxLength(254)
+  @IsOptional()
+  @Transform(lowerTrim)
+  @IsEmail()
+  @MaxLength(254)
   email?: string;
   @ApiProperty({ example: 'a new long passphrase' }) @IsString() @IsNotEmpty() @CheckedByService(NEW_PASSWORD_RULE) password: string;
-  @ApiProperty({ example: '123456', description: 'The 6-digit code from the e-mail.' }) @Transform(numberToText) @IsString() @IsNotEmpty() @MaxLength(16) code: string;
+  @ApiProperty({ example: '123456', description: 'The 6-digit code from the e-mail.' })
+  @Transform(numberToText)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(16)
+  code: string;
 }
 
 export class ProfileRpcSetPushTokenDto {

@@ -54,7 +54,10 @@ const ERRORS: SurfaceErrors['errors'] = {
   413: { description: 'The request body is larger than 64 KiB.', example: envelope('the request body is larger than 64 KiB') },
   414: { description: 'A path segment of the URL is longer than 100 characters.', example: envelope('a path segment of the URL is too long') },
   500: { description: 'A fault of ours (logged).', example: envelope('internal error') },
-  503: { description: 'The database cannot be reached in time; see Retry-After.', example: envelope('the service is temporarily unavailable; try again shortly') },
+  503: {
+    description: 'The database cannot be reached in time; see Retry-After.',
+    example: envelope('the service is temporarily unavailable; try again shortly'),
+  },
 };
 
 /** 003's documented errors. */
@@ -69,6 +72,9 @@ export const ApiUserAccountTokenErrors = (invalidTokenMessage: string, ...status
     ...USER_ACCOUNT_ERRORS,
     errors: {
       ...ERRORS,
-      400: { description: `A bad, used or expired link token ("${invalidTokenMessage}"), invalid input or malformed JSON, or a weak password.`, example: envelope(invalidTokenMessage) },
+      400: {
+        description: `A bad, used or expired link token ("${invalidTokenMessage}"), invalid input or malformed JSON, or a weak password.`,
+        example: envelope(invalidTokenMessage),
+      },
     },
   })(...statuses);

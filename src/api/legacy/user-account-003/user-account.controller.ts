@@ -11,7 +11,16 @@ import { UsersService } from '../../../users/users.service';
 import { ContactVerificationService } from '../../../verification/contact-verification.service';
 import { PasswordRecoveryService } from '../../../credentials/password-recovery.service';
 import { ApiUserAccountErrors, ApiUserAccountTokenErrors, UserAccountErrorFilter } from './user-account-error.filter';
-import { UserAccountLoggedInDto, UserAccountLoginDto, UserAccountMessageDto, UserAccountProfileSettingsDto, UserAccountRegistrationDto, UserAccountResetPasswordDto, UserAccountResetPasswordRequestDto, UserAccountServiceInfoDto } from './user-account.dto';
+import {
+  UserAccountLoggedInDto,
+  UserAccountLoginDto,
+  UserAccountMessageDto,
+  UserAccountProfileSettingsDto,
+  UserAccountRegistrationDto,
+  UserAccountResetPasswordDto,
+  UserAccountResetPasswordRequestDto,
+  UserAccountServiceInfoDto,
+} from './user-account.dto';
 import { UserAccountLinks } from './user-account.links';
 import {
   CHECK_EMAIL,
@@ -76,7 +85,14 @@ export class UserAccountController {
   @ApiUserAccountErrors(400, 401, 403, 429)
   async login(@Body() body: UserAccountLoginDto, @RequestContext() client: SecurityContext): Promise<UserAccountLoggedInDto> {
     return presentLogin(
-      await this.auth.signIn({ identifier: body.username, password: body.pwd, remember: body.remember, accessLivesAsLongAsSession: true, secondFactor: 'app-password', ...client }),
+      await this.auth.signIn({
+        identifier: body.username,
+        password: body.pwd,
+        remember: body.remember,
+        accessLivesAsLongAsSession: true,
+        secondFactor: 'app-password',
+        ...client,
+      }),
     );
   }
 
@@ -87,11 +103,16 @@ export class UserAccountController {
   @ApiOperation({
     operationId: 'legacy003_registration',
     summary: 'Create an account and e-mail a confirmation link',
-    description: 'The link points to GET /api/confirm_email/{token} under PUBLIC_URL and is valid for 24 hours. The Accept-Language becomes the account\'s language.',
+    description:
+      "The link points to GET /api/confirm_email/{token} under PUBLIC_URL and is valid for 24 hours. The Accept-Language becomes the account's language.",
   })
   @okMessage(CHECK_EMAIL.msg, 'Registered; the confirmation link is on its way.')
   @ApiUserAccountErrors(400, 409, 429)
-  async registration(@Body() body: UserAccountRegistrationDto, @RequestContext() context: SecurityContext, @RequestLocale() locale?: Locale): Promise<UserAccountMessageDto> {
+  async registration(
+    @Body() body: UserAccountRegistrationDto,
+    @RequestContext() context: SecurityContext,
+    @RequestLocale() locale?: Locale,
+  ): Promise<UserAccountMessageDto> {
     const user = await this.auth.register(registrationOf(body, locale), { context });
     await this.contacts.welcome(user, { code: false, link: this.links.confirmEmail });
     return CHECK_EMAIL;
@@ -105,7 +126,7 @@ export class UserAccountController {
     operationId: 'legacy003_resetPasswordRequest',
     summary: 'E-mail a password reset link, if the account exists',
     description:
-      'The username, e-mail or phone; the link (valid for 1 hour) goes to the account\'s e-mail and points to /api/reset_password/{token} under PUBLIC_URL. ' +
+      "The username, e-mail or phone; the link (valid for 1 hour) goes to the account's e-mail and points to /api/reset_password/{token} under PUBLIC_URL. " +
       'The answer is the same whether or not the account exists (SPEC §6: no "user not found"), also during the one-minute resend cooldown (429).',
   })
   @okMessage(CHECK_EMAIL.msg, 'Always, whether or not the account exists.')

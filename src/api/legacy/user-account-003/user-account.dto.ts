@@ -10,22 +10,31 @@ import { NEW_PASSWORD_RULE } from '../../../credentials/password-policy.service'
 
 export class UserAccountLoginDto {
   @ApiProperty({ example: 'admin', description: 'The username or the e-mail (a phone number works too).' })
-  @IsString() @IsNotEmpty() @MaxLength(254)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(254)
   username: string;
   @ApiProperty({ example: 'a long passphrase' }) @IsString() @IsNotEmpty() @MaxLength(1024) pwd: string;
   @ApiPropertyOptional({ example: true, description: 'The token lives REMEMBER_ME_TTL (30 days by default) instead of REFRESH_TOKEN_TTL (1 day).' })
-  @IsOptional() @Transform(looseBoolean) @IsBoolean()
+  @IsOptional()
+  @Transform(looseBoolean)
+  @IsBoolean()
   remember?: boolean;
 }
 
 export class UserAccountRegistrationDto {
   @ApiProperty({
     example: 'Admin',
-    description: '2–64 letters, digits, "_", "." or "-", starting with a letter; reserved names (root, support, …) are refused with "username is not allowed.".',
+    description:
+      '2–64 letters, digits, "_", "." or "-", starting with a letter; reserved names (root, support, …) are refused with "username is not allowed.".',
   })
-  @Transform(trim) @IsString() @IsNotEmpty() @CheckedByService(USERNAME_RULE)
+  @Transform(trim)
+  @IsString()
+  @IsNotEmpty()
+  @CheckedByService(USERNAME_RULE)
   username: string;
-  @ApiPropertyOptional({ type: String, nullable: true, example: 'Admin A.A.' }) @IsOptional() @Transform(trim) @IsString() @MaxLength(300) full_name?: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'Admin A.A.' }) @IsOptional() @Transform(trim) @IsString() @MaxLength(300) full_name?:
+    string | null;
   @ApiProperty({ example: 't@t.tt', description: 'The confirmation link goes here.' }) @Transform(lowerTrim) @IsEmail() @MaxLength(254) email: string;
   @ApiPropertyOptional({
     type: String,
@@ -33,15 +42,26 @@ export class UserAccountRegistrationDto {
     example: '+79991234567',
     description: 'Any common form (a JSON number is read as text too); stored in E.164.',
   })
-  @IsOptional() @Transform(numberToText) @IsString() @MaxLength(32) @CheckedByService(PHONE_RULE)
+  @IsOptional()
+  @Transform(numberToText)
+  @IsString()
+  @MaxLength(32)
+  @CheckedByService(PHONE_RULE)
   phone?: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true, example: null, description: 'Free text.' }) @IsOptional() @IsString() @MaxLength(500) contacts?: string | null;
-  @ApiProperty({ example: 'a long passphrase', description: 'At least PASSWORD_MIN_LENGTH (8) characters, not a common password.' }) @IsString() @IsNotEmpty() @CheckedByService(NEW_PASSWORD_RULE) pwd: string;
+  @ApiPropertyOptional({ type: String, nullable: true, example: null, description: 'Free text.' }) @IsOptional() @IsString() @MaxLength(500) contacts?:
+    string | null;
+  @ApiProperty({ example: 'a long passphrase', description: 'At least PASSWORD_MIN_LENGTH (8) characters, not a common password.' })
+  @IsString()
+  @IsNotEmpty()
+  @CheckedByService(NEW_PASSWORD_RULE)
+  pwd: string;
 }
 
 export class UserAccountResetPasswordRequestDto {
-  @ApiProperty({ example: 'Admin', description: 'The username, e-mail or phone; the link goes to the account\'s e-mail.' })
-  @IsString() @IsNotEmpty() @MaxLength(254)
+  @ApiProperty({ example: 'Admin', description: "The username, e-mail or phone; the link goes to the account's e-mail." })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(254)
   username: string;
 }
 
@@ -69,7 +89,10 @@ export class UserAccountServiceInfoDto {
 }
 
 export class UserAccountTokenDataDto {
-  @ApiProperty({ example: 'eyJhbGciOiJFUzI1NiIsImtpZCI6…', description: 'An access token (JWT) that lives as long as its session; send it as `Authorization: Token <token>` or `Bearer <token>`.' })
+  @ApiProperty({
+    example: 'eyJhbGciOiJFUzI1NiIsImtpZCI6…',
+    description: 'An access token (JWT) that lives as long as its session; send it as `Authorization: Token <token>` or `Bearer <token>`.',
+  })
   token: string;
 }
 
@@ -82,7 +105,8 @@ export class UserAccountLoggedInDto {
 /** The documented profile: exactly these keys. */
 export class UserAccountProfileSettingsDataDto {
   @ApiProperty({ type: String, nullable: true, example: null }) contacts: string | null;
-  @ApiProperty({ type: String, nullable: true, example: 'd*z@yandex.ru', description: 'Masked: the first and last character of the local part around "*".' }) email: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'd*z@yandex.ru', description: 'Masked: the first and last character of the local part around "*".' })
+  email: string | null;
   @ApiProperty({ type: String, nullable: true, example: 'Admin A.A.' }) full_name: string | null;
   @ApiProperty({ example: false }) is_email_verified: boolean;
   @ApiProperty({ type: String, nullable: true, example: null, description: 'E.164.' }) phone: string | null;

@@ -5,7 +5,13 @@ import { maskEmail } from '../../../common/identifiers';
 import { Locale } from '../../../common/locale';
 import { displayFullName, User } from '../../../users/user.entity';
 import { Registration } from '../../../users/users.service';
-import { UserAccountLoggedInDto, UserAccountMessageDto, UserAccountProfileSettingsDto, UserAccountRegistrationDto, UserAccountServiceInfoDto } from './user-account.dto';
+import {
+  UserAccountLoggedInDto,
+  UserAccountMessageDto,
+  UserAccountProfileSettingsDto,
+  UserAccountRegistrationDto,
+  UserAccountServiceInfoDto,
+} from './user-account.dto';
 
 export const SERVICE_NAME = 'identity-service';
 

@@ -31,14 +31,23 @@ export const USER_SERVICE_ERRORS: SurfaceErrors = {
         'its account password alone gets the same answer with a hint to use one.',
       example: envelope('wrong login or password'),
     },
-    403: { description: 'Another user\'s account (administrators excepted), or a blocked account.', example: envelope('only the user themself or an administrator may do this') },
+    403: {
+      description: "Another user's account (administrators excepted), or a blocked account.",
+      example: envelope('only the user themself or an administrator may do this'),
+    },
     404: { description: 'No user with this id (administrators only; others get 403), or a path that is not a UUID.', example: envelope('no such user') },
     409: { description: 'The username, e-mail or phone is taken.', example: envelope('this e-mail is already registered') },
     413: { description: 'The request body is larger than 64 KiB.', example: envelope('the request body is larger than 64 KiB') },
     414: { description: 'A path segment of the URL is longer than 100 characters.', example: envelope('a path segment of the URL is too long') },
-    429: { description: 'Too many failed sign-ins (account locked), requests or profile changes; see Retry-After.', example: envelope('too many failed sign-ins; try again later') },
+    429: {
+      description: 'Too many failed sign-ins (account locked), requests or profile changes; see Retry-After.',
+      example: envelope('too many failed sign-ins; try again later'),
+    },
     500: { description: 'A fault of ours (logged).', example: envelope('internal error') },
-    503: { description: 'The database cannot be reached in time; see Retry-After.', example: envelope('the service is temporarily unavailable; try again shortly') },
+    503: {
+      description: 'The database cannot be reached in time; see Retry-After.',
+      example: envelope('the service is temporarily unavailable; try again shortly'),
+    },
   },
 };
 

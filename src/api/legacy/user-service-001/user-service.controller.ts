@@ -10,7 +10,15 @@ import { Locale, RequestLocale } from '../../../common/locale';
 import { ProfileChangeLimited } from '../../../limits/profile-change-limit.guard';
 import { UsersService } from '../../../users/users.service';
 import { ApiUserServiceErrors, UserServiceErrorFilter } from './user-service-error.filter';
-import { UserServiceLoggedInDto, UserServiceLoginDto, UserServiceRegisteredDto, UserServiceRegisterDto, UserServiceSuccessDto, UserServiceUpdateUserDto, UserServiceUserEnvelopeDto } from './user-service.dto';
+import {
+  UserServiceLoggedInDto,
+  UserServiceLoginDto,
+  UserServiceRegisteredDto,
+  UserServiceRegisterDto,
+  UserServiceSuccessDto,
+  UserServiceUpdateUserDto,
+  UserServiceUserEnvelopeDto,
+} from './user-service.dto';
 import { accountChanges, presentLogin, presentRegistered, presentUser, SUCCESS } from './user-service.presenter';
 
 /** `/{user_id}` sits at the root, so it only matches a UUID: `/favicon.ico` and the like never reach this controller. */
@@ -34,7 +42,11 @@ export class UserServiceController {
   @ApiOperation({ operationId: 'legacy001_register', summary: 'Create an account; sends nothing (SPEC §6)' })
   @ApiCreatedResponse({ type: UserServiceRegisteredDto })
   @ApiUserServiceErrors(400, 409)
-  async register(@Body() body: UserServiceRegisterDto, @RequestContext() context: SecurityContext, @RequestLocale() locale?: Locale): Promise<UserServiceRegisteredDto> {
+  async register(
+    @Body() body: UserServiceRegisterDto,
+    @RequestContext() context: SecurityContext,
+    @RequestLocale() locale?: Locale,
+  ): Promise<UserServiceRegisteredDto> {
     return presentRegistered(await this.auth.register({ ...accountChanges(body), password: body.password, locale: locale ?? null }, { context }));
   }
 
@@ -83,7 +95,7 @@ export class UserServiceController {
     summary: 'Change a user: yourself, or anyone for an administrator',
     description:
       'Only the fields sent change. A new e-mail is unconfirmed again (`user_role` "Not_Verifyed"). A new password ends every other session of the user (all of them when an administrator sets it). ' +
-      'Each request counts against the caller\'s PROFILE_CHANGES_PER_HOUR (30) per hour, over every surface together (429 with Retry-After).',
+      "Each request counts against the caller's PROFILE_CHANGES_PER_HOUR (30) per hour, over every surface together (429 with Retry-After).",
   })
   @ApiOkResponse({ type: UserServiceSuccessDto })
   @ApiUserServiceErrors(400, 401, 403, 404, 409, 429)

@@ -1,7 +1,14 @@
 import { SessionOutcome } from '../../../auth/auth.service';
 import { User } from '../../../users/user.entity';
 import { ProfileChanges } from '../../../users/users.service';
-import { UserServiceLoggedInDto, UserServiceRegisteredDto, UserServiceRegisterDto, UserServiceSuccessDto, UserServiceUpdateUserDto, UserServiceUserEnvelopeDto } from './user-service.dto';
+import {
+  UserServiceLoggedInDto,
+  UserServiceRegisteredDto,
+  UserServiceRegisterDto,
+  UserServiceSuccessDto,
+  UserServiceUpdateUserDto,
+  UserServiceUserEnvelopeDto,
+} from './user-service.dto';
 
 export const SUCCESS: UserServiceSuccessDto = { status: 'success' };
 

@@ -58,7 +58,8 @@ export const USERS_API_ERRORS: SurfaceErrors = {
       example: { email: ['user with this email already exists.'] },
     },
     429: {
-      description: 'Too many requests or profile changes, a code sent less than a minute ago, the account\'s daily e-mail cap reached, or too many failed sign-ins; see Retry-After.',
+      description:
+        "Too many requests or profile changes, a code sent less than a minute ago, the account's daily e-mail cap reached, or too many failed sign-ins; see Retry-After.",
       example: { detail: 'Request was throttled. Expected available in 42 seconds.' },
     },
     413: { description: 'The request body is larger than 64 KiB.', example: { detail: 'the request body is larger than 64 KiB' } },

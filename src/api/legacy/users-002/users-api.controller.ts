@@ -71,7 +71,11 @@ export class UsersApiAuthController {
   })
   @ApiCreatedResponse({ type: UsersApiRegisteredUserDto, description: 'Registered: the documented fields, without the password.' })
   @ApiUsersApiErrors(400, 409, 429)
-  async registration(@Body() body: UsersApiRegistrationDto, @RequestContext() context: SecurityContext, @RequestLocale() locale?: Locale): Promise<UsersApiRegisteredUserDto> {
+  async registration(
+    @Body() body: UsersApiRegistrationDto,
+    @RequestContext() context: SecurityContext,
+    @RequestLocale() locale?: Locale,
+  ): Promise<UsersApiRegisteredUserDto> {
     const { number, ...profile } = body;
     return presentRegistered(await this.auth.register({ ...profile, phone: number, locale: locale ?? null }, { context }));
   }
@@ -171,7 +175,8 @@ export class UsersApiUserController {
       try {
         const problems = invalid.get(field);
         if (problems) throw DomainError.validation(problems);
-        if (field === 'password') await this.credentials.setPassword(user, dto.password!, { reason: 'changed', keepSessionId: auth.sessionId, locale, context });
+        if (field === 'password')
+          await this.credentials.setPassword(user, dto.password!, { reason: 'changed', keepSessionId: auth.sessionId, locale, context });
         else user = await this.contactChanges.updateProfile(user, profileChange(field, dto[field] ?? null), locale, { context, sessionId: auth.sessionId });
         result.success[key] = changedMessage(key);
       } catch (error) {
@@ -214,7 +219,7 @@ export class UsersApiUserController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'legacy002_verifyEmail',
-    summary: 'E-mail a 6-digit code that confirms the account\'s address (used by accept-email/)',
+    summary: "E-mail a 6-digit code that confirms the account's address (used by accept-email/)",
     description: 'A new code voids the previous one; it lives 10 minutes. One request per 60 s (429 with Retry-After before that).',
   })
   @ApiOkResponse({ type: UsersApiDetailDto, example: CODE_SENT, description: 'The code is on its way.' })
@@ -234,7 +239,11 @@ export class UsersApiUserController {
   })
   @ApiOkResponse({ type: UsersApiDetailDto, example: CONFIRMED, description: 'The e-mail is confirmed.' })
   @ApiUsersApiErrors(400, 401, 403, 429)
-  async acceptEmail(@CurrentAuth() { user, sessionId }: AuthContext, @Body() body: UsersApiAcceptEmailDto, @RequestContext() context: SecurityContext): Promise<UsersApiDetailDto> {
+  async acceptEmail(
+    @CurrentAuth() { user, sessionId }: AuthContext,
+    @Body() body: UsersApiAcceptEmailDto,
+    @RequestContext() context: SecurityContext,
+  ): Promise<UsersApiDetailDto> {
     await this.contacts.confirmEmailCode(user, body.code, { context, sessionId });
     return CONFIRMED;
   }
@@ -249,7 +258,10 @@ function objectBody(body: unknown): Record<string, unknown> {
 async function invalidFields(dto: UsersApiUpdateUserDto): Promise<Map<string, FieldError[]>> {
   const byField = new Map<string, FieldError[]>();
   for (const error of await validate(dto)) {
-    byField.set(error.property, Object.values(error.constraints ?? {}).map((message) => ({ field: error.property, message })));
+    byField.set(
+      error.property,
+      Object.values(error.constraints ?? {}).map((message) => ({ field: error.property, message })),
+    );
   }
   return byField;
 }

@@ -75,28 +75,49 @@ export class UsersApiRegistrationDto {
   @ApiPropertyOptional({ example: 'user1' }) @ValidateIf(sentAndNotNull) @Text(100) patronymic?: string | null;
   @ApiPropertyOptional({ example: 'user1address' }) @ValidateIf(sentAndNotNull) @Text(500) address?: string | null;
   @ApiPropertyOptional({ example: 'user1@gmail.com', description: 'Required unless `number` is given; stored lower-cased.' })
-  @ValidateIf(sentAndNotNull) @Email()
+  @ValidateIf(sentAndNotNull)
+  @Email()
   email?: string;
-  @ApiPropertyOptional({ example: '+79967348137', description: 'The phone; required unless `email` is given. Any common form (a JSON number too); stored in E.164.' })
-  @ValidateIf(sentAndNotNull) @PhoneNumber() @CheckedByService(PHONE_RULE)
+  @ApiPropertyOptional({
+    example: '+79967348137',
+    description: 'The phone; required unless `email` is given. Any common form (a JSON number too); stored in E.164.',
+  })
+  @ValidateIf(sentAndNotNull)
+  @PhoneNumber()
+  @CheckedByService(PHONE_RULE)
   number?: string;
-  @ApiProperty({ example: 'user1user1Strong', description: 'Checked by the password policy (at least 8 characters, not a common password, not the e-mail or number).' })
-  @Required() @Text(1024) @CheckedByService(NEW_PASSWORD_RULE)
+  @ApiProperty({
+    example: 'user1user1Strong',
+    description: 'Checked by the password policy (at least 8 characters, not a common password, not the e-mail or number).',
+  })
+  @Required()
+  @Text(1024)
+  @CheckedByService(NEW_PASSWORD_RULE)
   password: string;
 }
 
 /** `POST /users/auth/token/`: `{email, password}` or `{number, password}` (the e-mail wins when both are sent). */
 @AnyOfRequired(['email'], ['number'])
 export class UsersApiTokenRequestDto {
-  @ApiPropertyOptional({ example: 'user1@gmail.com', description: 'Sign in by e-mail…' }) @ValidateIf(wasSent) @Transform(lowerTrim) @Required() @Text(254, true) email?: string;
-  @ApiPropertyOptional({ example: '+79967348137', description: '…or by phone number, in any common form.' }) @ValidateIf(wasSent) @Required() @PhoneNumber() number?: string;
+  @ApiPropertyOptional({ example: 'user1@gmail.com', description: 'Sign in by e-mail…' })
+  @ValidateIf(wasSent)
+  @Transform(lowerTrim)
+  @Required()
+  @Text(254, true)
+  email?: string;
+  @ApiPropertyOptional({ example: '+79967348137', description: '…or by phone number, in any common form.' })
+  @ValidateIf(wasSent)
+  @Required()
+  @PhoneNumber()
+  number?: string;
   @ApiProperty({ example: 'user1user1Strong' }) @Required() @Text(1024, true) password: string;
 }
 
 /** `POST /users/auth/token/refresh`. */
 export class UsersApiRefreshDto {
   @ApiProperty({ example: 'Jt3x8bD0m1Ugq5Yc2s9QfLkPz7RwVaE4hNiK6oTjXy0', description: 'The refresh token of the last pair (single use: it rotates).' })
-  @Required() @Text(1024, true)
+  @Required()
+  @Text(1024, true)
   refresh: string;
 }
 
@@ -110,9 +131,23 @@ export class UsersApiUpdateUserDto {
   @ApiPropertyOptional({ example: 'user1Changed@gmail.com', description: 'null clears it.' }) @ValidateIf(sentAndNotNull) @Text(100) name?: string | null;
   @ApiPropertyOptional({ example: 'user1Changed', description: 'null clears it.' }) @ValidateIf(sentAndNotNull) @Text(100) patronymic?: string | null;
   @ApiPropertyOptional({ example: 'user1Changedaddress', description: 'null clears it.' }) @ValidateIf(sentAndNotNull) @Text(500) address?: string | null;
-  @ApiPropertyOptional({ example: 'user1changed@gmail.com', description: 'Clears `confirmed_email` when it changes.' }) @ValidateIf(wasSent) @Required() @Email() email?: string;
-  @ApiPropertyOptional({ example: '+79967348130', description: 'Clears `confirmed_number` when it changes; stored in E.164.' }) @ValidateIf(wasSent) @Required() @PhoneNumber() @CheckedByService(PHONE_RULE) number?: string;
-  @ApiPropertyOptional({ example: 'user1user1Changed', description: 'No old password needed; every other session of the user ends.' }) @ValidateIf(wasSent) @Required() @Text(1024, true) @CheckedByService(NEW_PASSWORD_RULE) password?: string;
+  @ApiPropertyOptional({ example: 'user1changed@gmail.com', description: 'Clears `confirmed_email` when it changes.' })
+  @ValidateIf(wasSent)
+  @Required()
+  @Email()
+  email?: string;
+  @ApiPropertyOptional({ example: '+79967348130', description: 'Clears `confirmed_number` when it changes; stored in E.164.' })
+  @ValidateIf(wasSent)
+  @Required()
+  @PhoneNumber()
+  @CheckedByService(PHONE_RULE)
+  number?: string;
+  @ApiPropertyOptional({ example: 'user1user1Changed', description: 'No old password needed; every other session of the user ends.' })
+  @ValidateIf(wasSent)
+  @Required()
+  @Text(1024, true)
+  @CheckedByService(NEW_PASSWORD_RULE)
+  password?: string;
 }
 
 /** The deepest `offset` of `GET user/executor/` (a larger one would only make the database skip rows). */
@@ -121,10 +156,17 @@ export const MAX_OFFSET = 1_000_000;
 /** `GET /users/user/executor/?limit=&offset=` */
 export class UsersApiExecutorsQueryDto {
   @ApiPropertyOptional({ default: 100, example: 20, description: 'Page size; above 100 counts as 100.' })
-  @ValidateIf(wasSent) @Transform(asInteger) @IsInt({ message: DRF.integer }) @Min(1, { message: DRF.minValue(1) })
+  @ValidateIf(wasSent)
+  @Transform(asInteger)
+  @IsInt({ message: DRF.integer })
+  @Min(1, { message: DRF.minValue(1) })
   limit?: number;
   @ApiPropertyOptional({ default: 0, example: 0, description: 'How many executors to skip.' })
-  @ValidateIf(wasSent) @Transform(asInteger) @IsInt({ message: DRF.integer }) @Min(0, { message: DRF.minValue(0) }) @Max(MAX_OFFSET, { message: DRF.maxValue(MAX_OFFSET) })
+  @ValidateIf(wasSent)
+  @Transform(asInteger)
+  @IsInt({ message: DRF.integer })
+  @Min(0, { message: DRF.minValue(0) })
+  @Max(MAX_OFFSET, { message: DRF.maxValue(MAX_OFFSET) })
   offset?: number;
 }
 
@@ -134,7 +176,9 @@ export class UsersApiAcceptEmailDto {
     example: 123456,
     description: 'The 6-digit code from the e-mail, as a JSON number or string. A number is left-padded to 6 digits (`1234` → `"001234"`).',
   })
-  @Transform(codeToText) @Required() @Text(16, true)
+  @Transform(codeToText)
+  @Required()
+  @Text(16, true)
   code: string;
 }
 
@@ -172,7 +216,7 @@ export class UsersApiUserDto extends UsersApiRegisteredUserDto {
   @ApiProperty({
     format: 'uuid',
     example: '0d3c8a52-5b8e-4a56-9d0e-2f5d1c7b9e41',
-    description: 'Deviation: a uuid string, where the document\'s example shows an integer (one user store is shared by every API).',
+    description: "Deviation: a uuid string, where the document's example shows an integer (one user store is shared by every API).",
   })
   id: string;
   @ApiProperty({ example: false, description: 'The e-mail was proved with a code (`verify-email/` → `accept-email/`).' }) confirmed_email: boolean;
@@ -184,7 +228,11 @@ export class UsersApiUserDto extends UsersApiRegisteredUserDto {
 /** `auth/token/` and `auth/token/refresh`. */
 export class UsersApiTokenPairDto {
   @ApiProperty({ example: 'Jt3x8bD0m1Ugq5Yc2s9QfLkPz7RwVaE4hNiK6oTjXy0', description: 'Opaque, single use: each refresh returns a new one.' }) refresh: string;
-  @ApiProperty({ example: 'eyJhbGciOiJFUzI1NiIsImtpZCI6Ii4uLiJ9.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl', description: 'JWT; send as `Authorization: Bearer <access>` or `Token <access>`.' }) access: string;
+  @ApiProperty({
+    example: 'eyJhbGciOiJFUzI1NiIsImtpZCI6Ii4uLiJ9.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl',
+    description: 'JWT; send as `Authorization: Bearer <access>` or `Token <access>`.',
+  })
+  access: string;
   @ApiProperty({ type: 'integer', example: 900, description: 'Seconds the access token lives (ACCESS_TOKEN_TTL).' }) expired_at: number;
 }
 

@@ -9,24 +9,35 @@ export const MAX_PAGE = 10_000;
 
 export class ListUsersQuery {
   @ApiPropertyOptional({ description: 'Matches e-mail, username, phone, name, surname or full name (case-insensitive substring).' })
-  @IsOptional() @IsString() @MaxLength(100)
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
   search?: string;
 
   @ApiPropertyOptional({ enum: USER_ROLES }) @IsOptional() @IsIn(USER_ROLES) role?: UserRole;
   @ApiPropertyOptional({ enum: USER_STATUSES }) @IsOptional() @IsIn(USER_STATUSES) status?: UserStatus;
 
   @ApiPropertyOptional({ default: 1 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PAGE)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE)
   page: number = 1;
 
   @ApiPropertyOptional({ default: 20 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PAGE_SIZE)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
   limit: number = 20;
 }
 
 export class AdminUpdateUserDto {
   @ApiPropertyOptional({ enum: USER_ROLES }) @IsOptional() @IsIn(USER_ROLES) role?: UserRole;
   @ApiPropertyOptional({ enum: USER_STATUSES, description: '`blocked` also ends every session of the user.' })
-  @IsOptional() @IsIn(USER_STATUSES)
+  @IsOptional()
+  @IsIn(USER_STATUSES)
   status?: UserStatus;
 }

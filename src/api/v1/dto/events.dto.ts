@@ -18,39 +18,61 @@ const typeProperty = ApiPropertyOptional({ enum: SECURITY_EVENT_TYPE_NAMES, desc
 
 export class ListSecurityEventsQuery {
   @ApiPropertyOptional({ format: 'uuid', description: 'Events concerning this user (also after the account was deleted).' })
-  @IsOptional() @IsUUID()
+  @IsOptional()
+  @IsUUID()
   userId?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Events where this administrator acted on another user.' })
-  @IsOptional() @IsUUID()
+  @IsOptional()
+  @IsUUID()
   actorId?: string;
 
-  @typeProperty @IsOptional() @IsIn(SECURITY_EVENT_TYPE_NAMES)
+  @typeProperty
+  @IsOptional()
+  @IsIn(SECURITY_EVENT_TYPE_NAMES)
   type?: SecurityEventType;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Events at or after this time (ISO 8601 with a zone).', example: '2030-01-01T00:00:00Z' })
-  @IsOptional() @IsISO8601({ strict: true, strictSeparator: true })
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
   from?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Events before this time (ISO 8601 with a zone).', example: '2030-02-01T00:00:00Z' })
-  @IsOptional() @IsISO8601({ strict: true, strictSeparator: true })
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
   to?: string;
 
-  @cursorProperty @IsOptional() @Matches(CURSOR, { message: 'cursor must be a nextCursor of this API' })
+  @cursorProperty
+  @IsOptional()
+  @Matches(CURSOR, { message: 'cursor must be a nextCursor of this API' })
   cursor?: string;
 
-  @limitProperty @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PAGE_SIZE)
+  @limitProperty
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
   limit: number = 20;
 }
 
 export class ListMySecurityEventsQuery {
-  @typeProperty @IsOptional() @IsIn(SECURITY_EVENT_TYPE_NAMES)
+  @typeProperty
+  @IsOptional()
+  @IsIn(SECURITY_EVENT_TYPE_NAMES)
   type?: SecurityEventType;
 
-  @cursorProperty @IsOptional() @Matches(CURSOR, { message: 'cursor must be a nextCursor of this API' })
+  @cursorProperty
+  @IsOptional()
+  @Matches(CURSOR, { message: 'cursor must be a nextCursor of this API' })
   cursor?: string;
 
-  @limitProperty @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PAGE_SIZE)
+  @limitProperty
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
   limit: number = 20;
 }
 

@@ -20,7 +20,10 @@ export class FreshProofDto {
       'Required unless this session signed in within the last REAUTH_MAX_AGE seconds (default 300). A wrong one counts toward the account lockout. ' +
       'An account with a second factor needs a second factor within REAUTH_MAX_AGE instead (403 StepUpRequired: POST /v1/me/step-up).',
   })
-  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(1024)
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(1024)
   currentPassword?: string;
 }
 
@@ -29,11 +32,20 @@ export class FreshProofDto {
  * proof; the e-mail changes through `POST /v1/me/email/change` (two steps).
  */
 export class UpdateMeDto extends FreshProofDto {
-  @ApiPropertyOptional({ ...nullable, type: String, example: 'anna' }) @IsOptional() @IsString() @MaxLength(64) @CheckedByService(USERNAME_RULE) username?: string | null;
-  @ApiPropertyOptional({ ...nullable, type: String, description: '`null` removes the e-mail (fresh proof needed). A new address is not set here (400): use POST /v1/me/email/change.' })
-  @IsOptional() @Transform(lowerTrim) @IsEmail() @MaxLength(254)
+  @ApiPropertyOptional({ ...nullable, type: String, example: 'anna' }) @IsOptional() @IsString() @MaxLength(64) @CheckedByService(USERNAME_RULE) username?:
+    string | null;
+  @ApiPropertyOptional({
+    ...nullable,
+    type: String,
+    description: '`null` removes the e-mail (fresh proof needed). A new address is not set here (400): use POST /v1/me/email/change.',
+  })
+  @IsOptional()
+  @Transform(lowerTrim)
+  @IsEmail()
+  @MaxLength(254)
   email?: string | null;
-  @ApiPropertyOptional({ ...nullable, type: String, example: '+79991234567' }) @IsOptional() @IsString() @MaxLength(32) @CheckedByService(PHONE_RULE) phone?: string | null;
+  @ApiPropertyOptional({ ...nullable, type: String, example: '+79991234567' }) @IsOptional() @IsString() @MaxLength(32) @CheckedByService(PHONE_RULE) phone?:
+    string | null;
   @ApiPropertyOptional({ ...nullable, type: String }) @IsOptional() @IsString() @MaxLength(100) name?: string | null;
   @ApiPropertyOptional({ ...nullable, type: String }) @IsOptional() @IsString() @MaxLength(100) surname?: string | null;
   @ApiPropertyOptional({ ...nullable, type: String }) @IsOptional() @IsString() @MaxLength(100) patronymic?: string | null;
@@ -56,12 +68,17 @@ export class DeleteMeDto extends FreshProofDto {}
 
 export class EmailChangeDto extends FreshProofDto {
   @ApiProperty({ example: 'anna.new@example.com', description: 'The new address: a code and a link go there; it applies once one of them is used.' })
-  @Transform(lowerTrim) @IsEmail() @MaxLength(254)
+  @Transform(lowerTrim)
+  @IsEmail()
+  @MaxLength(254)
   email: string;
 }
 
 export class PushTokenDto {
   @ApiProperty({ type: String, nullable: true, example: 'fcm:APA91b…', description: 'The device push token; null removes it.' })
-  @ValidateIf((_, v) => v !== null) @IsString() @IsNotEmpty() @MaxLength(512)
+  @ValidateIf((_, v) => v !== null)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(512)
   token: string | null;
 }

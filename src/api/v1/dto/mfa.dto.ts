@@ -1,6 +1,20 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { Equals, IsArray, IsBoolean, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, IsUUID, Matches, MaxLength, ValidateNested, ArrayMaxSize } from 'class-validator';
+import {
+  Equals,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  ValidateNested,
+  ArrayMaxSize,
+} from 'class-validator';
 import { trim } from '../../../common/dto-transforms';
 import { FreshProofDto } from './me.dto';
 
@@ -15,8 +29,11 @@ export class WebAuthnAssertionResponseDto {
   @ApiProperty({ description: 'base64url' }) @IsString() @MaxLength(8192) @base64url('clientDataJSON') clientDataJSON: string;
   @ApiProperty({ description: 'base64url' }) @IsString() @MaxLength(8192) @base64url('authenticatorData') authenticatorData: string;
   @ApiProperty({ description: 'base64url' }) @IsString() @MaxLength(2048) @base64url('signature') signature: string;
-  @ApiPropertyOptional({ description: 'base64url; the account\'s user handle (discoverable passkeys)' })
-  @IsOptional() @IsString() @MaxLength(256) @base64url('userHandle')
+  @ApiPropertyOptional({ description: "base64url; the account's user handle (discoverable passkeys)" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  @base64url('userHandle')
   userHandle?: string;
 }
 
@@ -27,13 +44,20 @@ export class WebAuthnAssertionDto {
   @ApiProperty({ enum: ['public-key'] }) @Equals('public-key') type: 'public-key';
   @ApiProperty({ type: WebAuthnAssertionResponseDto }) @ValidateNested() @Type(() => WebAuthnAssertionResponseDto) response: WebAuthnAssertionResponseDto;
   @ApiProperty({ type: Object, example: {}, description: 'Extension outputs (may be empty).' }) @IsObject() clientExtensionResults: Record<string, unknown>;
-  @ApiPropertyOptional({ enum: ['platform', 'cross-platform'] }) @IsOptional() @IsIn(['platform', 'cross-platform']) authenticatorAttachment?: 'platform' | 'cross-platform';
+  @ApiPropertyOptional({ enum: ['platform', 'cross-platform'] }) @IsOptional() @IsIn(['platform', 'cross-platform']) authenticatorAttachment?:
+    'platform' | 'cross-platform';
 }
 
 export class WebAuthnAttestationResponseDto {
   @ApiProperty({ description: 'base64url' }) @IsString() @MaxLength(8192) @base64url('clientDataJSON') clientDataJSON: string;
   @ApiProperty({ description: 'base64url' }) @IsString() @MaxLength(16384) @base64url('attestationObject') attestationObject: string;
-  @ApiPropertyOptional({ type: [String], example: ['internal', 'hybrid'] }) @IsOptional() @IsArray() @ArrayMaxSize(10) @IsString({ each: true }) @MaxLength(32, { each: true }) transports?: string[];
+  @ApiPropertyOptional({ type: [String], example: ['internal', 'hybrid'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @IsString({ each: true })
+  @MaxLength(32, { each: true })
+  transports?: string[];
   @ApiPropertyOptional({ description: 'base64url' }) @IsOptional() @IsString() @MaxLength(8192) @base64url('authenticatorData') authenticatorData?: string;
   @ApiPropertyOptional({ example: -7 }) @IsOptional() @Type(() => Number) publicKeyAlgorithm?: number;
   @ApiPropertyOptional({ description: 'base64url' }) @IsOptional() @IsString() @MaxLength(8192) @base64url('publicKey') publicKey?: string;
@@ -46,7 +70,8 @@ export class WebAuthnAttestationDto {
   @ApiProperty({ enum: ['public-key'] }) @Equals('public-key') type: 'public-key';
   @ApiProperty({ type: WebAuthnAttestationResponseDto }) @ValidateNested() @Type(() => WebAuthnAttestationResponseDto) response: WebAuthnAttestationResponseDto;
   @ApiProperty({ type: Object, example: {}, description: 'Extension outputs (may be empty).' }) @IsObject() clientExtensionResults: Record<string, unknown>;
-  @ApiPropertyOptional({ enum: ['platform', 'cross-platform'] }) @IsOptional() @IsIn(['platform', 'cross-platform']) authenticatorAttachment?: 'platform' | 'cross-platform';
+  @ApiPropertyOptional({ enum: ['platform', 'cross-platform'] }) @IsOptional() @IsIn(['platform', 'cross-platform']) authenticatorAttachment?:
+    'platform' | 'cross-platform';
 }
 
 export class WebAuthnCredentialDescriptorDto {
@@ -60,7 +85,8 @@ export class WebAuthnRequestOptionsDto {
   @ApiProperty({ description: 'base64url; what the assertion signs.' }) challenge: string;
   @ApiPropertyOptional({ example: 300000 }) timeout?: number;
   @ApiPropertyOptional({ example: 'id.example.com' }) rpId?: string;
-  @ApiPropertyOptional({ type: [WebAuthnCredentialDescriptorDto], description: 'Empty for a sign-in without password (any discoverable passkey).' }) allowCredentials?: WebAuthnCredentialDescriptorDto[];
+  @ApiPropertyOptional({ type: [WebAuthnCredentialDescriptorDto], description: 'Empty for a sign-in without password (any discoverable passkey).' })
+  allowCredentials?: WebAuthnCredentialDescriptorDto[];
   @ApiPropertyOptional({ enum: ['required', 'preferred', 'discouraged'] }) userVerification?: string;
   @ApiPropertyOptional({ type: Object, example: {}, description: 'Client extension inputs.' }) extensions?: Record<string, unknown>;
   @ApiPropertyOptional({ type: [String], example: [], description: 'Hints for the browser (e.g. `security-key`, `client-device`).' }) hints?: string[];
@@ -72,7 +98,7 @@ export class WebAuthnRelyingPartyDto {
 }
 
 export class WebAuthnUserDto {
-  @ApiProperty({ description: 'The account\'s user handle, base64url.' }) id: string;
+  @ApiProperty({ description: "The account's user handle, base64url." }) id: string;
   @ApiProperty({ example: 'anna@example.com' }) name: string;
   @ApiProperty({ example: 'anna@example.com' }) displayName: string;
 }
@@ -89,8 +115,10 @@ export class WebAuthnCreationOptionsDto {
   @ApiProperty({ description: 'base64url; what the attestation signs.' }) challenge: string;
   @ApiProperty({ type: [WebAuthnKeyParametersDto] }) pubKeyCredParams: WebAuthnKeyParametersDto[];
   @ApiPropertyOptional({ example: 300000 }) timeout?: number;
-  @ApiPropertyOptional({ type: [WebAuthnCredentialDescriptorDto], description: 'The account\'s passkeys, so an authenticator does not register twice.' }) excludeCredentials?: WebAuthnCredentialDescriptorDto[];
-  @ApiPropertyOptional({ type: Object, example: { residentKey: 'required', requireResidentKey: true, userVerification: 'preferred' } }) authenticatorSelection?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: [WebAuthnCredentialDescriptorDto], description: "The account's passkeys, so an authenticator does not register twice." })
+  excludeCredentials?: WebAuthnCredentialDescriptorDto[];
+  @ApiPropertyOptional({ type: Object, example: { residentKey: 'required', requireResidentKey: true, userVerification: 'preferred' } })
+  authenticatorSelection?: Record<string, unknown>;
   @ApiPropertyOptional({ example: 'none' }) attestation?: string;
   @ApiPropertyOptional({ type: Object, example: { credProps: true }, description: 'Client extension inputs.' }) extensions?: Record<string, unknown>;
   @ApiPropertyOptional({ type: [String], example: [], description: 'Hints for the browser (e.g. `security-key`, `client-device`).' }) hints?: string[];
@@ -102,26 +130,43 @@ export class WebAuthnCreationOptionsDto {
 export class MfaChallengeDto {
   @ApiProperty({ enum: [true], example: true, description: 'Always true here: answer the challenge with POST /v1/auth/login/mfa.' }) mfaRequired: true;
   @ApiProperty({ format: 'uuid' }) challengeId: string;
-  @ApiProperty({ enum: METHODS, isArray: true, example: ['totp', 'webauthn', 'recovery'], description: 'What may answer: a TOTP code, a passkey assertion, a recovery code.' })
+  @ApiProperty({
+    enum: METHODS,
+    isArray: true,
+    example: ['totp', 'webauthn', 'recovery'],
+    description: 'What may answer: a TOTP code, a passkey assertion, a recovery code.',
+  })
   methods: string[];
   @ApiProperty({ example: 300, description: 'Seconds the challenge lives (5 tries in that time).' }) expiresIn: number;
-  @ApiProperty({ type: WebAuthnRequestOptionsDto, nullable: true, description: 'Options for a passkey assertion, when `webauthn` is offered.' }) webauthn: WebAuthnRequestOptionsDto | null;
+  @ApiProperty({ type: WebAuthnRequestOptionsDto, nullable: true, description: 'Options for a passkey assertion, when `webauthn` is offered.' })
+  webauthn: WebAuthnRequestOptionsDto | null;
 }
 
 /** Exactly one of `totp`, `recoveryCode` or `webauthn`. */
 export class SecondFactorProofDto {
   @ApiProperty({ format: 'uuid', description: 'From the login (or step-up) answer.' }) @IsUUID() challengeId: string;
 
-  @ApiPropertyOptional({ example: '042917', description: 'The current 6-digit code of the authenticator app (the step before or after is accepted too; each code once).' })
-  @IsOptional() @Transform(trim) @IsString() @Matches(TOTP_CODE, { message: 'totp must be 6 digits' })
+  @ApiPropertyOptional({
+    example: '042917',
+    description: 'The current 6-digit code of the authenticator app (the step before or after is accepted too; each code once).',
+  })
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @Matches(TOTP_CODE, { message: 'totp must be 6 digits' })
   totp?: string;
 
   @ApiPropertyOptional({ example: 'abcd-efgh-ijkl-mnop', description: 'One of the recovery codes (case, spaces and dashes do not matter); each works once.' })
-  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(64)
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(64)
   recoveryCode?: string;
 
-  @ApiPropertyOptional({ type: WebAuthnAssertionDto, description: 'A passkey assertion over the challenge\'s `webauthn.challenge`.' })
-  @IsOptional() @ValidateNested() @Type(() => WebAuthnAssertionDto)
+  @ApiPropertyOptional({ type: WebAuthnAssertionDto, description: "A passkey assertion over the challenge's `webauthn.challenge`." })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => WebAuthnAssertionDto)
   webauthn?: WebAuthnAssertionDto;
 }
 
@@ -134,9 +179,13 @@ export class PasskeySignInOptionsDto {
 export class PasskeySignInDto {
   @ApiProperty({ format: 'uuid', description: 'From POST /v1/auth/passkey/options.' }) @IsUUID() challengeId: string;
   @ApiProperty({ type: WebAuthnAssertionDto, description: 'The assertion of a discoverable passkey, with user verification.' })
-  @ValidateNested() @Type(() => WebAuthnAssertionDto)
+  @ValidateNested()
+  @Type(() => WebAuthnAssertionDto)
   credential: WebAuthnAssertionDto;
-  @ApiPropertyOptional({ default: false, description: 'Keep the session for REMEMBER_ME_TTL instead of REFRESH_TOKEN_TTL.' }) @IsOptional() @IsBoolean() rememberMe?: boolean;
+  @ApiPropertyOptional({ default: false, description: 'Keep the session for REMEMBER_ME_TTL instead of REFRESH_TOKEN_TTL.' })
+  @IsOptional()
+  @IsBoolean()
+  rememberMe?: boolean;
 }
 
 /** A step-up's new access token: the session is aal2 as of now (the refresh token is unchanged). */
@@ -173,8 +222,10 @@ export class TotpEnrolmentDto {
 }
 
 export class ConfirmTotpDto {
-  @ApiProperty({ example: '042917', description: 'The app\'s current 6-digit code.' })
-  @Transform(trim) @IsString() @Matches(TOTP_CODE, { message: 'code must be 6 digits' })
+  @ApiProperty({ example: '042917', description: "The app's current 6-digit code." })
+  @Transform(trim)
+  @IsString()
+  @Matches(TOTP_CODE, { message: 'code must be 6 digits' })
   code: string;
 }
 
@@ -184,7 +235,7 @@ export class EnrolledFactorDto {
     type: [String],
     nullable: true,
     example: ['abcd-efgh-ijkl-mnop'],
-    description: 'With the account\'s first factor: 10 single-use recovery codes, shown this once. Null otherwise.',
+    description: "With the account's first factor: 10 single-use recovery codes, shown this once. Null otherwise.",
   })
   recoveryCodes: string[] | null;
 }
@@ -203,7 +254,11 @@ export class PasskeyRegistrationOptionsDto {
 export class RegisterPasskeyDto {
   @ApiProperty({ format: 'uuid', description: 'From POST /v1/me/factors/passkeys/options.' }) @IsUUID() challengeId: string;
   @ApiPropertyOptional({ example: 'Work laptop', description: 'Shown in lists and notices (default "Passkey").' })
-  @IsOptional() @Transform(trim) @IsString() @IsNotEmpty() @MaxLength(100)
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
   name?: string;
   @ApiProperty({ type: WebAuthnAttestationDto }) @ValidateNested() @Type(() => WebAuthnAttestationDto) credential: WebAuthnAttestationDto;
 }
@@ -213,7 +268,8 @@ export class RenameFactorDto {
 }
 
 export class RecoveryCodesDto {
-  @ApiProperty({ type: [String], example: ['abcd-efgh-ijkl-mnop'], description: '10 single-use codes, shown this once; the previous ones no longer work.' }) codes: string[];
+  @ApiProperty({ type: [String], example: ['abcd-efgh-ijkl-mnop'], description: '10 single-use codes, shown this once; the previous ones no longer work.' })
+  codes: string[];
 }
 
 // --- app passwords ------------------------------------------------------------------------------------
@@ -226,7 +282,11 @@ export class AppPasswordDto {
 }
 
 export class NewAppPasswordDto extends AppPasswordDto {
-  @ApiProperty({ example: 'abcd-efgh-ijkl-mnop-qrst-uvwx-yz23-4567', description: 'Type it into the legacy client instead of the account password. Shown this once.' }) password: string;
+  @ApiProperty({
+    example: 'abcd-efgh-ijkl-mnop-qrst-uvwx-yz23-4567',
+    description: 'Type it into the legacy client instead of the account password. Shown this once.',
+  })
+  password: string;
 }
 
 export class CreateAppPasswordDto extends FreshProofDto {

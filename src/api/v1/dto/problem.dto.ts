@@ -32,7 +32,9 @@ export const PROBLEMS: SurfaceErrors = {
   errors: {
     400: {
       description: 'Invalid input (validation, malformed JSON, password policy, a wrong or expired code, a passkey response that does not verify).',
-      example: example('ValidationFailed', 'Invalid request', 400, 'email: email must be an email', { errors: [{ field: 'email', message: 'email must be an email' }] }),
+      example: example('ValidationFailed', 'Invalid request', 400, 'email: email must be an email', {
+        errors: [{ field: 'email', message: 'email must be an email' }],
+      }),
     },
     401: {
       description:
@@ -40,7 +42,8 @@ export const PROBLEMS: SurfaceErrors = {
       example: example('Unauthenticated', 'Authentication required', 401, 'an access token is required'),
     },
     403: {
-      description: 'Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor).',
+      description:
+        'Not allowed (role, blocked account, wrong current password, no fresh proof: ReauthenticationRequired, or StepUpRequired for an account with a second factor).',
       example: example('Forbidden', 'Forbidden', 403, 'this operation needs another role'),
     },
     404: { description: 'Not found.', example: example('NotFound', 'Not found', 404, 'no such resource') },
@@ -49,11 +52,17 @@ export const PROBLEMS: SurfaceErrors = {
         'Conflict: e-mail, username or phone already in use, already verified, a factor already enrolled (AlreadyEnrolled), or no second factor to act on (NoSecondFactor).',
       example: example('EmailTaken', 'E-mail already registered', 409, 'this e-mail is already registered'),
     },
-    413: { description: 'The request body is larger than 64 KiB.', example: example('HttpError', 'Payload too large', 413, 'the request body is larger than 64 KiB') },
-    414: { description: 'A path segment of the URL is longer than 100 characters.', example: example('HttpError', 'URI too long', 414, 'a path segment of the URL is too long') },
+    413: {
+      description: 'The request body is larger than 64 KiB.',
+      example: example('HttpError', 'Payload too large', 413, 'the request body is larger than 64 KiB'),
+    },
+    414: {
+      description: 'A path segment of the URL is longer than 100 characters.',
+      example: example('HttpError', 'URI too long', 414, 'a path segment of the URL is too long'),
+    },
     429: {
       description:
-        'Too many attempts or requests (per address or per account), a code sent too recently, or the account\'s daily message cap reached; the Retry-After header says when to try again.',
+        "Too many attempts or requests (per address or per account), a code sent too recently, or the account's daily message cap reached; the Retry-After header says when to try again.",
       example: example('RateLimited', 'Too many requests', 429, 'too many requests; try again in 42 s'),
     },
     500: {

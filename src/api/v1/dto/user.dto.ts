@@ -37,14 +37,25 @@ export class UserPageDto {
 }
 
 export class SessionDto {
-  @ApiProperty({ format: 'uuid', description: 'Equals the `sid` claim of this session\'s access tokens.' }) id: string;
+  @ApiProperty({ format: 'uuid', description: "Equals the `sid` claim of this session's access tokens." }) id: string;
   @ApiProperty({ description: 'True for the session of the token making this request.' }) current: boolean;
   @ApiProperty({ type: String, nullable: true }) userAgent: string | null;
   @ApiProperty({ type: String, nullable: true, example: '203.0.113.7' }) ip: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) lastUsedAt: string;
   @ApiProperty({ format: 'date-time' }) expiresAt: string;
-  @ApiProperty({ type: [String], example: ['pwd', 'otp'], description: 'How the session proved who its user is: `pwd`, `otp`, `webauthn`, `recovery`, `app-password`.' }) amr: string[];
+  @ApiProperty({
+    type: [String],
+    example: ['pwd', 'otp'],
+    description: 'How the session proved who its user is: `pwd`, `otp`, `webauthn`, `recovery`, `app-password`.',
+  })
+  amr: string[];
   @ApiProperty({ enum: ['aal1', 'aal2'], description: 'Assurance level: aal2 after a second factor (or a passkey alone).' }) aal: 'aal1' | 'aal2';
-  @ApiProperty({ type: String, nullable: true, format: 'uuid', description: 'The app password that opened the session (legacy clients); revoking it ends the session.' }) appPasswordId: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    format: 'uuid',
+    description: 'The app password that opened the session (legacy clients); revoking it ends the session.',
+  })
+  appPasswordId: string | null;
 }

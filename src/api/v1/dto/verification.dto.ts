@@ -10,7 +10,9 @@ const CODE = /^\d{6}$/;
 
 export class ConfirmCodeDto {
   @ApiProperty({ example: '042917', description: 'The 6-digit code from the message.' })
-  @Transform(trim) @IsString() @Matches(CODE, { message: 'code must be 6 digits' })
+  @Transform(trim)
+  @IsString()
+  @Matches(CODE, { message: 'code must be 6 digits' })
   code: string;
 }
 
@@ -35,12 +37,17 @@ export class EmailRestoredDto {
 export class ForgotPasswordDto {
   @ApiPropertyOptional({ example: 'anna@example.com', description: 'Send a code and a link to this e-mail…' })
   @ValidateIf((body: ForgotPasswordDto) => body.phone === undefined || body.email !== undefined)
-  @Transform(lowerTrim) @IsEmail({}, { message: 'email must be an e-mail address (or send phone instead)' }) @MaxLength(254)
+  @Transform(lowerTrim)
+  @IsEmail({}, { message: 'email must be an e-mail address (or send phone instead)' })
+  @MaxLength(254)
   email?: string;
 
   @ApiPropertyOptional({ example: '+79991234567', description: '…or an SMS code to this phone. Exactly one of the two.' })
   @ValidateIf((body: ForgotPasswordDto) => body.email === undefined)
-  @IsString() @IsNotEmpty() @MaxLength(32) @CheckedByService(PHONE_RULE)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(32)
+  @CheckedByService(PHONE_RULE)
   phone?: string;
 }
 
@@ -52,26 +59,38 @@ export class RecoveryRequestedDto {
 @AnyOfRequired(['token'], ['email', 'code'], ['phone', 'code'])
 export class ResetPasswordDto {
   @ApiPropertyOptional({ description: 'The token from the e-mailed link. Send it alone, or send email/phone with code.' })
-  @IsOptional() @IsString() @MaxLength(128)
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
   token?: string;
 
   @ApiPropertyOptional({ example: 'anna@example.com' })
   @ValidateIf((body: ResetPasswordDto) => body.token === undefined && body.phone === undefined)
-  @Transform(lowerTrim) @IsEmail({}, { message: 'email must be an e-mail address (or send phone, or token)' }) @MaxLength(254)
+  @Transform(lowerTrim)
+  @IsEmail({}, { message: 'email must be an e-mail address (or send phone, or token)' })
+  @MaxLength(254)
   email?: string;
 
   @ApiPropertyOptional({ example: '+79991234567' })
   @ValidateIf((body: ResetPasswordDto) => body.token === undefined && body.email === undefined)
-  @IsString() @IsNotEmpty() @MaxLength(32) @CheckedByService(PHONE_RULE)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(32)
+  @CheckedByService(PHONE_RULE)
   phone?: string;
 
   @ApiPropertyOptional({ example: '042917', description: 'The 6-digit code; required with email or phone.' })
   @ValidateIf((body: ResetPasswordDto) => body.token === undefined)
-  @Transform(trim) @IsString() @Matches(CODE, { message: 'code must be 6 digits' })
+  @Transform(trim)
+  @IsString()
+  @Matches(CODE, { message: 'code must be 6 digits' })
   code?: string;
 
   @ApiProperty({ example: 'a new long passphrase', description: 'The new password (same policy as registration).' })
-  @IsString() @IsNotEmpty() @MaxLength(1024) @CheckedByService(NEW_PASSWORD_RULE)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(1024)
+  @CheckedByService(NEW_PASSWORD_RULE)
   password: string;
 }
 
