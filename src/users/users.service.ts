@@ -105,11 +105,6 @@ export class UsersService {
     return this.saved(await this.users.findById(userId, tx));
   }
 
-  async setRoleAndStatus(id: string, changes: { role?: UserRole; status?: UserStatus }): Promise<User> {
-    await this.get(id);
-    return this.saved(await this.users.update(id, changes));
-  }
-
   /**
    * Deletes the account (personal data; sessions and credentials go by cascade). Its audit events stay,
    * with the personal data in them removed, and one more records the deletion.
