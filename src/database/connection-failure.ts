@@ -12,9 +12,13 @@ export function isDatabaseUnavailable(exception: unknown): boolean {
     // 08xxx connection exceptions, 57P01-57P03 admin/crash shutdown, cannot connect now; 53300 too many connections.
     if (code.startsWith('08') || /^57P0[1-3]$/.test(code) || code === '53300') return true;
   }
+  // TypeORM releases a transaction's connection on the connection's error event (the server went
+  // away mid-transaction): the transaction's next statement then fails with "already released".
   return (
     typeof message === 'string' &&
-    /timeout exceeded when trying to connect|Connection terminated|Cannot use a pool after calling end|Client has encountered a connection error/i.test(message)
+    /timeout exceeded when trying to connect|Connection terminated|Cannot use a pool after calling end|Client has encountered a connection error|Client was closed and is not queryable|Query runner already released|connection provided by a query runner was already released/i.test(
+      message,
+    )
   );
 }
 

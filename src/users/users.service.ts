@@ -5,7 +5,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DomainError } from '../common/domain-error';
 import { LoginIdentifier, normalizeEmail, toE164, usernameProblem } from '../common/identifiers';
 import { Transactions, Tx } from '../database/transactions';
-import { User, UserRole, UserStatus } from './user.entity';
+import { User, UserRole } from './user.entity';
 import { UserSearch, UsersRepository } from './users.repository';
 
 /** Profile fields any surface may change; identifiers are normalised and re-checked here. */
@@ -103,11 +103,6 @@ export class UsersService {
       throw new DomainError('InvalidCode', 'the code or link was sent to an address this account no longer has');
     }
     return this.saved(await this.users.findById(userId, tx));
-  }
-
-  async setRoleAndStatus(id: string, changes: { role?: UserRole; status?: UserStatus }): Promise<User> {
-    await this.get(id);
-    return this.saved(await this.users.update(id, changes));
   }
 
   /**
