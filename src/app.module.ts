@@ -14,6 +14,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CredentialsModule } from './credentials/credentials.module';
 import { dataSourceOptions } from './database/data-source';
+import { ChangesModule } from './database/change-listener';
 import { TransactionsModule } from './database/transactions';
 import { runMigrations } from './database/migrate';
 import { HealthModule } from './health/health.module';
@@ -47,6 +48,7 @@ export class AppModule {
           },
         }),
         TransactionsModule,
+        ChangesModule,
         LimitsModule,
         UsersModule,
         CredentialsModule,

@@ -9,9 +9,11 @@ import { AppModule, AppModuleOptions } from './app.module';
 import { DomainError, FieldError } from './common/domain-error';
 import { READ_LIMIT, registerLenientBodyParsers } from './common/json-body';
 import { requestId } from './common/logging';
+import { registerReadYourWrites } from './common/read-your-writes';
 import { parseQueryString } from './common/request-input';
 import { registerUuidParamRoutes } from './common/uuid-route';
 import { AppConfig } from './config/app-config';
+import { ChangeListener } from './database/change-listener';
 
 /** Flattens class-validator's tree into `{ field: "a.b", message }` pairs. */
 export function fieldErrors(errors: ValidationError[], prefix = ''): FieldError[] {
@@ -69,6 +71,7 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   const fastify = app.getHttpAdapter().getInstance();
   registerLenientBodyParsers(fastify);
   registerUuidParamRoutes(fastify);
+  registerReadYourWrites(fastify, app.get(ChangeListener));
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
   });

@@ -1,3 +1,4 @@
+import { ReadOnly } from '../common/read-your-writes';
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../common/auth.decorators';
@@ -10,6 +11,7 @@ export class WellKnownController {
 
   @Get('jwks.json')
   @Public()
+  @ReadOnly()
   @Header('Cache-Control', 'public, max-age=300')
   @ApiOperation({ operationId: 'getJwks', summary: 'Public keys that verify our access tokens (RFC 7517), by `kid`' })
   @ApiOkResponse({

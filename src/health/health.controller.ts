@@ -1,3 +1,4 @@
+import { ReadOnly } from '../common/read-your-writes';
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
@@ -6,6 +7,7 @@ import { Public } from '../common/auth.decorators';
 @ApiTags('health')
 @Controller('health')
 @Public()
+@ReadOnly()
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,

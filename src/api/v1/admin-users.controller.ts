@@ -1,3 +1,4 @@
+import { ReadOnly } from '../../common/read-your-writes';
 import { Surface } from '../../common/security-context';
 import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Query, UseFilters } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -22,6 +23,7 @@ export class V1AdminUsersController {
   ) {}
 
   @Get()
+  @ReadOnly()
   @ApiOperation({ operationId: 'adminListUsers', summary: 'List users, newest first: search, filter by role or status, paginate (at most 100 a page)' })
   @ApiOkResponse({ type: UserPageDto })
   @ApiProblems(400, 401, 403)
@@ -31,6 +33,7 @@ export class V1AdminUsersController {
   }
 
   @Get(':id')
+  @ReadOnly()
   @ApiOperation({ operationId: 'adminGetUser', summary: 'One user' })
   @ApiOkResponse({ type: UserDto })
   @ApiProblems(400, 401, 403, 404)

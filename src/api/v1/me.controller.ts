@@ -1,3 +1,4 @@
+import { ReadOnly } from '../../common/read-your-writes';
 import { Surface } from '../../common/security-context';
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Put, UseFilters } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -36,6 +37,7 @@ export class V1MeController {
   ) {}
 
   @Get()
+  @ReadOnly()
   @ApiOperation({ operationId: 'getMe', summary: 'The signed-in user' })
   @ApiOkResponse({ type: UserDto })
   @ApiProblems(401, 403)
@@ -137,6 +139,7 @@ export class V1MeController {
   }
 
   @Get('sessions')
+  @ReadOnly()
   @ApiOperation({ operationId: 'listSessions', summary: 'The live sessions of the signed-in user' })
   @ApiOkResponse({ type: [SessionDto] })
   @ApiProblems(401, 403)

@@ -1,3 +1,4 @@
+import { ReadOnly } from '../../../common/read-your-writes';
 import { Surface, RequestContext, SecurityContext } from '../../../common/security-context';
 import { Body, Controller, Get, HttpCode, Param, Post, UseFilters } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
@@ -44,6 +45,7 @@ export class UserAccountController {
 
   @Get()
   @Public()
+  @ReadOnly()
   @ApiOperation({ operationId: 'legacy003_root', summary: 'The service name and version (same answer as GET /api/)' })
   @ApiOkResponse({ type: UserAccountServiceInfoDto, description: 'The service name and its package.json version.' })
   root(): UserAccountServiceInfoDto {
@@ -52,6 +54,7 @@ export class UserAccountController {
 
   @Get('api')
   @Public()
+  @ReadOnly()
   @ApiOperation({ operationId: 'legacy003_apiRoot', summary: 'The service name and version (same answer as GET /)' })
   @ApiOkResponse({ type: UserAccountServiceInfoDto, description: 'The service name and its package.json version.' })
   apiRoot(): UserAccountServiceInfoDto {
@@ -141,6 +144,7 @@ export class UserAccountController {
   }
 
   @Get('api/profile_settings')
+  @ReadOnly()
   @Authenticated()
   @ApiOperation({ operationId: 'legacy003_profileSettings', summary: 'The profile: e-mail masked, password as "********"' })
   @ApiOkResponse({ type: UserAccountProfileSettingsDto, description: 'The signed-in account.' })

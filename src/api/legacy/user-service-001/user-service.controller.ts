@@ -1,3 +1,4 @@
+import { ReadOnly } from '../../../common/read-your-writes';
 import { Surface, RequestContext, SecurityContext } from '../../../common/security-context';
 import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post, Put, UseFilters } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
@@ -56,6 +57,7 @@ export class UserServiceController {
   }
 
   @Get(USER_ID_ROUTE)
+  @ReadOnly()
   @Authenticated()
   @userIdParam
   @ApiOperation({ operationId: 'legacy001_getUser', summary: 'A user: yourself, or anyone for an administrator' })

@@ -1,3 +1,4 @@
+import { ReadOnly } from '../../../common/read-your-writes';
 import { Surface, RequestContext, SecurityContext } from '../../../common/security-context';
 import { Body, Controller, Delete, Get, HttpCode, Inject, Patch, Post, Query, UseFilters } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -132,6 +133,7 @@ export class UsersApiUserController {
   ) {}
 
   @Get('user')
+  @ReadOnly()
   @ApiOperation({ operationId: 'legacy002_getUser', summary: 'The signed-in user (`Authorization: Bearer <access>` or `Token <access>`)' })
   @ApiOkResponse({ type: UsersApiUserDto, description: 'The user object.' })
   @ApiUsersApiErrors(401, 403)
@@ -189,6 +191,7 @@ export class UsersApiUserController {
   }
 
   @Get('user/executor')
+  @ReadOnly()
   @ApiOperation({
     operationId: 'legacy002_listExecutors',
     summary: 'Users with the role `executor`: a JSON array of user objects',
