@@ -120,7 +120,7 @@ describe('caches invalidated through PostgreSQL notifications (two instances)', 
       const user = await cachedEverywhere();
       const statements = [
         `INSERT INTO credentials (user_id, type, subject) VALUES ($1, 'oidc:test', 'subject-' || md5(random()::text))`,
-        `UPDATE credentials SET last_used_at = now() WHERE user_id = $1 AND type = 'oidc:test'`,
+        `UPDATE credentials SET name = 'renamed' WHERE user_id = $1 AND type = 'oidc:test'`,
         `DELETE FROM credentials WHERE user_id = $1 AND type = 'oidc:test'`,
       ];
       for (const sql of statements) {

@@ -140,6 +140,10 @@ export class ChangeListener implements OnApplicationBootstrap, OnModuleDestroy {
     this.client = client;
     try {
       await client.connect();
+      // A settle marker is a NOTIFY, whose transaction gets an xid and so a commit record: this
+      // connection writes nothing else, so it never waits for the WAL flush (notifications are
+      // delivered in commit order either way).
+      await client.query('SET synchronous_commit = off');
       await client.query(`LISTEN ${CHANGES_CHANNEL}`);
       await client.query(`LISTEN ${this.markerChannel}`);
     } catch (error) {

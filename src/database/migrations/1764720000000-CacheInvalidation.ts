@@ -16,13 +16,37 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 const CHANNEL = 'identity_cache';
 const BULK_LIMIT = 1000;
 
-/** What each table announces: the key prefix and the column that holds the id. */
+/**
+ * What each table announces: the key prefix and the column that holds the id. An UPDATE announces
+ * only rows that really changed, ignoring `bookkeeping` columns no cache reads: a refresh rotating
+ * a session's token or a sign-in resetting a credential's failure count is not a change for the
+ * caches, and a notifying transaction holds PostgreSQL's global notification lock through its
+ * commit (WAL flush included), so announcing those would serialise every refresh and sign-in.
+ * Any other column, including one added later, is a change. A session's `expires_at` moving
+ * forward is bookkeeping (a cache holding the earlier expiry only misses sooner); moving it back is
+ * a change.
+ */
 const TABLES = [
-  { table: 'sessions', prefix: 'session', column: 'id', events: ['UPDATE', 'DELETE'] },
-  { table: 'users', prefix: 'user', column: 'id', events: ['UPDATE', 'DELETE'] },
+  {
+    table: 'sessions',
+    prefix: 'session',
+    column: 'id',
+    events: ['UPDATE', 'DELETE'],
+    bookkeeping: ['refresh_generation', 'rotated_at', 'last_used_at', 'expires_at'],
+    alsoChanged: 'n."expires_at" < o."expires_at"',
+  },
+  { table: 'users', prefix: 'user', column: 'id', events: ['UPDATE', 'DELETE'], bookkeeping: [], alsoChanged: 'false' },
   // A new, changed or removed credential (a second factor, a password) changes what the user's
   // sessions mean: it drops the user's cached entry, and with it every cached session of theirs.
-  { table: 'credentials', prefix: 'user', column: 'user_id', events: ['INSERT', 'UPDATE', 'DELETE'] },
+  // The lockout counters and last use are bookkeeping (sign-in writes them every time).
+  {
+    table: 'credentials',
+    prefix: 'user',
+    column: 'user_id',
+    events: ['INSERT', 'UPDATE', 'DELETE'],
+    bookkeeping: ['failed_count', 'locked_until', 'last_used_at', 'updated_at'],
+    alsoChanged: 'false',
+  },
 ] as const;
 
 const changedFunction = (table: string) => `identity_cache_${table}_changed`;
@@ -43,7 +67,8 @@ export class CacheInvalidation1764720000000 implements MigrationInterface {
         END LOOP;
       END $$`);
 
-    for (const { table, prefix, column } of TABLES) {
+    for (const { table, prefix, column, bookkeeping, alsoChanged } of TABLES) {
+      const image = (row: string) => (bookkeeping.length ? `(to_jsonb(${row}) - ARRAY[${bookkeeping.map((c) => `'${c}'`).join(', ')}])` : `to_jsonb(${row})`);
       // old_rows / new_rows exist only for the events that have them; PL/pgSQL plans each branch
       // on first use, so a branch that names a missing transition table is never planned.
       await q.query(`
@@ -59,7 +84,11 @@ export class CacheInvalidation1764720000000 implements MigrationInterface {
               ELSE ARRAY(SELECT DISTINCT '${prefix}:' || "${column}" FROM old_rows) END);
           ELSE
             PERFORM identity_cache_publish(CASE WHEN (SELECT count(*) FROM old_rows) > ${BULK_LIMIT} THEN NULL
-              ELSE ARRAY(SELECT '${prefix}:' || "${column}" FROM old_rows UNION SELECT '${prefix}:' || "${column}" FROM new_rows) END);
+              ELSE ARRAY(
+                SELECT DISTINCT '${prefix}:' || k
+                  FROM old_rows o FULL JOIN new_rows n ON n."id" = o."id", LATERAL (VALUES (o."${column}"), (n."${column}")) AS keys(k)
+                 WHERE k IS NOT NULL
+                   AND (o."id" IS NULL OR n."id" IS NULL OR ${image('o')} IS DISTINCT FROM ${image('n')} OR ${alsoChanged})) END);
           END IF;
           RETURN NULL;
         END $$`);
