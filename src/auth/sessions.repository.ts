@@ -30,6 +30,8 @@ export interface RotatedSession {
 export class SessionsRepository {
   /** The hot statements, prepared once per pooled connection (src/database/prepared.ts). */
   private readonly statements: { liveSessionUser: PreparedStatement; rotate: PreparedStatement };
+  /** `create`'s statements, by the columns a session sets. */
+  private readonly createStatements = new Map<string, PreparedStatement>();
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     this.statements = {
@@ -61,13 +63,32 @@ export class SessionsRepository {
     };
   }
 
-  /** Creates the session and its first refresh token in one transaction. */
+  /**
+   * Creates the session and its first refresh token in one statement (one round trip, atomic like
+   * a transaction; issue 13). The columns are those `session` sets, so a new column of sessions
+   * (set by a caller) needs no change here: each set of columns is its own prepared statement.
+   */
   async create(session: Partial<Session>, tokenHash: Buffer): Promise<Session> {
-    return this.dataSource.transaction(async (manager) => {
-      const saved = await manager.save(Session, manager.create(Session, session));
-      await manager.insert(RefreshToken, { tokenHash, sessionId: saved.id, generation: saved.refreshGeneration });
-      return saved;
-    });
+    const metadata = this.dataSource.getMetadata(Session);
+    const columns = metadata.columns.filter((column) => session[column.propertyName as keyof Session] !== undefined);
+    const names = columns.map((column) => column.databaseName);
+    let statement = this.createStatements.get(names.join(','));
+    if (!statement) {
+      statement = prepared(
+        `auth_create_session_${this.createStatements.size}`,
+        `WITH created AS (
+           INSERT INTO "sessions" (${names.map((name) => `"${name}"`).join(', ')}) VALUES (${names.map((_, i) => `$${i + 2}`).join(', ')})
+           RETURNING ${columnsOf(this.dataSource, Session, '"sessions"', 's_')}
+         ), token AS (
+           INSERT INTO "refresh_tokens" ("token_hash", "session_id", "generation") SELECT $1, "s_id", "s_refresh_generation" FROM created
+         )
+         SELECT * FROM created`,
+      );
+      this.createStatements.set(names.join(','), statement);
+    }
+    const values = columns.map((column) => this.dataSource.driver.preparePersistentValue(session[column.propertyName as keyof Session], column));
+    const [row] = await queryPrepared(this.dataSource, statement, [tokenHash, ...values]);
+    return hydrate(this.dataSource, Session, row, 's_');
   }
 
   /**
