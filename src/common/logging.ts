@@ -148,7 +148,10 @@ const QUIET_PATHS = /^\/(?:health(?:\/|$)|metrics(?:\/|$|\?))/;
  * `responseTime` in ms; `msg: "request completed"`). Level by status: 5xx error, 4xx warn, else
  * info; `/health/*` and `/metrics` at debug unless they fail. Link tokens in the URL are redacted.
  */
-export function registerAccessLog(fastify: FastifyInstance, logger: Logger): void {
+export function registerAccessLog(fastify: FastifyInstance, root: Logger): void {
+  // Same stream and level as the root logger, without its redaction pass: these lines are built
+  // here from known-safe fields only (no headers, no bodies, the URL redacted by redactUrl).
+  const logger = pino({ level: root.level }, (root as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym]);
   fastify.addHook('onResponse', (request, reply, done) => {
     const status = reply.statusCode;
     const url = request.url;

@@ -1,8 +1,10 @@
-import { ReadOnly } from '../common/read-your-writes';
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../common/auth.decorators';
+import { ReadOnly } from '../common/read-your-writes';
+
+const LIVE: HealthCheckResult = Object.freeze({ status: 'ok', info: {}, error: {}, details: {} });
 
 @ApiTags('health')
 @Controller('health')
@@ -17,8 +19,10 @@ export class HealthController {
   @Get('live')
   @HealthCheck()
   @ApiOperation({ operationId: 'liveness', summary: 'The process is up (no dependencies checked)' })
-  live() {
-    return this.health.check([]);
+  live(): HealthCheckResult {
+    // The result terminus gives for no checks, without its executor (issue 13: that was most of
+    // this route's own cost); @HealthCheck() still documents it and sets Cache-Control.
+    return LIVE;
   }
 
   @Get('ready')

@@ -1,4 +1,3 @@
-import { ReadOnly } from '../../common/read-your-writes';
 import { Surface } from '../../common/security-context';
 import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Query, UseFilters } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -10,6 +9,7 @@ import { ApiProblems } from './dto/problem.dto';
 import { UserDto, UserPageDto } from './dto/user.dto';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { presentUser } from './v1.presenter';
+import { ReadOnly } from '../../common/read-your-writes';
 
 @ApiTags('v1 admin')
 @Surface('v1')

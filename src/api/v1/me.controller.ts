@@ -1,4 +1,3 @@
-import { ReadOnly } from '../../common/read-your-writes';
 import { Surface } from '../../common/security-context';
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Put, UseFilters } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -20,6 +19,7 @@ import { ApiProblems } from './dto/problem.dto';
 import { SessionDto, UserDto } from './dto/user.dto';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { presentSession, presentUser } from './v1.presenter';
+import { ReadOnly } from '../../common/read-your-writes';
 
 @ApiTags('v1 me')
 @Surface('v1')

@@ -1,4 +1,3 @@
-import { ReadOnly } from '../../../common/read-your-writes';
 import { Surface, RequestContext, SecurityContext } from '../../../common/security-context';
 import { Body, Controller, Get, HttpCode, Param, Post, UseFilters } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
@@ -25,6 +24,7 @@ import {
   registrationOf,
   RESET_TOKEN_INVALID,
 } from './user-account.presenter';
+import { ReadOnly } from '../../../common/read-your-writes';
 
 const tokenParam = ApiParam({ name: 'token', description: 'The token from the e-mailed link.', example: 'q3Jx0mV1c2VkLXRva2VuLWV4YW1wbGUtNDMtY2hhcnM' });
 const okMessage = (msg: string, description: string) => ApiOkResponse({ type: UserAccountMessageDto, description, example: { status: 'OK', msg } });

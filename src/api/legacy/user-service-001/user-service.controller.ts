@@ -1,4 +1,3 @@
-import { ReadOnly } from '../../../common/read-your-writes';
 import { Surface, RequestContext, SecurityContext } from '../../../common/security-context';
 import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post, Put, UseFilters } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
@@ -13,6 +12,7 @@ import { UsersService } from '../../../users/users.service';
 import { ApiUserServiceErrors, UserServiceErrorFilter } from './user-service-error.filter';
 import { UserServiceLoggedInDto, UserServiceLoginDto, UserServiceRegisteredDto, UserServiceRegisterDto, UserServiceSuccessDto, UserServiceUpdateUserDto, UserServiceUserEnvelopeDto } from './user-service.dto';
 import { accountChanges, presentLogin, presentRegistered, presentUser, SUCCESS } from './user-service.presenter';
+import { ReadOnly } from '../../../common/read-your-writes';
 
 /** `/{user_id}` sits at the root, so it only matches a UUID: `/favicon.ico` and the like never reach this controller. */
 const USER_ID_ROUTE = ':userId';

@@ -1,4 +1,3 @@
-import { ReadOnly } from '../../../common/read-your-writes';
 import { Surface, RequestContext, SecurityContext } from '../../../common/security-context';
 import { Body, Controller, Delete, Get, HttpCode, Inject, Patch, Post, Query, UseFilters } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -44,6 +43,7 @@ import {
   reasonOf,
   UPDATE_FIELDS,
 } from './users-api.presenter';
+import { ReadOnly } from '../../../common/read-your-writes';
 
 const TAG = 'legacy 002: users API';
 /** `GET user/executor/` pages hold at most this many users (SPEC §7: page size capped at 100). */
