@@ -1,8 +1,8 @@
-import { ReadOnly } from '../common/read-your-writes';
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../common/auth.decorators';
 import { SigningKeysService } from './signing-keys.service';
+import { ReadOnly } from '../common/read-your-writes';
 
 @ApiTags('well-known')
 @Controller('.well-known')
