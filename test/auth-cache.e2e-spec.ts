@@ -76,6 +76,19 @@ describe('caches invalidated through PostgreSQL notifications (two instances)', 
         await busy;
       }
     });
+    it('a refresh refused for token reuse (which revokes the session) is seen by the very next request on the same instance', async () => {
+      const user = await cachedEverywhere();
+      expect((await a.http.post('/v1/auth/refresh', { refreshToken: user.refreshToken })).status).toBe(200);
+      // Past the grace window, without waiting for it (rotated_at is bookkeeping: no notification).
+      await operator.query(`UPDATE sessions SET rotated_at = rotated_at - interval '1 minute' WHERE id = $1`, [user.sessionId]);
+      const busy = (listenerOf(a) as unknown as { client: Client }).client.query('SELECT pg_sleep(0.3)');
+      try {
+        expect((await a.http.post('/v1/auth/refresh', { refreshToken: user.refreshToken })).status).toBe(401);
+        expect((await a.http.get('/v1/me', { token: user.accessToken })).status).toBe(401);
+      } finally {
+        await busy;
+      }
+    });
   });
 
   describe("an operator's SQL reaches every instance (a trigger on each table)", () => {

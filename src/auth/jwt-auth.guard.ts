@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AUTH_OPTIONAL, IS_PUBLIC, REQUIRED_ROLES } from '../common/auth.decorators';
 import { DomainError } from '../common/domain-error';
-import { markReadOnly, READ_ONLY } from '../common/read-your-writes';
+import { markReadOnly, READ_ONLY, ReadOnlyMode } from '../common/read-your-writes';
 import { UserRole } from '../users/user.entity';
 import { AccessTokenVerifier } from './access-token.verifier';
 import { AuthContext, SessionsService } from './sessions.service';
@@ -19,7 +19,7 @@ interface RouteAuth {
   isPublic: boolean;
   optional: boolean;
   roles: UserRole[] | undefined;
-  readOnly: boolean;
+  readOnly: ReadOnlyMode | undefined;
 }
 
 interface GuardedRequest {
@@ -46,7 +46,7 @@ export class JwtAuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const route = this.routeOf(context);
     const request = context.switchToHttp().getRequest<GuardedRequest>();
-    if (route.readOnly) markReadOnly(request);
+    if (route.readOnly) markReadOnly(request, route.readOnly);
     if (route.isPublic) return true;
     const header = request.headers.authorization;
     if (route.optional && header === undefined) return true;
@@ -70,7 +70,7 @@ export class JwtAuthGuard implements CanActivate {
     let route = byHandler.get(handler);
     if (!route) {
       const read = <T>(key: string) => this.reflector.getAllAndOverride<T>(key, [handler, controller]);
-      route = { isPublic: !!read(IS_PUBLIC), optional: !!read(AUTH_OPTIONAL), roles: read<UserRole[] | undefined>(REQUIRED_ROLES), readOnly: !!read(READ_ONLY) };
+      route = { isPublic: !!read(IS_PUBLIC), optional: !!read(AUTH_OPTIONAL), roles: read<UserRole[] | undefined>(REQUIRED_ROLES), readOnly: read<ReadOnlyMode | undefined>(READ_ONLY) };
       byHandler.set(handler, route);
     }
     return route;

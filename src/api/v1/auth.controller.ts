@@ -14,6 +14,7 @@ import { ApiProblems } from './dto/problem.dto';
 import { UserDto } from './dto/user.dto';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { presentTokens, presentUser } from './v1.presenter';
+import { ReadOnlyWhenSuccessful } from '../../common/read-your-writes';
 
 @ApiTags('v1 auth')
 @Surface('v1')
@@ -58,6 +59,7 @@ export class V1AuthController {
 
   @Post('refresh')
   @Public()
+  @ReadOnlyWhenSuccessful()
   @RateLimited()
   @HttpCode(200)
   @ApiOperation({

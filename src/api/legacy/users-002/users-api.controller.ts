@@ -43,7 +43,7 @@ import {
   reasonOf,
   UPDATE_FIELDS,
 } from './users-api.presenter';
-import { ReadOnly } from '../../../common/read-your-writes';
+import { ReadOnly, ReadOnlyWhenSuccessful } from '../../../common/read-your-writes';
 
 const TAG = 'legacy 002: users API';
 /** `GET user/executor/` pages hold at most this many users (SPEC §7: page size capped at 100). */
@@ -94,6 +94,7 @@ export class UsersApiAuthController {
 
   @Post('token/refresh')
   @Public()
+  @ReadOnlyWhenSuccessful()
   @RateLimited()
   @HttpCode(200)
   @ApiOperation({
