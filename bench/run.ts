@@ -54,6 +54,8 @@ interface Measured {
   /** Answers other than the expected status (2xx, or 401 for the bad-token scenario). */
   unexpected: number;
   connections: number;
+  /** The first unexpected answers, for the diagnosis. */
+  samples?: { status: number; body: string }[];
 }
 
 interface Row extends Measured {
@@ -143,6 +145,7 @@ interface Load<T> {
 
 async function measure<T>(name: string, load: Load<T>, warmup = true): Promise<Measured> {
   if (ONLY && !ONLY.test(name)) return { name, rps: NaN, p50: NaN, p99: NaN, requests: 0, non2xx: 0, status5xx: 0, errors: 0, unexpected: 0, connections: load.connections };
+  const samples: { status: number; body: string }[] = [];
   const run = async (seconds: number) => {
     let next = 0;
     const { url, items, request, answer } = load;
@@ -167,6 +170,8 @@ async function measure<T>(name: string, load: Load<T>, warmup = true): Promise<M
           },
           onResponse(this: { state: ConnectionState<T> }, status: number, body: string) {
             if (answer && this.state.item !== undefined) answer(this.state.item, status, body);
+            const expected = load.expectStatus ? status === load.expectStatus : status >= 200 && status < 300;
+            if (!expected && samples.length < 3) samples.push({ status, body: String(body).slice(0, 300) });
           },
         } as unknown as autocannon.Request,
       ],
@@ -190,8 +195,9 @@ async function measure<T>(name: string, load: Load<T>, warmup = true): Promise<M
     errors: result.errors + result.timeouts,
     unexpected: total - expectedCount + result.errors + result.timeouts,
     connections: load.connections,
+    ...(samples.length ? { samples } : {}),
   };
-  console.log(`${name.padEnd(58)} ${Math.round(measured.rps).toString().padStart(7)} req/s  p50 ${measured.p50} ms  p99 ${measured.p99} ms${measured.unexpected ? `  UNEXPECTED ${measured.unexpected}` : ''}`);
+  console.log(`${name.padEnd(58)} ${Math.round(measured.rps).toString().padStart(7)} req/s  p50 ${measured.p50} ms  p99 ${measured.p99} ms${measured.unexpected ? `  UNEXPECTED ${measured.unexpected}: ${JSON.stringify(samples)}` : ''}`);
   return measured;
 }
 
