@@ -40,7 +40,9 @@ function pool(): Pool {
 
 async function keysByKid(db: Pool): Promise<Map<string, { publicKey: KeyObject; privateKey: KeyObject }>> {
   const rows = (await db.query('SELECT kid, private_key_pem FROM signing_keys')).rows as { kid: string; private_key_pem: string }[];
-  return new Map(rows.map((row) => [row.kid, { privateKey: createPrivateKey(row.private_key_pem), publicKey: createPublicKey(createPrivateKey(row.private_key_pem)) }]));
+  return new Map(
+    rows.map((row) => [row.kid, { privateKey: createPrivateKey(row.private_key_pem), publicKey: createPublicKey(createPrivateKey(row.private_key_pem)) }]),
+  );
 }
 
 const LIVE_SESSION_USER = `SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id
@@ -55,7 +57,10 @@ async function verifyQuery(named: boolean): Promise<void> {
     const [header, payload, signature] = token.split('.');
     const { kid } = JSON.parse(Buffer.from(header, 'base64url').toString());
     const key = keys.get(kid);
-    if (!key || !verify('sha256', Buffer.from(`${header}.${payload}`), { key: key.publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64url'))) {
+    if (
+      !key ||
+      !verify('sha256', Buffer.from(`${header}.${payload}`), { key: key.publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64url'))
+    ) {
       return reply.code(401).send({ error: 'invalid token' });
     }
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
@@ -77,7 +82,11 @@ async function refreshTransaction(): Promise<void> {
     const client = await db.connect();
     try {
       await client.query('BEGIN');
-      const { rows } = await client.query({ name: 'c_lock', text: 'SELECT user_id, refresh_generation, created_at FROM sessions WHERE id = $1 FOR UPDATE', values: [sessionId] });
+      const { rows } = await client.query({
+        name: 'c_lock',
+        text: 'SELECT user_id, refresh_generation, created_at FROM sessions WHERE id = $1 FOR UPDATE',
+        values: [sessionId],
+      });
       const session = rows[0];
       if (!session) {
         await client.query('ROLLBACK');
@@ -89,7 +98,11 @@ async function refreshTransaction(): Promise<void> {
         text: `UPDATE sessions SET refresh_generation = $2, rotated_at = now(), last_used_at = now(), expires_at = now() + interval '1 day' WHERE id = $1`,
         values: [sessionId, generation],
       });
-      await client.query({ name: 'c_store', text: 'INSERT INTO refresh_tokens (token_hash, session_id, generation) VALUES ($1, $2, $3)', values: [randomBytes(32), sessionId, generation] });
+      await client.query({
+        name: 'c_store',
+        text: 'INSERT INTO refresh_tokens (token_hash, session_id, generation) VALUES ($1, $2, $3)',
+        values: [randomBytes(32), sessionId, generation],
+      });
       await client.query('COMMIT');
       const now = Math.floor(Date.now() / 1000);
       const body = Buffer.from(JSON.stringify({ sub: session.user_id, sid: sessionId, role: 'user', iat: now, exp: now + 900 })).toString('base64url');

@@ -29,8 +29,14 @@ const LAYERS: [RegExp, string][] = [
   [/^(pg|pg-protocol|pg-pool|pg-types|postgres-.*|pgpass|buffer-writer|packet-reader)$/, 'pg driver'],
   [/^(typeorm)$/, 'TypeORM'],
   [/^@nestjs\//, 'Nest'],
-  [/^(fastify|find-my-way|light-my-request|avvio|@fastify\/.*|fast-json-stringify|fast-querystring|toad-cache|process-warning|rfdc|abstract-logging|safe-regex2|ret)$/, 'Fastify'],
-  [/^(pino|pino-std-serializers|sonic-boom|fast-redact|thread-stream|quick-format-unescaped|atomic-sleep|on-exit-leak-free|safe-stable-stringify)$/, 'logging (pino)'],
+  [
+    /^(fastify|find-my-way|light-my-request|avvio|@fastify\/.*|fast-json-stringify|fast-querystring|toad-cache|process-warning|rfdc|abstract-logging|safe-regex2|ret)$/,
+    'Fastify',
+  ],
+  [
+    /^(pino|pino-std-serializers|sonic-boom|fast-redact|thread-stream|quick-format-unescaped|atomic-sleep|on-exit-leak-free|safe-stable-stringify)$/,
+    'logging (pino)',
+  ],
   [/^(class-validator|class-transformer|validator|libphonenumber-js)$/, 'validation (class-validator)'],
   [/^(rxjs|tslib|reflect-metadata)$/, 'rxjs / tslib / reflect-metadata'],
   [/^helmet$/, 'helmet'],

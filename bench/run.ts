@@ -65,7 +65,15 @@ interface Row extends Measured {
   met?: boolean;
 }
 
-const results: { ceilings: Record<string, Measured | { name: string; rps: number }>; scenarios: Row[]; scale?: unknown; memory?: unknown; profile?: ProfileSummary; explain?: Record<string, string>; machine?: unknown } = {
+const results: {
+  ceilings: Record<string, Measured | { name: string; rps: number }>;
+  scenarios: Row[];
+  scale?: unknown;
+  memory?: unknown;
+  profile?: ProfileSummary;
+  explain?: Record<string, string>;
+  machine?: unknown;
+} = {
   ceilings: {},
   scenarios: [],
 };
@@ -85,7 +93,13 @@ async function waitFor(url: string, child: ChildProcess, what: string): Promise<
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
     if (i > 240) throw new Error(`${what} did not become ready`);
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -111,7 +125,12 @@ async function stop(process_: ChildProcess): Promise<void> {
 /** A ceiling server from bench/ceilings.ts; resolves with its base URL once it says "ready". */
 async function ceilingServer(kind: string, databaseUrl: string): Promise<{ url: string; process: ChildProcess }> {
   const port = await freePort();
-  const process_ = child(process.execPath, ['-r', 'ts-node/register/transpile-only', 'bench/ceilings.ts', kind, String(port)], { DATABASE_URL: databaseUrl }, 'pipe');
+  const process_ = child(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', 'bench/ceilings.ts', kind, String(port)],
+    { DATABASE_URL: databaseUrl },
+    'pipe',
+  );
   await new Promise<void>((resolve, reject) => {
     let output = '';
     process_.stdout!.on('data', (chunk: Buffer) => {
@@ -144,7 +163,8 @@ interface Load<T> {
 }
 
 async function measure<T>(name: string, load: Load<T>, warmup = true): Promise<Measured> {
-  if (ONLY && !ONLY.test(name)) return { name, rps: NaN, p50: NaN, p99: NaN, requests: 0, non2xx: 0, status5xx: 0, errors: 0, unexpected: 0, connections: load.connections };
+  if (ONLY && !ONLY.test(name))
+    return { name, rps: NaN, p50: NaN, p99: NaN, requests: 0, non2xx: 0, status5xx: 0, errors: 0, unexpected: 0, connections: load.connections };
   const samples: { status: number; body: string }[] = [];
   const run = async (seconds: number) => {
     let next = 0;
@@ -197,7 +217,9 @@ async function measure<T>(name: string, load: Load<T>, warmup = true): Promise<M
     connections: load.connections,
     ...(samples.length ? { samples } : {}),
   };
-  console.log(`${name.padEnd(58)} ${Math.round(measured.rps).toString().padStart(7)} req/s  p50 ${measured.p50} ms  p99 ${measured.p99} ms${measured.unexpected ? `  UNEXPECTED ${measured.unexpected}: ${JSON.stringify(samples)}` : ''}`);
+  console.log(
+    `${name.padEnd(58)} ${Math.round(measured.rps).toString().padStart(7)} req/s  p50 ${measured.p50} ms  p99 ${measured.p99} ms${measured.unexpected ? `  UNEXPECTED ${measured.unexpected}: ${JSON.stringify(samples)}` : ''}`,
+  );
   return measured;
 }
 
@@ -240,7 +262,9 @@ async function main(): Promise<void> {
     await waitFor(`${base}/health/ready`, server, 'the app');
     await db.connect();
     const rssIdle = memoryOf(server.pid!);
-    console.log(`app ready (pid ${server.pid}, UV_THREADPOOL_SIZE ${THREADS}, RSS ${rssIdle.rssMb} MB idle); ${SECONDS} s per measurement${QUICK ? ' (quick)' : ''}`);
+    console.log(
+      `app ready (pid ${server.pid}, UV_THREADPOOL_SIZE ${THREADS}, RSS ${rssIdle.rssMb} MB idle); ${SECONDS} s per measurement${QUICK ? ' (quick)' : ''}`,
+    );
 
     // Seed: users with a password credential in one statement (as --users does at scale).
     const hash = await argon2.hash(PASSWORD, ARGON2_OPTIONS);
@@ -253,9 +277,16 @@ async function main(): Promise<void> {
     const ceilings = Object.fromEntries(await Promise.all(ceilingKinds.map(async (kind) => [kind, await ceilingServer(kind, databaseUrl!)] as const)));
     const access = await accessTokens(db, base, owner.id, 50);
     results.ceilings['fastify-hello'] = await measure('ceiling: bare Fastify hello', { url: `${ceilings['fastify-hello'].url}/`, connections: 50 });
-    results.ceilings['nest-hello'] = await measure('ceiling: Nest + Fastify hello behind a global guard', { url: `${ceilings['nest-hello'].url}/`, connections: 50 });
+    results.ceilings['nest-hello'] = await measure('ceiling: Nest + Fastify hello behind a global guard', {
+      url: `${ceilings['nest-hello'].url}/`,
+      connections: 50,
+    });
     results.ceilings['verify-query'] = await measure('ceiling: ES256 verify + one prepared query', bearerLoad(`${ceilings['verify-query'].url}/`, access));
-    if (!QUICK) results.ceilings['verify-query-unnamed'] = await measure('reference: ES256 verify + the same query unnamed', bearerLoad(`${ceilings['verify-query-unnamed'].url}/`, access));
+    if (!QUICK)
+      results.ceilings['verify-query-unnamed'] = await measure(
+        'reference: ES256 verify + the same query unnamed',
+        bearerLoad(`${ceilings['verify-query-unnamed'].url}/`, access),
+      );
     for (const connections of QUICK ? [50] : [16, 50]) {
       const sessions = await newSessions(db, owner.id, connections);
       results.ceilings[`refresh-tx-${connections}`] = await measure(`ceiling: refresh transaction + ES256 sign (${connections})`, {
@@ -306,12 +337,40 @@ async function main(): Promise<void> {
     }
 
     const signInUsers = benchUsers.slice(1, 1 + ARGON2_CONCURRENCY);
-    const signInV1 = ratioRow(await measure('POST /v1/auth/login', signInLoad(`${base}/v1/auth/login`, signInUsers, (u) => ({ login: u.email, password: PASSWORD }))), 'argon2', 0.9);
-    ratioRow(await measure('POST /users/auth/token/ (002)', signInLoad(`${base}/users/auth/token/`, signInUsers, (u) => ({ email: u.email, password: PASSWORD }))), 'argon2', 0.9);
+    const signInV1 = ratioRow(
+      await measure(
+        'POST /v1/auth/login',
+        signInLoad(`${base}/v1/auth/login`, signInUsers, (u) => ({ login: u.email, password: PASSWORD })),
+      ),
+      'argon2',
+      0.9,
+    );
+    ratioRow(
+      await measure(
+        'POST /users/auth/token/ (002)',
+        signInLoad(`${base}/users/auth/token/`, signInUsers, (u) => ({ email: u.email, password: PASSWORD })),
+      ),
+      'argon2',
+      0.9,
+    );
     const tag = Date.now().toString(36);
     let registered = 0;
-    ratioRow(await measure('POST /v1/auth/register (one e-mail queued)', signInLoad(`${base}/v1/auth/register`, signInUsers, () => ({ email: `r${tag}v${registered++}@bench.example`, password: PASSWORD }))), 'argon2', 0.9);
-    ratioRow(await measure('POST /users/auth/registration/ (002)', signInLoad(`${base}/users/auth/registration/`, signInUsers, () => ({ email: `r${tag}d${registered++}@bench.example`, password: PASSWORD }))), 'argon2', 0.9);
+    ratioRow(
+      await measure(
+        'POST /v1/auth/register (one e-mail queued)',
+        signInLoad(`${base}/v1/auth/register`, signInUsers, () => ({ email: `r${tag}v${registered++}@bench.example`, password: PASSWORD })),
+      ),
+      'argon2',
+      0.9,
+    );
+    ratioRow(
+      await measure(
+        'POST /users/auth/registration/ (002)',
+        signInLoad(`${base}/users/auth/registration/`, signInUsers, () => ({ email: `r${tag}d${registered++}@bench.example`, password: PASSWORD })),
+      ),
+      'argon2',
+      0.9,
+    );
 
     // Memory after the benchmark (the app process, from /proc), after a short idle.
     await new Promise((r) => setTimeout(r, 2000));
@@ -326,8 +385,16 @@ async function main(): Promise<void> {
       const seedSeconds = (performance.now() - seedStarted) / 1000;
       const bigAccess = await accessTokens(db, base, big[0].id, 50);
       const meBig = await measure(`GET /v1/me (${SCALE_USERS.toLocaleString('en')} users)`, bearerLoad(`${base}/v1/me`, bigAccess));
-      const signInBig = await measure(`POST /v1/auth/login (${SCALE_USERS.toLocaleString('en')} users)`, signInLoad(`${base}/v1/auth/login`, big, (u) => ({ login: u.email, password: PASSWORD })));
-      results.scale = { users: SCALE_USERS, seedSeconds, me: { small: me.rps, big: meBig.rps, ratio: meBig.rps / me.rps, meBig }, signIn: { small: signInV1.rps, big: signInBig.rps, ratio: signInBig.rps / signInV1.rps, signInBig } };
+      const signInBig = await measure(
+        `POST /v1/auth/login (${SCALE_USERS.toLocaleString('en')} users)`,
+        signInLoad(`${base}/v1/auth/login`, big, (u) => ({ login: u.email, password: PASSWORD })),
+      );
+      results.scale = {
+        users: SCALE_USERS,
+        seedSeconds,
+        me: { small: me.rps, big: meBig.rps, ratio: meBig.rps / me.rps, meBig },
+        signIn: { small: signInV1.rps, big: signInBig.rps, ratio: signInBig.rps / signInV1.rps, signInBig },
+      };
     }
 
     results.explain = await explainHotQueries(databaseUrl, db, owner, SCALE_USERS > 0);
@@ -345,7 +412,9 @@ async function main(): Promise<void> {
   writeFileSync(markdownFile, renderMarkdown());
   const failed = results.scenarios.filter((row) => row.unexpected > 0 || row.status5xx > 0);
   const missed = results.scenarios.filter((row) => row.met === false);
-  console.log(`\n${jsonFile} and ${markdownFile} written; ${missed.length} target(s) missed${failed.length ? `; ${failed.length} scenario(s) with errors` : ''}`);
+  console.log(
+    `\n${jsonFile} and ${markdownFile} written; ${missed.length} target(s) missed${failed.length ? `; ${failed.length} scenario(s) with errors` : ''}`,
+  );
   if (failed.length) process.exitCode = 1;
 }
 
@@ -375,7 +444,10 @@ async function seedUsers(db: Client, prefix: string, count: number, hash: string
 /** `count` fresh sessions of `userId` with known refresh tokens, written directly (no argon2 per session). */
 async function newSessions(db: Client, userId: string, count: number): Promise<{ id: string; refreshToken: string }[]> {
   const sessions = Array.from({ length: count }, () => ({ id: randomUUID(), refreshToken: randomBytes(32).toString('base64url') }));
-  await db.query(`INSERT INTO sessions (id, user_id, last_used_at, expires_at) SELECT unnest($1::uuid[]), $2, now(), now() + interval '1 day'`, [sessions.map((s) => s.id), userId]);
+  await db.query(`INSERT INTO sessions (id, user_id, last_used_at, expires_at) SELECT unnest($1::uuid[]), $2, now(), now() + interval '1 day'`, [
+    sessions.map((s) => s.id),
+    userId,
+  ]);
   await db.query(`INSERT INTO refresh_tokens (token_hash, session_id, generation) SELECT unnest($1::bytea[]), unnest($2::uuid[]), 0`, [
     sessions.map((s) => createHash('sha256').update(s.refreshToken).digest()),
     sessions.map((s) => s.id),
@@ -388,7 +460,11 @@ async function accessTokens(db: Client, base: string, userId: string, count: num
   const sessions = await newSessions(db, userId, count);
   return Promise.all(
     sessions.map(async ({ refreshToken }) => {
-      const response = await fetch(`${base}/v1/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken }) });
+      const response = await fetch(`${base}/v1/auth/refresh`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ refreshToken }),
+      });
       if (!response.ok) throw new Error(`refresh for an access token failed: ${response.status}`);
       return ((await response.json()) as { accessToken: string }).accessToken;
     }),
@@ -411,11 +487,16 @@ function signInLoad(url: string, users: BenchUser[], body: (user: BenchUser) => 
 }
 
 async function argon2Ceiling(seconds: number): Promise<{ perSecond: number }> {
-  const process_ = child(process.execPath, ['-r', 'ts-node/register/transpile-only', 'bench/ceilings.ts', 'argon2', '0'], {
-    UV_THREADPOOL_SIZE: String(THREADS),
-    BENCH_SECONDS: String(seconds),
-    BENCH_CONCURRENCY: String(ARGON2_CONCURRENCY),
-  }, 'pipe');
+  const process_ = child(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', 'bench/ceilings.ts', 'argon2', '0'],
+    {
+      UV_THREADPOOL_SIZE: String(THREADS),
+      BENCH_SECONDS: String(seconds),
+      BENCH_CONCURRENCY: String(ARGON2_CONCURRENCY),
+    },
+    'pipe',
+  );
   let output = '';
   process_.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   await new Promise((r) => process_.once('exit', r));
@@ -499,7 +580,13 @@ async function profileProfileRead(databaseUrl: string, tokens: string[]): Promis
     });
     require('./dist/main.js');
   `;
-  const server = child(process.execPath, [...APP_NODE_FLAGS, '-e', script], { DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', RATE_LIMIT_ALLOWLIST: '127.0.0.1,::1' }, 'ignore', true);
+  const server = child(
+    process.execPath,
+    [...APP_NODE_FLAGS, '-e', script],
+    { DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', RATE_LIMIT_ALLOWLIST: '127.0.0.1,::1' },
+    'ignore',
+    true,
+  );
   const base = `http://127.0.0.1:${port}`;
   await waitFor(`${base}/health/ready`, server, 'the profiled app');
   const reply = (what: string) => new Promise<any>((resolve) => server.on('message', (message: Record<string, unknown>) => message[what] && resolve(message)));
@@ -532,7 +619,8 @@ function machine(startedAt: Date, loadAtStart: number[]) {
 
 function renderMarkdown(): string {
   const m = results.machine as ReturnType<typeof machine>;
-  const n = (value: number | undefined, digits = 0) => (value === undefined ? '' : value.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+  const n = (value: number | undefined, digits = 0) =>
+    value === undefined ? '' : value.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
   const lines: string[] = [];
   lines.push('# Benchmark results', '');
   lines.push(
@@ -548,7 +636,13 @@ function renderMarkdown(): string {
     const c = ceiling as Measured;
     lines.push(`| ${c.name.replace(/^ceiling: |^reference: /, '')} | ${n(c.rps)} | ${c.p50 ?? ''} | ${c.p99 ?? ''} |`);
   }
-  lines.push('', '## Scenarios', '', '| scenario | conns | requests/s | p50 ms | p99 ms | non-2xx | 5xx | errors | ratio | of | target | met |', '|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|---|');
+  lines.push(
+    '',
+    '## Scenarios',
+    '',
+    '| scenario | conns | requests/s | p50 ms | p99 ms | non-2xx | 5xx | errors | ratio | of | target | met |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|---|',
+  );
   for (const row of results.scenarios) {
     lines.push(
       `| ${row.name} | ${row.connections} | ${n(row.rps)} | ${row.p50} | ${row.p99} | ${row.non2xx} | ${row.status5xx} | ${row.errors} | ${row.ratio === undefined ? '' : n(row.ratio, 2)} | ${row.ceiling?.replace(/^ceiling: /, '') ?? ''} | ${row.target ?? ''} | ${row.met === undefined ? '' : row.met ? 'yes' : '**no**'} |`,
@@ -568,7 +662,10 @@ function renderMarkdown(): string {
   );
   if (profile) {
     lines.push('## CPU profile of the profile read (GET /v1/me, cache hits)', '');
-    lines.push(`${n(profile.rpsUnderProfiler)} requests/s under the profiler (${profile.totalMs.toFixed(0)} ms of samples, ${(profile.idleShare * 100).toFixed(0)} % idle). Share of busy main-thread time:`, '');
+    lines.push(
+      `${n(profile.rpsUnderProfiler)} requests/s under the profiler (${profile.totalMs.toFixed(0)} ms of samples, ${(profile.idleShare * 100).toFixed(0)} % idle). Share of busy main-thread time:`,
+      '',
+    );
     lines.push('| where | share |', '|---|--:|');
     for (const group of profile.groups.filter((g) => g.share >= 0.001)) lines.push(`| ${group.name} | ${(group.share * 100).toFixed(1)} % |`);
     lines.push('', 'Heaviest functions (self time):', '', '| function | where | share |', '|---|---|--:|');
@@ -577,7 +674,12 @@ function renderMarkdown(): string {
     lines.push('(No CPU profile with --quick.)');
   }
   if (results.scale) {
-    const scale = results.scale as { users: number; seedSeconds: number; me: { small: number; big: number; ratio: number }; signIn: { small: number; big: number; ratio: number } };
+    const scale = results.scale as {
+      users: number;
+      seedSeconds: number;
+      me: { small: number; big: number; ratio: number };
+      signIn: { small: number; big: number; ratio: number };
+    };
     lines.push('', `## Scale: ${n(scale.users)} more users`, '');
     lines.push(`Seeded with one INSERT … SELECT (users and their password credentials) in ${scale.seedSeconds.toFixed(0)} s. Target: within 10 %.`, '');
     lines.push('| scenario | small table | with the users | ratio |', '|---|--:|--:|--:|');

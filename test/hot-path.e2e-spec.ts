@@ -24,7 +24,8 @@ describe('hot path database round trips', () => {
     const seen: Seen[] = [];
     const original = Client.prototype.query;
     const spy = jest.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
-      const listener = (this as unknown as { connectionParameters?: { application_name?: string } }).connectionParameters?.application_name === LISTENER_APPLICATION_NAME;
+      const listener =
+        (this as unknown as { connectionParameters?: { application_name?: string } }).connectionParameters?.application_name === LISTENER_APPLICATION_NAME;
       if (!listener) {
         const config = args[0] as string | { text?: string; name?: string };
         seen.push(typeof config === 'string' ? { text: config } : { text: String(config?.text), name: config?.name });

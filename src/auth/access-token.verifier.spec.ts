@@ -43,7 +43,10 @@ describe('AccessTokenVerifier', () => {
   }
 
   it('accepts ES256 and RS256 tokens signed with a known key, by kid', async () => {
-    await expect(verifier.verify(jwt({ alg: 'ES256', kid: 'ec' }, claims()), NOW)).resolves.toMatchObject({ claims: { sub: 'u', sid: 's' }, expiresAt: NOW + 600_000 });
+    await expect(verifier.verify(jwt({ alg: 'ES256', kid: 'ec' }, claims()), NOW)).resolves.toMatchObject({
+      claims: { sub: 'u', sid: 's' },
+      expiresAt: NOW + 600_000,
+    });
     await expect(verifier.verify(jwt({ alg: 'RS256', kid: 'rsa' }, claims(), rsa), NOW)).resolves.toMatchObject({ claims: { sub: 'u' } });
   });
 

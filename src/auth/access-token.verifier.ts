@@ -52,8 +52,9 @@ export class AccessTokenVerifier {
     if (!key || key.algorithm !== header.alg) throw invalid();
     if (!signatureMatches(key.algorithm, key.key, token.slice(0, lastDot), token.slice(lastDot + 1))) throw invalid();
 
-    const claims = parsePart(token.slice(firstDot + 1, lastDot)) as Partial<AccessClaims> & { nbf?: unknown } | undefined;
-    if (!claims || typeof claims.exp !== 'number' || !Number.isFinite(claims.exp) || typeof claims.sub !== 'string' || typeof claims.sid !== 'string') throw invalid();
+    const claims = parsePart(token.slice(firstDot + 1, lastDot)) as (Partial<AccessClaims> & { nbf?: unknown }) | undefined;
+    if (!claims || typeof claims.exp !== 'number' || !Number.isFinite(claims.exp) || typeof claims.sub !== 'string' || typeof claims.sid !== 'string')
+      throw invalid();
     const expiresAt = claims.exp * 1000;
     if (expiresAt <= now) throw invalid();
     if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || claims.nbf * 1000 > now)) throw invalid();

@@ -70,7 +70,12 @@ export class JwtAuthGuard implements CanActivate {
     let route = byHandler.get(handler);
     if (!route) {
       const read = <T>(key: string) => this.reflector.getAllAndOverride<T>(key, [handler, controller]);
-      route = { isPublic: !!read(IS_PUBLIC), optional: !!read(AUTH_OPTIONAL), roles: read<UserRole[] | undefined>(REQUIRED_ROLES), readOnly: read<ReadOnlyMode | undefined>(READ_ONLY) };
+      route = {
+        isPublic: !!read(IS_PUBLIC),
+        optional: !!read(AUTH_OPTIONAL),
+        roles: read<UserRole[] | undefined>(REQUIRED_ROLES),
+        readOnly: read<ReadOnlyMode | undefined>(READ_ONLY),
+      };
       byHandler.set(handler, route);
     }
     return route;

@@ -38,7 +38,8 @@ export async function queryPrepared<R extends Record<string, unknown> = Record<s
  * prepared statement's result type under it.
  */
 export function columnsOf(dataSource: DataSource, target: EntityTarget<ObjectLiteral>, alias: string, prefix: string): string {
-  return columnMetadata(dataSource, target).map((column) => `${alias}."${column.databaseName}" AS "${prefix}${column.databaseName}"`)
+  return columnMetadata(dataSource, target)
+    .map((column) => `${alias}."${column.databaseName}" AS "${prefix}${column.databaseName}"`)
     .join(', ');
 }
 
@@ -47,7 +48,8 @@ export function hydrate<T extends ObjectLiteral>(dataSource: DataSource, target:
   const entity = new target();
   for (const column of columnMetadata(dataSource, target)) {
     const value = row[`${prefix}${column.databaseName}`];
-    (entity as Record<string, unknown>)[column.propertyName] = value === null || value === undefined ? value : dataSource.driver.prepareHydratedValue(value, column);
+    (entity as Record<string, unknown>)[column.propertyName] =
+      value === null || value === undefined ? value : dataSource.driver.prepareHydratedValue(value, column);
   }
   return entity;
 }
