@@ -37,8 +37,9 @@ const PASSWORD = 'Bench passphrase 2026!';
 const THREADS = threadPoolSize();
 /** `--only <regex>`: measure only what matches (ceilings and scenarios, by name); for working on one path. */
 const ONLY = option('--only') ? new RegExp(option('--only')!, 'i') : undefined;
-/** The V8 flags `npm start` (and the Dockerfile) run the app with. */
+/** The V8 flags and malloc tunables `npm start` (and the Dockerfile) run the app with. */
 const APP_NODE_FLAGS = ['--max-semi-space-size=8'];
+const APP_ENV = { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=1048576:glibc.malloc.hugetlb=1' };
 /** In-flight sign-ins: enough to keep every pool thread busy. */
 const ARGON2_CONCURRENCY = THREADS * 2;
 
@@ -54,6 +55,8 @@ interface Measured {
   /** Answers other than the expected status (2xx, or 401 for the bad-token scenario). */
   unexpected: number;
   connections: number;
+  /** The app's RSS (MB) right after the measurement (how memory grows through the run). */
+  appRssMb?: number;
   /** The first unexpected answers, for the diagnosis. */
   samples?: { status: number; body: string }[];
 }
@@ -105,6 +108,8 @@ async function waitFor(url: string, child: ChildProcess, what: string): Promise<
 }
 
 const children: ChildProcess[] = [];
+/** The measured app's pid, once it runs. */
+let appPid: number | undefined;
 function child(command: string, argv: string[], env: Record<string, string>, stdio: 'ignore' | 'pipe' = 'ignore', ipc = false): ChildProcess {
   const process_ = spawn(command, argv, {
     env: { ...process.env, ...env },
@@ -215,6 +220,7 @@ async function measure<T>(name: string, load: Load<T>, warmup = true): Promise<M
     errors: result.errors + result.timeouts,
     unexpected: total - expectedCount + result.errors + result.timeouts,
     connections: load.connections,
+    ...(appPid ? { appRssMb: memoryOf(appPid).rssMb } : {}),
     ...(samples.length ? { samples } : {}),
   };
   console.log(
@@ -255,6 +261,7 @@ async function main(): Promise<void> {
     DATABASE_URL: databaseUrl,
     PORT: String(port),
     HOST: '127.0.0.1',
+    ...APP_ENV,
     LOG_LEVEL: 'info', // the access log stays on: one line per request, as in production
     RATE_LIMIT_ALLOWLIST: '127.0.0.1,::1', // one client address for all the load
   });
@@ -262,6 +269,7 @@ async function main(): Promise<void> {
   const early = Object.fromEntries(['fastify-hello', 'nest-hello'].map((kind) => [kind, ceilingServer(kind, databaseUrl!)] as const));
   try {
     await waitFor(`${base}/health/ready`, server, 'the app');
+    appPid = server.pid;
     await db.connect();
     const rssIdle = memoryOf(server.pid!);
     console.log(
@@ -376,9 +384,12 @@ async function main(): Promise<void> {
       0.9,
     );
 
-    // Memory after the benchmark (the app process, from /proc), after a short idle.
-    await new Promise((r) => setTimeout(r, 2000));
-    results.memory = { idle: rssIdle, afterBenchmark: memoryOf(server.pid!) };
+    // Memory after the benchmark (the app process, from /proc): at once, and after 15 s idle, which
+    // gives V8's memory reducer (it runs when allocation stops) time to give the heap back.
+    const rssAtEnd = memoryOf(server.pid!);
+    await new Promise((r) => setTimeout(r, QUICK ? 2000 : 15_000));
+    results.memory = { idle: rssIdle, atEnd: rssAtEnd, afterBenchmark: memoryOf(server.pid!), idleSeconds: QUICK ? 2 : 15 };
+    appPid = undefined;
 
     // At scale: the same reads and sign-ins with SCALE_USERS more users in the table.
     if (SCALE_USERS > 0) {
@@ -391,7 +402,10 @@ async function main(): Promise<void> {
       console.log(`\nseeding ${SCALE_USERS.toLocaleString('en')} users (one statement)`);
       const seedStarted = performance.now();
       const big = await seedUsers(db, 'scale', SCALE_USERS, hash, ARGON2_CONCURRENCY);
-      await db.query('ANALYZE users; ANALYZE credentials; ANALYZE sessions; ANALYZE refresh_tokens');
+      // Steady state: vacuumed and analysed (else autovacuum works through the new rows during the
+      // measurement, on the same cores), and the WAL checkpointed.
+      await db.query('VACUUM (ANALYZE) users, credentials, sessions, refresh_tokens');
+      await db.query('CHECKPOINT');
       const seedSeconds = (performance.now() - seedStarted) / 1000;
       const bigAccess = await accessTokens(db, base, big[0].id, 50);
       const meBig = await measure(`GET /v1/me (${SCALE_USERS.toLocaleString('en')} users)`, bearerLoad(`${base}/v1/me`, bigAccess));
@@ -501,6 +515,7 @@ async function argon2Ceiling(seconds: number): Promise<{ perSecond: number }> {
     process.execPath,
     ['-r', 'ts-node/register/transpile-only', 'bench/ceilings.ts', 'argon2', '0'],
     {
+      ...APP_ENV, // the same allocator settings as the app's
       UV_THREADPOOL_SIZE: String(THREADS),
       BENCH_SECONDS: String(seconds),
       BENCH_CONCURRENCY: String(ARGON2_CONCURRENCY),
@@ -577,6 +592,7 @@ async function profileProfileRead(databaseUrl: string, tokens: string[]): Promis
     const post = (method, params = {}) => new Promise((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
     process.on('message', async (message) => {
       if (message === 'start') {
+        global.memoryBeforeProfile = process.memoryUsage();
         await post('Profiler.enable');
         await post('Profiler.setSamplingInterval', { interval: 200 });
         await post('Profiler.start');
@@ -585,7 +601,7 @@ async function profileProfileRead(databaseUrl: string, tokens: string[]): Promis
         const { profile } = await post('Profiler.stop');
         require('node:fs').writeFileSync(${JSON.stringify(file)}, JSON.stringify(profile));
         const modules = Object.keys(require.cache).length;
-        process.send({ stopped: true, memory: process.memoryUsage(), modules });
+        process.send({ stopped: true, memory: global.memoryBeforeProfile, modules });
       }
     });
     require('./dist/main.js');
@@ -593,7 +609,7 @@ async function profileProfileRead(databaseUrl: string, tokens: string[]): Promis
   const server = child(
     process.execPath,
     [...APP_NODE_FLAGS, '-e', script],
-    { DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', RATE_LIMIT_ALLOWLIST: '127.0.0.1,::1' },
+    { ...APP_ENV, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', RATE_LIMIT_ALLOWLIST: '127.0.0.1,::1' },
     'ignore',
     true,
   );
@@ -650,22 +666,28 @@ function renderMarkdown(): string {
     '',
     '## Scenarios',
     '',
-    '| scenario | conns | requests/s | p50 ms | p99 ms | non-2xx | 5xx | errors | ratio | of | target | met |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|---|',
+    '| scenario | conns | requests/s | p50 ms | p99 ms | non-2xx | 5xx | errors | ratio | of | target | met | app RSS after, MB |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|---|--:|',
   );
   for (const row of results.scenarios) {
     lines.push(
-      `| ${row.name} | ${row.connections} | ${n(row.rps)} | ${row.p50} | ${row.p99} | ${row.non2xx} | ${row.status5xx} | ${row.errors} | ${row.ratio === undefined ? '' : n(row.ratio, 2)} | ${row.ceiling?.replace(/^ceiling: /, '') ?? ''} | ${row.target ?? ''} | ${row.met === undefined ? '' : row.met ? 'yes' : '**no**'} |`,
+      `| ${row.name} | ${row.connections} | ${n(row.rps)} | ${row.p50} | ${row.p99} | ${row.non2xx} | ${row.status5xx} | ${row.errors} | ${row.ratio === undefined ? '' : n(row.ratio, 2)} | ${row.ceiling?.replace(/^ceiling: /, '') ?? ''} | ${row.target ?? ''} | ${row.met === undefined ? '' : row.met ? 'yes' : '**no**'} | ${row.appRssMb ?? ''} |`,
     );
   }
-  const memory = results.memory as { idle: ReturnType<typeof memoryOf>; afterBenchmark: ReturnType<typeof memoryOf> };
+  const memory = results.memory as {
+    idle: ReturnType<typeof memoryOf>;
+    atEnd: ReturnType<typeof memoryOf>;
+    afterBenchmark: ReturnType<typeof memoryOf>;
+    idleSeconds: number;
+  };
   const profile = results.profile;
   lines.push('', '## Memory', '');
   lines.push(
-    `The app's RSS: ${memory.idle.rssMb} MB idle after start-up, **${memory.afterBenchmark.rssMb} MB after the benchmark** (target < 200 MB; peak ${memory.afterBenchmark.peakMb} MB; ` +
+    `The app's RSS: ${memory.idle.rssMb} MB idle after start-up; ${memory.atEnd.rssMb} MB as the last load ends; **${memory.afterBenchmark.rssMb} MB after the benchmark** ` +
+      `(${memory.idleSeconds} s idle; target < 200 MB; peak during the run ${memory.afterBenchmark.peakMb} MB; ` +
       `anonymous ${memory.afterBenchmark.anonMb} MB, file-backed ${memory.afterBenchmark.fileMb} MB).` +
       (profile
-        ? ` A second instance after its profiled load: ${profile.loadedModules} modules loaded, V8 heap ${Math.round(profile.memoryUsage.heapUsed / 2 ** 20)} MB used of ` +
+        ? ` A second instance, warmed up, before its profiled load: ${profile.loadedModules} modules loaded, V8 heap ${Math.round(profile.memoryUsage.heapUsed / 2 ** 20)} MB used of ` +
           `${Math.round(profile.memoryUsage.heapTotal / 2 ** 20)} MB, external ${Math.round(profile.memoryUsage.external / 2 ** 20)} MB, RSS ${Math.round(profile.memoryUsage.rss / 2 ** 20)} MB.`
         : ''),
     '',
