@@ -659,7 +659,8 @@ interface CpuTimes {
   at: number;
   /** Seconds of CPU per thread of the app (tid → s); the main thread's tid is the pid. */
   appThreads: Map<number, number>;
-  postgres: number;
+  /** CPU seconds per process of the embedded PostgreSQL (pid → s). */
+  postgres: Map<number, number>;
   loadGenerator: number;
   /** Busy seconds of the whole machine (every process, ours or not). */
   machine: number;
@@ -686,22 +687,22 @@ function statTimes(path: string): number {
   return (Number(fields[11]) + Number(fields[12])) / TICK;
 }
 
-/** The server processes of the embedded cluster: the postmaster and its children. */
-function postgresSeconds(): number {
-  if (!clusterDir) return 0;
+/** The server processes of the embedded cluster (the postmaster and its children): CPU seconds by pid. */
+function postgresSeconds(): Map<number, number> {
+  const seconds = new Map<number, number>();
+  if (!clusterDir) return seconds;
   const postmaster = Number(readFileSync(join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  let total = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (Number(entry) === postmaster || parent === postmaster) total += statTimes(`/proc/${entry}/stat`);
+      if (Number(entry) === postmaster || parent === postmaster) seconds.set(Number(entry), statTimes(`/proc/${entry}/stat`));
     } catch {
       // gone meanwhile
     }
   }
-  return total;
+  return seconds;
 }
 
 function cpuTimes(): CpuTimes {
@@ -730,7 +731,8 @@ function cpuSplit(before: CpuTimes, after: CpuTimes, seconds: number): CpuSplit 
   const pool = others.slice(0, THREADS).map((thread) => thread.cores);
   const rest = others.slice(THREADS).reduce((sum, thread) => sum + thread.cores, 0);
   const app = main + pool.reduce((a, b) => a + b, 0) + rest;
-  const postgres = after.postgres - before.postgres;
+  // Per process, so a backend that ends during the load (its time is gone) never counts negative.
+  const postgres = [...after.postgres.entries()].reduce((sum, [pid, value]) => sum + value - (before.postgres.get(pid) ?? 0), 0);
   const load = after.loadGenerator - before.loadGenerator;
   const machine = after.machine - before.machine;
   return {
