@@ -808,7 +808,7 @@ function renderMarkdown(): string {
           'What would move it: the pool on cores it does not share (PostgreSQL and the clients elsewhere, as in production), or less work outside argon2id per request.'
         : row.p99 >= 20 && row.target?.includes('p99')
           ? `p99 ${row.p99} ms.`
-          : `${n(row.ratio, 2)} of the ceiling; the CPU profile above shows where a request's time goes (the HTTP write and Nest's pipeline dominate).`;
+          : `${n(row.ratio, 2)} of the ceiling; the CPU profile below shows where a request's time goes (the HTTP write and Nest's pipeline dominate).`;
       lines.push(`- **${row.name}** (${n(row.ratio, 2)} × ${row.ceiling?.replace(/^ceiling: /, '')}, target ${row.target}): ${reason}`);
     }
   }
