@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, IsNull, MoreThan, Not } from 'typeorm';
+import { columnsOf, hydrate, prepared, PreparedStatement, queryPrepared } from '../database/prepared';
 import { queryRows } from '../database/sql';
 import { Tx } from '../database/transactions';
-import { User } from '../users/user.entity';
+import { User, UserRole } from '../users/user.entity';
 import { RefreshToken } from './refresh-token.entity';
 import { Session } from './session.entity';
 
@@ -14,9 +15,52 @@ export interface LockedSession {
   user: User | null;
 }
 
+/** A live session's user and when the session ends. */
+export interface LiveSession {
+  user: User;
+  sessionExpiresAt: Date;
+}
+
+/** A session rotated by `rotateCurrent`. */
+export interface RotatedSession {
+  session: Session;
+  role: UserRole;
+}
+
 @Injectable()
 export class SessionsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  /** The hot statements, prepared once per pooled connection (src/database/prepared.ts). */
+  private readonly statements: { liveSessionUser: PreparedStatement; rotate: PreparedStatement };
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.statements = {
+      liveSessionUser: prepared(
+        'auth_live_session_user',
+        `SELECT s."expires_at" AS "session_expires_at", ${columnsOf(dataSource, User, 'u', 'u_')}
+           FROM "sessions" s JOIN "users" u ON u."id" = s."user_id"
+          WHERE s."id" = $1 AND u."id" = $2 AND s."revoked_at" IS NULL AND s."expires_at" > now()`,
+      ),
+      rotate: prepared(
+        'auth_rotate_refresh_token',
+        `WITH presented AS (
+           SELECT "session_id", "generation" FROM "refresh_tokens" WHERE "token_hash" = $1
+         ), rotated AS (
+           UPDATE "sessions" s
+              SET "refresh_generation" = s."refresh_generation" + 1, "rotated_at" = $3, "last_used_at" = $3,
+                  "expires_at" = CASE WHEN s."remember" THEN $4::timestamptz ELSE $5::timestamptz END
+             FROM presented p, "users" u
+            WHERE s."id" = p."session_id" AND s."refresh_generation" = p."generation"
+              AND s."revoked_at" IS NULL AND s."expires_at" > $3
+              AND u."id" = s."user_id" AND u."status" = 'active'
+           RETURNING ${columnsOf(dataSource, Session, 's', 's_')}, u."role" AS "user_role"
+         ), stored AS (
+           INSERT INTO "refresh_tokens" ("token_hash", "session_id", "generation")
+           SELECT $2, "s_id", "s_refresh_generation" FROM rotated
+         )
+         SELECT * FROM rotated`,
+      ),
+    };
+  }
 
   /** Creates the session and its first refresh token in one transaction (`also` runs in it too: the sign-in's audit event). */
   async create(session: Partial<Session>, tokenHash: Buffer, also?: (tx: Tx, saved: Session) => Promise<void>): Promise<Session> {
@@ -29,17 +73,27 @@ export class SessionsRepository {
   }
 
   /**
-   * The token check's single read: the live session joined with its user, by primary key.
-   * Null when the session is unknown, revoked, expired or belongs to someone else.
+   * The token check's single read (on a cache miss): the live session joined with its user, by
+   * primary key, as a prepared statement. Null when the session is unknown, revoked, expired or
+   * belongs to someone else.
    */
-  findLiveSessionUser(sessionId: string, userId: string): Promise<User | null> {
-    return this.dataSource
-      .getRepository(User)
-      .createQueryBuilder('u')
-      .innerJoin(Session, 's', 's.user_id = u.id')
-      .where('s.id = :sessionId AND u.id = :userId', { sessionId, userId })
-      .andWhere('s.revoked_at IS NULL AND s.expires_at > now()')
-      .getOne();
+  async findLiveSessionUser(sessionId: string, userId: string): Promise<LiveSession | null> {
+    const [row] = await queryPrepared(this.dataSource, this.statements.liveSessionUser, [sessionId, userId]);
+    return row ? { user: hydrate(this.dataSource, User, row, 'u_'), sessionExpiresAt: row.session_expires_at as Date } : null;
+  }
+
+  /**
+   * Refresh's common case in one statement, one round trip (issue 13): when `presentedHash` is the
+   * current token of a live session of an active user, rotate (generation + 1, slide the expiry,
+   * store `nextHash` as the new current token) and return the session with its user's role. Null
+   * otherwise, changing nothing: then the caller takes the locked transaction, which tells the
+   * other cases apart (unknown, revoked, expired, blocked, a retry within the grace window, reuse).
+   * Two concurrent refreshes with one token: the second waits for the row lock, then no longer
+   * matches (the generation moved on) and takes the transaction, where it is a grace retry.
+   */
+  async rotateCurrent(presentedHash: Buffer, nextHash: Buffer, now: Date, expiry: { remembered: Date; normal: Date }): Promise<RotatedSession | null> {
+    const [row] = await queryPrepared(this.dataSource, this.statements.rotate, [presentedHash, nextHash, now, expiry.remembered, expiry.normal]);
+    return row ? { session: hydrate(this.dataSource, Session, row, 's_'), role: row.user_role as UserRole } : null;
   }
 
   /**
@@ -47,7 +101,10 @@ export class SessionsRepository {
    * session's user is read on the same transaction: a transaction that waited for a second pool
    * connection could deadlock the pool once every connection is held by such a transaction.
    */
-  async withLockedSessionOfToken<T>(tokenHash: Buffer, work: (found: LockedSession | null, manager: EntityManager) => Promise<T>): Promise<T> {
+  async withLockedSessionOfToken<T>(
+    tokenHash: Buffer,
+    work: (found: LockedSession | null, manager: EntityManager) => Promise<T>,
+  ): Promise<T> {
     return this.dataSource.transaction(async (manager) => {
       const token = await manager.findOneBy(RefreshToken, { tokenHash });
       const session = token
@@ -56,6 +113,11 @@ export class SessionsRepository {
       const user = session ? await manager.findOneBy(User, { id: session.userId }) : null;
       return work(token && session ? { token, session, user } : null, manager);
     });
+  }
+
+  /** Whether `tokenHash` is stored as the session's token of `generation`. */
+  hasRefreshToken(manager: EntityManager, sessionId: string, generation: number, tokenHash: Buffer): Promise<boolean> {
+    return manager.existsBy(RefreshToken, { tokenHash, sessionId, generation });
   }
 
   async addRefreshToken(manager: EntityManager, sessionId: string, generation: number, tokenHash: Buffer): Promise<void> {
@@ -100,7 +162,10 @@ export class SessionsRepository {
   async revokeAll(userId: string, reason: string, exceptSessionId?: string, tx?: Tx): Promise<number> {
     const result = await (tx ?? this.dataSource.manager)
       .getRepository(Session)
-      .update({ userId, revokedAt: IsNull(), ...(exceptSessionId ? { id: Not(exceptSessionId) } : {}) }, { revokedAt: () => 'now()', revokedReason: reason });
+      .update(
+        { userId, revokedAt: IsNull(), ...(exceptSessionId ? { id: Not(exceptSessionId) } : {}) },
+        { revokedAt: () => 'now()', revokedReason: reason },
+      );
     return result.affected ?? 0;
   }
 }

@@ -7,7 +7,9 @@ import { DomainError, DomainErrorKind } from '../common/domain-error';
 import { User } from '../users/user.entity';
 import { RefreshToken } from './refresh-token.entity';
 import { Session } from './session.entity';
-import { LockedSession, SessionsRepository } from './sessions.repository';
+import { AuthCache } from './auth-cache';
+import { ChangeListener } from '../database/change-listener';
+import { LiveSession, LockedSession, RotatedSession, SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 import { IssuedAccessToken, TokenService } from './token.service';
 
@@ -24,7 +26,7 @@ class InMemorySessionsRepository {
   readonly sessions = new Map<string, Session>();
   readonly tokens = new Map<string, RefreshToken>();
   readonly updates: Array<{ id: string; values: Partial<Session> }> = [];
-  readonly findLiveSessionUser = jest.fn(async (_sessionId: string, _userId: string): Promise<User | null> => null);
+  readonly findLiveSessionUser = jest.fn(async (_sessionId: string, _userId: string): Promise<LiveSession | null> => null);
   private nextId = 1;
 
   readonly manager = {
@@ -53,7 +55,24 @@ class InMemorySessionsRepository {
     return { ...session };
   }
 
-  async withLockedSessionOfToken<T>(tokenHash: Buffer, work: (found: LockedSession | null, manager: EntityManager) => Promise<T>): Promise<T> {
+  /** Like the single statement: rotates only the current token of a live session of an active user. */
+  async rotateCurrent(presentedHash: Buffer, nextHash: Buffer, now: Date, expiry: { remembered: Date; normal: Date }): Promise<RotatedSession | null> {
+    const token = this.tokens.get(presentedHash.toString('hex'));
+    const session = token && this.sessions.get(token.sessionId);
+    const user = session && this.users.get(session.userId);
+    if (!token || !session || !user || user.status !== 'active') return null;
+    if (token.generation !== session.refreshGeneration || session.revokedAt || session.expiresAt <= now) return null;
+    const values = { refreshGeneration: session.refreshGeneration + 1, rotatedAt: now, lastUsedAt: now, expiresAt: session.remember ? expiry.remembered : expiry.normal };
+    this.updates.push({ id: session.id, values });
+    Object.assign(session, values);
+    this.tokens.set(nextHash.toString('hex'), { tokenHash: nextHash, sessionId: session.id, generation: session.refreshGeneration } as RefreshToken);
+    return { session: { ...session }, role: user.role };
+  }
+
+  async withLockedSessionOfToken<T>(
+    tokenHash: Buffer,
+    work: (found: LockedSession | null, manager: EntityManager) => Promise<T>,
+  ): Promise<T> {
     const token = this.tokens.get(tokenHash.toString('hex'));
     const session = token && this.sessions.get(token.sessionId);
     const found = token && session ? { token: { ...token }, session: { ...session }, user: this.users.get(session.userId) ?? null } : null;
@@ -80,6 +99,10 @@ class FakeTokenService {
     return `refresh-${sessionId}-${generation}`;
   }
 
+  nextRefreshToken(presented: string): string {
+    return `${presented}+`;
+  }
+
   hashRefreshToken(token: string): Buffer {
     return createHash('sha256').update(token).digest();
   }
@@ -93,6 +116,11 @@ class FakeTokenService {
 /** The key under which the fake repository stores a token: its SHA-256, as the database does. */
 function stored(token: string): string {
   return createHash('sha256').update(token).digest('hex');
+}
+
+/** An AuthCache whose listener is not subscribed: every check reads the repository. */
+function cacheOff(): AuthCache {
+  return new AuthCache({ subscribe: (subscriber: AuthCache) => subscriber.reset(false) } as unknown as ChangeListener);
 }
 
 function makeUser(overrides: Partial<User> = {}): User {
@@ -129,6 +157,7 @@ describe('SessionsService', () => {
       CONFIG,
       audit as unknown as AuditLog,
       { run: (work: (tx: Tx) => Promise<unknown>) => work(repo.manager as unknown as Tx) } as unknown as Transactions,
+      cacheOff(),
     );
   });
 
@@ -349,25 +378,35 @@ describe('SessionsService', () => {
   });
 
   describe('authenticate', () => {
+    const SESSION = '6b0e1f1e-8a4c-4b7e-9d51-2f3a4b5c6d7e';
+    const USER = '0c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f';
+    const live = (user: User): LiveSession => ({ user, sessionExpiresAt: new Date(T0.getTime() + 60_000) });
+
     it('returns the user and session of a live session', async () => {
-      const user = makeUser();
-      repo.findLiveSessionUser.mockResolvedValue(user);
+      const user = makeUser({ id: USER });
+      repo.findLiveSessionUser.mockResolvedValue(live(user));
 
       const signedInAt = new Date(T0.getTime() - 60_000);
-      await expect(service.authenticate('session-1', 'user-1', signedInAt)).resolves.toEqual({ user, sessionId: 'session-1', authTime: signedInAt, aal: 1 });
-      expect(repo.findLiveSessionUser).toHaveBeenCalledWith('session-1', 'user-1');
+      await expect(service.authenticate(SESSION, USER, signedInAt)).resolves.toEqual({ user, sessionId: SESSION, authTime: signedInAt, aal: 1 });
+      expect(repo.findLiveSessionUser).toHaveBeenCalledWith(SESSION, USER);
     });
 
     it('throws SessionRevoked when the repository finds no live session', async () => {
       repo.findLiveSessionUser.mockResolvedValue(null);
 
-      expect(await rejectionKind(service.authenticate('session-1', 'user-1'))).toBe('SessionRevoked');
+      expect(await rejectionKind(service.authenticate(SESSION, USER))).toBe('SessionRevoked');
+    });
+
+    it('throws SessionRevoked without a query for ids that are not UUIDs (claims of a token signed with our key, but not by us)', async () => {
+      expect(await rejectionKind(service.authenticate('session-1', USER))).toBe('SessionRevoked');
+      expect(await rejectionKind(service.authenticate(SESSION, "1' OR '1'='1"))).toBe('SessionRevoked');
+      expect(repo.findLiveSessionUser).not.toHaveBeenCalled();
     });
 
     it('throws AccountBlocked for a blocked user', async () => {
-      repo.findLiveSessionUser.mockResolvedValue(makeUser({ status: 'blocked' }));
+      repo.findLiveSessionUser.mockResolvedValue(live(makeUser({ id: USER, status: 'blocked' })));
 
-      expect(await rejectionKind(service.authenticate('session-1', 'user-1'))).toBe('AccountBlocked');
+      expect(await rejectionKind(service.authenticate(SESSION, USER))).toBe('AccountBlocked');
     });
   });
 });
