@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { AuthCache } from '../src/auth/auth-cache';
 import { ChangeListener } from '../src/database/change-listener';
 import { startApp, TestApp, testDatabaseUrl } from './support/app';
+import { createAppPassword, enrolTotp, stepUpWithTotp } from './support/mfa';
 import { registerAndLogin, SignedInUser } from './support/users';
 
 /**
@@ -91,6 +92,35 @@ describe('caches invalidated through PostgreSQL notifications (two instances)', 
     });
   });
 
+  describe('second factors across instances', () => {
+    it('revoking an app password on one instance ends the legacy session it opened on the other within 100 ms', async () => {
+      const user = await registerAndLogin(a.http);
+      const { secret } = await enrolTotp(a.http, user.accessToken);
+      const app = await createAppPassword(a.http, await stepUpWithTotp(a.http, user.accessToken, secret));
+      const signedIn = await b.http.post('/users/auth/token/', { email: user.email, password: app.password });
+      expect(signedIn.status).toBe(200);
+      const legacy = signedIn.body.access as string;
+      await until(b, legacy, status(200), 2000, '/users/user/');
+      const hits = cacheOf(b).stats().hits;
+      expect((await b.http.get('/users/user/', { token: legacy })).status).toBe(200);
+      expect(cacheOf(b).stats().hits).toBe(hits + 1);
+
+      expect((await a.http.delete(`/v1/me/app-passwords/${app.id}`, undefined, { token: user.accessToken })).status).toBe(204);
+      expect(await until(b, legacy, status(401), 100, '/users/user/')).toBeLessThan(100);
+      // The session that created it is not one the app password opened: it stays.
+      expect((await b.http.get('/v1/me', { token: user.accessToken })).status).toBe(200);
+    });
+
+    it("a step-up on one instance is honoured by the other (the assurance level is the token's, not the cache's)", async () => {
+      const user = await cachedEverywhere();
+      const { secret } = await enrolTotp(a.http, user.accessToken);
+      const aal2 = await stepUpWithTotp(a.http, user.accessToken, secret);
+      // Creating an app password needs aal2: B accepts the stepped-up token, and refuses the session's aal1 one.
+      expect((await b.http.post('/v1/me/app-passwords', { name: 'from B' }, { token: aal2 })).status).toBe(201);
+      expect((await b.http.post('/v1/me/app-passwords', { name: 'from B' }, { token: user.accessToken })).status).toBe(403);
+    });
+  });
+
   describe("an operator's SQL reaches every instance (a trigger on each table)", () => {
     it('sessions, UPDATE: a session revoked by hand is refused', async () => {
       const user = await cachedEverywhere();
@@ -173,11 +203,13 @@ describe('caches invalidated through PostgreSQL notifications (two instances)', 
 
     it('TRUNCATE empties every cache', async () => {
       const user = await cachedEverywhere();
-      await operator.query(`CREATE TEMP TABLE kept AS SELECT * FROM credentials`);
+      // CASCADE reaches the sessions an app password opened (and their refresh tokens and challenges): all kept and put back.
+      const tables = ['credentials', 'sessions', 'refresh_tokens', 'mfa_challenges'];
+      for (const table of tables) await operator.query(`CREATE TEMP TABLE kept_${table} AS SELECT * FROM ${table}`);
       await operator.query(`TRUNCATE credentials CASCADE`);
-      await operator.query(`INSERT INTO credentials SELECT * FROM kept`);
+      for (const table of tables) await operator.query(`INSERT INTO ${table} SELECT * FROM kept_${table}`);
       await Promise.all([a.settle(), b.settle()]);
-      // The INSERT put the rows back (and notified their users); the TRUNCATE emptied everything.
+      // The INSERTs put the rows back (and notified their users); the TRUNCATE emptied everything.
       for (const t of [a, b]) expect(cacheOf(t).stats()).toMatchObject({ sessions: 0, users: 0 });
       expect((await b.http.get('/v1/me', { token: user.accessToken })).status).toBe(200);
     });

@@ -101,10 +101,7 @@ export class SessionsRepository {
    * session's user is read on the same transaction: a transaction that waited for a second pool
    * connection could deadlock the pool once every connection is held by such a transaction.
    */
-  async withLockedSessionOfToken<T>(
-    tokenHash: Buffer,
-    work: (found: LockedSession | null, manager: EntityManager) => Promise<T>,
-  ): Promise<T> {
+  async withLockedSessionOfToken<T>(tokenHash: Buffer, work: (found: LockedSession | null, manager: EntityManager) => Promise<T>): Promise<T> {
     return this.dataSource.transaction(async (manager) => {
       const token = await manager.findOneBy(RefreshToken, { tokenHash });
       const session = token
@@ -162,10 +159,7 @@ export class SessionsRepository {
   async revokeAll(userId: string, reason: string, exceptSessionId?: string, tx?: Tx): Promise<number> {
     const result = await (tx ?? this.dataSource.manager)
       .getRepository(Session)
-      .update(
-        { userId, revokedAt: IsNull(), ...(exceptSessionId ? { id: Not(exceptSessionId) } : {}) },
-        { revokedAt: () => 'now()', revokedReason: reason },
-      );
+      .update({ userId, revokedAt: IsNull(), ...(exceptSessionId ? { id: Not(exceptSessionId) } : {}) }, { revokedAt: () => 'now()', revokedReason: reason });
     return result.affected ?? 0;
   }
 }

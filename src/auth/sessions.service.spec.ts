@@ -62,21 +62,29 @@ class InMemorySessionsRepository {
     const user = session && this.users.get(session.userId);
     if (!token || !session || !user || user.status !== 'active') return null;
     if (token.generation !== session.refreshGeneration || session.revokedAt || session.expiresAt <= now) return null;
-    const values = { refreshGeneration: session.refreshGeneration + 1, rotatedAt: now, lastUsedAt: now, expiresAt: session.remember ? expiry.remembered : expiry.normal };
+    const values = {
+      refreshGeneration: session.refreshGeneration + 1,
+      rotatedAt: now,
+      lastUsedAt: now,
+      expiresAt: session.remember ? expiry.remembered : expiry.normal,
+    };
     this.updates.push({ id: session.id, values });
     Object.assign(session, values);
     this.tokens.set(nextHash.toString('hex'), { tokenHash: nextHash, sessionId: session.id, generation: session.refreshGeneration } as RefreshToken);
     return { session: { ...session }, role: user.role };
   }
 
-  async withLockedSessionOfToken<T>(
-    tokenHash: Buffer,
-    work: (found: LockedSession | null, manager: EntityManager) => Promise<T>,
-  ): Promise<T> {
+  async withLockedSessionOfToken<T>(tokenHash: Buffer, work: (found: LockedSession | null, manager: EntityManager) => Promise<T>): Promise<T> {
     const token = this.tokens.get(tokenHash.toString('hex'));
     const session = token && this.sessions.get(token.sessionId);
     const found = token && session ? { token: { ...token }, session: { ...session }, user: this.users.get(session.userId) ?? null } : null;
     return work(found, this.manager as unknown as EntityManager);
+  }
+
+  async hasRefreshToken(manager: unknown, sessionId: string, generation: number, tokenHash: Buffer): Promise<boolean> {
+    if (manager !== this.manager) throw new Error('refresh token read outside the transaction');
+    const token = this.tokens.get(tokenHash.toString('hex'));
+    return !!token && token.sessionId === sessionId && token.generation === generation;
   }
 
   async addRefreshToken(manager: unknown, sessionId: string, generation: number, tokenHash: Buffer): Promise<void> {
@@ -265,6 +273,21 @@ describe('SessionsService', () => {
       ]);
       expect(repo.row(sessionId)).toMatchObject({ refreshGeneration: 1, rotatedAt: T0, revokedAt: null });
       expect(repo.tokens).toEqual(tokensBefore);
+    });
+
+    it('answers a retry of a rotation made by the earlier scheme (tokens from the session id and generation) with the token of that rotation', async () => {
+      const { sessionId, token0 } = await signIn();
+      // The rotation as the version before chained tokens did it: generation 1's token from the session id.
+      const row = repo.row(sessionId);
+      Object.assign(row, { refreshGeneration: 1, rotatedAt: T0 });
+      const earlier = tokens.refreshTokenFor(sessionId, 1);
+      repo.tokens.set(stored(earlier), { tokenHash: tokens.hashRefreshToken(earlier), sessionId, generation: 1 } as RefreshToken);
+      advance(2000);
+
+      const retry = await service.refresh(token0);
+
+      expect(retry.refreshToken).toBe(earlier);
+      await expect(service.refresh(retry.refreshToken)).resolves.toMatchObject({ session: { refreshGeneration: 2 } });
     });
 
     it('never stores a token in plaintext: only the SHA-256 of each token handed out is a key', async () => {

@@ -108,7 +108,10 @@ export class SessionsService {
     const at = new Date();
 
     // The common case (the current token of a live session, active user): one statement.
-    const rotated = await this.sessions.rotateCurrent(presentedHash, liveHash, at, { remembered: this.expiryFrom(at, true), normal: this.expiryFrom(at, false) });
+    const rotated = await this.sessions.rotateCurrent(presentedHash, liveHash, at, {
+      remembered: this.expiryFrom(at, true),
+      normal: this.expiryFrom(at, false),
+    });
     if (rotated) {
       const { session, role } = rotated;
       const access = this.tokens.signAccessToken(

@@ -73,7 +73,14 @@ describe('TokenService access tokens', () => {
     expect(JSON.parse(Buffer.from(header, 'base64url').toString())).toEqual({ alg: 'ES256', typ: 'JWT', kid: 'k1' });
     expect(claims(token)).toMatchObject({ sub: 'u', sid: 's', role: 'user', auth_time: expect.any(Number) });
     expect(Buffer.from(signature, 'base64url')).toHaveLength(64);
-    expect(verify('sha256', Buffer.from(`${header}.${payload}`), { key: createPublicKey(privateKey), dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64url'))).toBe(true);
+    expect(
+      verify(
+        'sha256',
+        Buffer.from(`${header}.${payload}`),
+        { key: createPublicKey(privateKey), dsaEncoding: 'ieee-p1363' },
+        Buffer.from(signature, 'base64url'),
+      ),
+    ).toBe(true);
   });
 
   it('never outlives the session by a whole second', () => {

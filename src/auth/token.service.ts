@@ -76,7 +76,11 @@ export class TokenService {
       acr: acrOf(subject.aal ?? 1),
     };
     const signingInput = `${header}.${base64url(JSON.stringify(claims))}`;
-    const signature = sign('sha256', Buffer.from(signingInput), key.algorithm === 'ES256' ? { key: key.privateKey, dsaEncoding: 'ieee-p1363' } : key.privateKey);
+    const signature = sign(
+      'sha256',
+      Buffer.from(signingInput),
+      key.algorithm === 'ES256' ? { key: key.privateKey, dsaEncoding: 'ieee-p1363' } : key.privateKey,
+    );
     const token = `${signingInput}.${signature.toString('base64url')}`;
     return { token, expiresIn: exp - now, expiresAt: new Date(exp * 1000) };
   }

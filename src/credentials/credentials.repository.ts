@@ -20,7 +20,10 @@ export interface LockoutPolicy {
   maxSeconds: number;
 }
 
-const RECORD_SUCCESS = prepared('credentials_record_success', `UPDATE credentials SET failed_count = 0, locked_until = NULL, last_used_at = now() WHERE id = $1`);
+const RECORD_SUCCESS = prepared(
+  'credentials_record_success',
+  `UPDATE credentials SET failed_count = 0, locked_until = NULL, last_used_at = now() WHERE id = $1`,
+);
 
 @Injectable()
 export class CredentialsRepository {
