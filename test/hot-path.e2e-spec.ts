@@ -48,7 +48,7 @@ describe('hot path database round trips', () => {
     });
     expect(status).toBe(200);
     expect(miss).toHaveLength(1);
-    expect(miss[0]).toMatchObject({ name: 'auth_live_session_user', text: expect.stringMatching(/FROM "sessions" s JOIN "users" u/) });
+    expect(miss[0]).toMatchObject({ name: 'auth_live_session_user', text: expect.stringMatching(/FROM "sessions" WHERE "id" = \$1 .* JOIN "users" u/) });
 
     for (const path of ['/v1/me', '/users/user/', '/api/profile_settings', `/${user.id}`]) {
       const hit = await countQueries(async () => {
@@ -78,5 +78,37 @@ describe('hot path database round trips', () => {
     });
     expect(status).toBe(200);
     expect(queries.map((query) => query.name)).toEqual(['auth_rotate_refresh_token']);
+  });
+
+  it('a password sign-in is five named statements, and only the last one writes (the session, its refresh token and its event together)', async () => {
+    const user = await registerAndLogin(t.http);
+    let status = 0;
+    const queries = await countQueries(async () => {
+      status = (await t.http.post('/v1/auth/login', { login: user.email, password: user.password })).status;
+    });
+    expect(status).toBe(200);
+    expect(queries.map((query) => query.name)).toEqual([
+      'users_by_email',
+      'credentials_password_of',
+      'factors_summary',
+      'credentials_record_sign_in_success',
+      expect.stringMatching(/^auth_create_session_\d+$/),
+    ]);
+    expect(queries[4].text).toMatch(/INSERT INTO "sessions" .* INSERT INTO "refresh_tokens" .* INSERT INTO "security_events"/);
+    // The lockout reset matched no row: nothing to reset, and the password's last use is recent.
+    const [credential] = await t.db.query(`SELECT failed_count, locked_until, last_used_at FROM credentials WHERE user_id = $1 AND type = 'password'`, [
+      user.id,
+    ]);
+    expect(credential).toMatchObject({ failed_count: 0, locked_until: null, last_used_at: expect.any(Date) });
+    const [event] = await t.db.query(`SELECT type, session_id, surface FROM security_events WHERE user_id = $1 ORDER BY id DESC LIMIT 1`, [user.id]);
+    expect(event).toMatchObject({ type: 'sign_in.succeeded', surface: 'v1', session_id: expect.any(String) });
+  });
+
+  it('a sign-in after failures resets them (the reset statement writes only then)', async () => {
+    const user = await registerAndLogin(t.http);
+    for (let i = 0; i < 3; i++) expect((await t.http.post('/v1/auth/login', { login: user.email, password: 'not the password' })).status).toBe(401);
+    expect((await t.http.post('/v1/auth/login', { login: user.email, password: user.password })).status).toBe(200);
+    const [credential] = await t.db.query(`SELECT failed_count, locked_until FROM credentials WHERE user_id = $1 AND type = 'password'`, [user.id]);
+    expect(credential).toEqual({ failed_count: 0, locked_until: null });
   });
 });

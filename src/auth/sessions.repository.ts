@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, IsNull, MoreThan, Not } from 'typeorm';
 import { columnsOf, hydrate, prepared, PreparedStatement, queryPrepared } from '../database/prepared';
 import { queryRows } from '../database/sql';
+import { EVENT_COLUMNS } from '../audit/audit-log.service';
 import { Tx } from '../database/transactions';
 import { User, UserRole } from '../users/user.entity';
 import { RefreshToken } from './refresh-token.entity';
@@ -31,14 +32,21 @@ export interface RotatedSession {
 export class SessionsRepository {
   /** The hot statements, prepared once per pooled connection (src/database/prepared.ts). */
   private readonly statements: { liveSessionUser: PreparedStatement; rotate: PreparedStatement };
+  /** `create`'s statements, by the columns a session sets. */
+  private readonly createStatements = new Map<string, PreparedStatement>();
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     this.statements = {
       liveSessionUser: prepared(
         'auth_live_session_user',
-        `SELECT s."expires_at" AS "session_expires_at", ${columnsOf(dataSource, User, 'u', 'u_')}
-           FROM "sessions" s JOIN "users" u ON u."id" = s."user_id"
-          WHERE s."id" = $1 AND u."id" = $2 AND s."revoked_at" IS NULL AND s."expires_at" > now()`,
+        // The session by its primary key first (MATERIALIZED): joined directly, the planner may
+        // derive "user_id = $2" and walk all of that user's sessions through IDX_sessions_user.
+        `WITH s AS MATERIALIZED (
+           SELECT "user_id", "expires_at" FROM "sessions" WHERE "id" = $1 AND "revoked_at" IS NULL AND "expires_at" > now()
+         )
+         SELECT s."expires_at" AS "session_expires_at", ${columnsOf(dataSource, User, 'u', 'u_')}
+           FROM s JOIN "users" u ON u."id" = s."user_id"
+          WHERE s."user_id" = $2`,
       ),
       rotate: prepared(
         'auth_rotate_refresh_token',
@@ -62,14 +70,38 @@ export class SessionsRepository {
     };
   }
 
-  /** Creates the session and its first refresh token in one transaction (`also` runs in it too: the sign-in's audit event). */
-  async create(session: Partial<Session>, tokenHash: Buffer, also?: (tx: Tx, saved: Session) => Promise<void>): Promise<Session> {
-    return this.dataSource.transaction(async (manager) => {
-      const saved = await manager.save(Session, manager.create(Session, session));
-      await manager.insert(RefreshToken, { tokenHash, sessionId: saved.id, generation: saved.refreshGeneration });
-      await also?.(manager, saved);
-      return saved;
-    });
+  /**
+   * Creates the session, its first refresh token and the sign-in's audit event (`eventRow`, in
+   * EVENT_COLUMNS order) in one statement: one round trip, atomic like a transaction (issue 13; it
+   * was a six-statement transaction). The columns are those `session` sets, so a new column of
+   * sessions (set by a caller) needs no change here: each set of columns is its own prepared statement.
+   */
+  async create(session: Partial<Session>, tokenHash: Buffer, eventRow: unknown[]): Promise<Session> {
+    const metadata = this.dataSource.getMetadata(Session);
+    const columns = metadata.columns.filter((column) => session[column.propertyName as keyof Session] !== undefined);
+    const names = columns.map((column) => column.databaseName);
+    const key = names.join(',');
+    let statement = this.createStatements.get(key);
+    if (!statement) {
+      const event = EVENT_COLUMNS.map((_, i) => `$${i + 2}`).join(', ');
+      const values = names.map((_, i) => `$${i + 2 + EVENT_COLUMNS.length}`).join(', ');
+      statement = prepared(
+        `auth_create_session_${this.createStatements.size}`,
+        `WITH created AS (
+           INSERT INTO "sessions" (${names.map((name) => `"${name}"`).join(', ')}) VALUES (${values})
+           RETURNING ${columnsOf(this.dataSource, Session, '"sessions"', 's_')}
+         ), token AS (
+           INSERT INTO "refresh_tokens" ("token_hash", "session_id", "generation") SELECT $1, "s_id", "s_refresh_generation" FROM created
+         ), event AS (
+           INSERT INTO "security_events" (${EVENT_COLUMNS.join(', ')}) VALUES (${event})
+         )
+         SELECT * FROM created`,
+      );
+      this.createStatements.set(key, statement);
+    }
+    const values = columns.map((column) => this.dataSource.driver.preparePersistentValue(session[column.propertyName as keyof Session], column));
+    const [row] = await queryPrepared(this.dataSource, statement, [tokenHash, ...eventRow, ...values]);
+    return hydrate(this.dataSource, Session, row, 's_');
   }
 
   /**

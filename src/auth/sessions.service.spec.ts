@@ -40,7 +40,10 @@ class InMemorySessionsRepository {
     },
   };
 
-  async create(data: Partial<Session>, tokenHash: Buffer): Promise<Session> {
+  readonly events: unknown[][] = [];
+
+  async create(data: Partial<Session>, tokenHash: Buffer, eventRow: unknown[]): Promise<Session> {
+    this.events.push(eventRow);
     const session = {
       id: `session-${this.nextId++}`,
       refreshGeneration: 0,
@@ -151,10 +154,10 @@ describe('SessionsService', () => {
   let tokens: FakeTokenService;
   let users: Map<string, User>;
   let service: SessionsService;
-  let audit: { record: jest.Mock };
+  let audit: { record: jest.Mock; rowOf: jest.Mock; written: jest.Mock };
 
   beforeEach(() => {
-    audit = { record: jest.fn().mockResolvedValue(undefined) };
+    audit = { record: jest.fn().mockResolvedValue(undefined), rowOf: jest.fn((event: { type: string }) => [event.type]), written: jest.fn() };
     jest.useFakeTimers({ now: T0 });
     users = new Map([['user-1', makeUser()]]);
     repo = new InMemorySessionsRepository(users);
@@ -182,6 +185,15 @@ describe('SessionsService', () => {
   }
 
   describe('start', () => {
+    it('writes the sign-in event with the session (one statement) and tells the observers after', async () => {
+      const { sessionId } = await signIn(true);
+      expect(audit.rowOf).toHaveBeenCalledWith(
+        expect.objectContaining({ type: 'sign_in.succeeded', userId: 'user-1', sessionId, details: { method: 'password', remember: true } }),
+      );
+      expect(repo.events).toEqual([['sign_in.succeeded']]);
+      expect(audit.written).toHaveBeenCalledWith(audit.rowOf.mock.calls[0][0]);
+    });
+
     it('stores only the hash of the refresh token it returns, as generation 0', async () => {
       const { sessionId, token0 } = await signIn();
       expect(repo.tokens.get(stored(token0))).toMatchObject({ sessionId, generation: 0 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditLog } from '../audit/audit-log.service';
-import { EventOrigin } from '../audit/security-events';
+import { EventOrigin, SecurityEvent } from '../audit/security-events';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DomainError } from '../common/domain-error';
 import { SecurityContext, SurfaceName } from '../common/security-context';
@@ -66,6 +66,13 @@ export class SessionsService {
     const now = new Date();
     const id = randomUUID(); // known before the insert: the first refresh token is derived from it
     const refreshToken = this.tokens.refreshTokenFor(id, 0);
+    const event: SecurityEvent = {
+      type: 'sign_in.succeeded',
+      userId: user.id,
+      sessionId: id,
+      context: { ip: options.ip ?? null, userAgent: options.userAgent ?? null, surface: options.surface ?? null },
+      details: { method: 'password', remember: !!options.remember },
+    };
     const session = await this.sessions.create(
       {
         id,
@@ -80,15 +87,9 @@ export class SessionsService {
         credentialId: options.credentialId ?? null,
       },
       this.tokens.hashRefreshToken(refreshToken),
-      (tx, saved) =>
-        this.audit.record(tx, {
-          type: 'sign_in.succeeded',
-          userId: user.id,
-          sessionId: saved.id,
-          context: { ip: options.ip ?? null, userAgent: options.userAgent ?? null, surface: options.surface ?? null },
-          details: { method: 'password', remember: saved.remember },
-        }),
+      this.audit.rowOf(event),
     );
+    this.audit.written(event);
     const ttl = options.accessLivesAsLongAsSession ? this.lifetime(session.remember) : this.config.accessTokenTtl;
     return { session, refreshToken, access: this.accessFor(user, session, ttl) };
   }

@@ -20,10 +20,19 @@ export interface LockoutPolicy {
   maxSeconds: number;
 }
 
+/**
+ * A success resets the failures. Most successes have none to reset: then the statement matches no
+ * row and writes nothing (no WAL flush to wait for, no notification); the password's last use is
+ * kept to the hour (nothing shows it to anyone).
+ */
+const NOTHING_TO_RESET = `failed_count = 0 AND locked_until IS NULL AND coalesce(last_used_at > now() - interval '1 hour', false)`;
 const RECORD_SUCCESS = prepared(
   'credentials_record_success',
-  `UPDATE credentials SET failed_count = 0, locked_until = NULL, last_used_at = now() WHERE id = $1`,
+  `UPDATE credentials SET failed_count = 0, locked_until = NULL, last_used_at = now() WHERE id = $1 AND NOT (${NOTHING_TO_RESET})`,
 );
+const RECORD_SIGN_IN_SUCCESS = `UPDATE credentials SET failed_count = 0, locked_until = NULL, last_used_at = now()
+  WHERE user_id = $1 AND type = 'password' AND NOT (${NOTHING_TO_RESET})`;
+const RECORD_SIGN_IN_SUCCESS_PREPARED = prepared('credentials_record_sign_in_success', RECORD_SIGN_IN_SUCCESS);
 
 @Injectable()
 export class CredentialsRepository {
@@ -95,7 +104,8 @@ export class CredentialsRepository {
 
   /** A sign-in completed (its second step too, when the account has one): the failures start over. */
   async recordSignInSuccess(userId: string, tx: Tx = this.transactions.none): Promise<void> {
-    await tx.query(`UPDATE credentials SET failed_count = 0, locked_until = NULL, last_used_at = now() WHERE user_id = $1 AND type = 'password'`, [userId]);
+    if (tx === this.transactions.none) await queryPrepared(tx.connection, RECORD_SIGN_IN_SUCCESS_PREPARED, [userId]);
+    else await tx.query(RECORD_SIGN_IN_SUCCESS, [userId]);
   }
 
   /** Lifts the lockout (a reset proved control of the account). */
