@@ -92,6 +92,35 @@ describe('caches invalidated through PostgreSQL notifications (two instances)', 
     });
   });
 
+  describe('what a route marked @ReadOnlyWhenSuccessful writes', () => {
+    it('a successful sign-in on every surface announces nothing to the caches (so its answer need not wait for them)', async () => {
+      const user = await registerAndLogin(a.http);
+      const listening = new Client({ connectionString: await testDatabaseUrl() });
+      await listening.connect();
+      const heard: string[] = [];
+      listening.on('notification', (message) => heard.push(message.payload ?? ''));
+      await listening.query(`LISTEN identity_cache`);
+      try {
+        // Failures first, so that the success has a lockout count to reset.
+        expect((await a.http.post('/v1/auth/login', { login: user.email, password: 'not the password' })).status).toBe(401);
+        for (const [path, body] of [
+          ['/v1/auth/login', { login: user.email, password: user.password }],
+          ['/auth/login', { email_or_name: user.email, password: user.password, remember_me: false }],
+          ['/users/auth/token/', { email: user.email, password: user.password }],
+          ['/api/login', { username: user.email, pwd: user.password, remember: false }],
+        ] as const) {
+          expect({ path, status: (await a.http.post(path, body)).status }).toEqual({ path, status: 200 });
+        }
+        // A change that does notify, as a marker: once it is heard, anything the sign-ins sent would have been too.
+        await operator.query(`UPDATE users SET name = 'after the sign-ins' WHERE id = $1`, [user.id]);
+        for (let waited = 0; !heard.includes(`user:${user.id}`) && waited < 2000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+        expect(heard).toEqual([`user:${user.id}`]);
+      } finally {
+        await listening.end();
+      }
+    });
+  });
+
   describe('second factors across instances', () => {
     it('revoking an app password on one instance ends the legacy session it opened on the other within 100 ms', async () => {
       const user = await registerAndLogin(a.http);

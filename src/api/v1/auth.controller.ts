@@ -47,6 +47,7 @@ export class V1AuthController {
   }
 
   @Post('login')
+  @ReadOnlyWhenSuccessful()
   @Public()
   @SignInRateLimited()
   @HttpCode(200)

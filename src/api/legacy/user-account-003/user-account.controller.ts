@@ -34,7 +34,7 @@ import {
   registrationOf,
   RESET_TOKEN_INVALID,
 } from './user-account.presenter';
-import { ReadOnly } from '../../../common/read-your-writes';
+import { ReadOnly, ReadOnlyWhenSuccessful } from '../../../common/read-your-writes';
 
 const tokenParam = ApiParam({ name: 'token', description: 'The token from the e-mailed link.', example: 'q3Jx0mV1c2VkLXRva2VuLWV4YW1wbGUtNDMtY2hhcnM' });
 const okMessage = (msg: string, description: string) => ApiOkResponse({ type: UserAccountMessageDto, description, example: { status: 'OK', msg } });
@@ -74,6 +74,7 @@ export class UserAccountController {
   }
 
   @Post('api/login')
+  @ReadOnlyWhenSuccessful()
   @Public()
   @SignInRateLimited()
   @HttpCode(200)

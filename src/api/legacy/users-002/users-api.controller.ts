@@ -83,6 +83,7 @@ export class UsersApiAuthController {
 
   @Post('token')
   @Public()
+  @ReadOnlyWhenSuccessful()
   @SignInRateLimited()
   @HttpCode(200)
   @ApiOperation({
