@@ -21,5 +21,5 @@ COPY --from=build --chown=node:node /app/dist ./dist
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# --max-semi-space-size=8: a smaller young generation (README, Performance: memory).
-CMD ["node", "--max-semi-space-size=8", "dist/main.js"]
+# --max-semi-space-size=8: a smaller young generation; --max-old-space-size=256: V8 sizes the old generation by this limit, not by the machine (README, Performance: memory).
+CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=256", "dist/main.js"]

@@ -38,7 +38,7 @@ const THREADS = threadPoolSize();
 /** `--only <regex>`: measure only what matches (ceilings and scenarios, by name); for working on one path. */
 const ONLY = option('--only') ? new RegExp(option('--only')!, 'i') : undefined;
 /** The V8 flags and malloc tunables `npm start` (and the Dockerfile) run the app with. */
-const APP_NODE_FLAGS = ['--max-semi-space-size=8'];
+const APP_NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=256'];
 const APP_ENV = { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=1048576:glibc.malloc.hugetlb=1' };
 /** In-flight sign-ins: enough to keep every pool thread busy. */
 const ARGON2_CONCURRENCY = THREADS * 2;
