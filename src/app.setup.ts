@@ -1,18 +1,19 @@
-import helmet from '@fastify/helmet';
 import { ValidationError, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
 import { completeDocument } from './api/openapi/document';
 import { answerFrameworkError, registerMethodNotAllowed, SurfaceByPathFilter } from './api/surfaces';
 import { AppModule, AppModuleOptions } from './app.module';
 import { DomainError, FieldError } from './common/domain-error';
 import { READ_LIMIT, registerLenientBodyParsers } from './common/json-body';
-import { requestId } from './common/logging';
+import { nestLogger, registerAccessLog, requestId, ROOT_LOGGER } from './common/logging';
+import { registerReadYourWrites } from './common/read-your-writes';
+import { registerResponseHeaders } from './common/security-headers';
 import { parseQueryString } from './common/request-input';
 import { registerUuidParamRoutes } from './common/uuid-route';
 import { AppConfig } from './config/app-config';
+import { ChangeListener } from './database/change-listener';
 import { Shutdown } from './lifecycle/shutdown';
 import { Metrics } from './metrics/metrics.service';
 import { registerMetrics } from './metrics/metrics.http';
@@ -61,7 +62,7 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
     bufferLogs: true,
     bodyParser: false, // our own JSON parser, see registerLenientBodyParsers
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(nestLogger(app.get(ROOT_LOGGER)));
   app.flushLogs();
 
   const fastify = app.getHttpAdapter().getInstance();
@@ -69,25 +70,15 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   registerUuidParamRoutes(fastify);
   registerMethodNotAllowed(fastify);
   registerMetrics(fastify, app.get(Metrics), config.operations.metricsToken);
-  fastify.addHook('onRequest', async (request, reply) => {
-    reply.header('X-Request-Id', request.id);
-  });
+  // Issue 13: each of these is one plain hook, computed once at start-up (see each function).
+  registerResponseHeaders(fastify);
+  registerAccessLog(fastify, app.get(ROOT_LOGGER));
+  registerReadYourWrites(fastify, app.get(ChangeListener));
   // While shutting down, an answer also ends its kept-alive connection, so the drain does not wait for idle clients.
   const shutdown = app.get(Shutdown);
   fastify.addHook('onSend', (_request, reply, payload, done) => {
     if (shutdown.started) reply.header('Connection', 'close');
     done(null, payload);
-  });
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        // Swagger UI at /docs uses inline styles and an inline initialiser.
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-      },
-    },
   });
   app.useGlobalPipes(
     new ValidationPipe({

@@ -1,3 +1,5 @@
+// First: sizes libuv's thread pool (argon2id) before anything starts it.
+import './threadpool';
 import 'reflect-metadata';
 import { createApp } from './app.setup';
 import { ConfigError, loadConfig } from './config/app-config';

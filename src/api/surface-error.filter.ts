@@ -41,7 +41,7 @@ export abstract class SurfaceErrorFilter implements ExceptionFilter {
       applyRetryAfter(reply, error);
       answer = this.render(error, request);
     } else {
-      this.logger.error({ err: exception }, 'unhandled error');
+      this.logger.error({ err: exception, reqId: request.id }, 'unhandled error');
       answer = this.renderInternal(exception);
     }
     void reply.status(answer.status).type(this.contentType).send(JSON.stringify(answer.body));

@@ -40,6 +40,9 @@ export interface EventPage {
 /** Told of every event once it is written (in its transaction); metrics count sign-ins, lockouts and reuse from here. */
 export type EventObserver = (event: SecurityEvent) => void;
 
+/** The columns of an event's row that `rowOf` gives values for. */
+export const EVENT_COLUMNS = ['type', 'user_id', 'actor_id', 'surface', 'ip', 'user_agent', 'session_id', 'details'] as const;
+
 const CURSOR = /^[1-9]\d{0,17}$/;
 const SWEEP_BATCH = 10_000;
 
@@ -64,21 +67,31 @@ export class AuditLog {
   ) {}
 
   async record(tx: Tx, event: SecurityEvent): Promise<void> {
+    await tx.query(`INSERT INTO security_events (${EVENT_COLUMNS.join(', ')}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, this.rowOf(event));
+    this.written(event);
+  }
+
+  /**
+   * The values of `event`'s row, in `EVENT_COLUMNS` order, for a statement that writes the event
+   * together with the change it records (one round trip: a sign-in's session, see
+   * SessionsRepository.create). Call `written` once that statement succeeded.
+   */
+  rowOf(event: SecurityEvent): unknown[] {
     const { context } = event;
-    await tx.query(
-      `INSERT INTO security_events (type, user_id, actor_id, surface, ip, user_agent, session_id, details)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
-        event.type,
-        event.userId,
-        event.actorId === undefined ? event.userId : event.actorId,
-        context?.surface ?? null,
-        context?.ip?.slice(0, 64) ?? null,
-        context?.userAgent?.slice(0, 512) ?? null,
-        event.sessionId ?? null,
-        JSON.stringify(event.details ?? {}),
-      ],
-    );
+    return [
+      event.type,
+      event.userId,
+      event.actorId === undefined ? event.userId : event.actorId,
+      context?.surface ?? null,
+      context?.ip?.slice(0, 64) ?? null,
+      context?.userAgent?.slice(0, 512) ?? null,
+      event.sessionId ?? null,
+      JSON.stringify(event.details ?? {}),
+    ];
+  }
+
+  /** Tells the observers (metrics) of an event its caller wrote. */
+  written(event: SecurityEvent): void {
     for (const observe of this.observers) observe(event);
   }
 

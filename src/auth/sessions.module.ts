@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthCache } from './auth-cache';
 import { RefreshToken } from './refresh-token.entity';
 import { ServerSecret } from './server-secret.entity';
 import { ServerSecretsService } from './server-secrets.service';
@@ -13,8 +13,8 @@ import { TokenService } from './token.service';
 
 /** Sessions, refresh rotation and the signing keys: what a sign-in produces and a token check reads. */
 @Module({
-  imports: [JwtModule.register({}), TypeOrmModule.forFeature([Session, RefreshToken, SigningKey, ServerSecret])],
-  providers: [SessionsService, SessionsRepository, SigningKeysService, ServerSecretsService, TokenService],
-  exports: [SessionsService, SigningKeysService, TokenService, ServerSecretsService],
+  imports: [TypeOrmModule.forFeature([Session, RefreshToken, SigningKey, ServerSecret])],
+  providers: [AuthCache, SessionsService, SessionsRepository, SigningKeysService, ServerSecretsService, TokenService],
+  exports: [AuthCache, SessionsService, SigningKeysService, TokenService, ServerSecretsService],
 })
 export class SessionsModule {}

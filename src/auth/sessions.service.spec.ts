@@ -7,7 +7,9 @@ import { DomainError, DomainErrorKind } from '../common/domain-error';
 import { User } from '../users/user.entity';
 import { RefreshToken } from './refresh-token.entity';
 import { Session } from './session.entity';
-import { LockedSession, SessionsRepository } from './sessions.repository';
+import { AuthCache } from './auth-cache';
+import { ChangeListener } from '../database/change-listener';
+import { LiveSession, LockedSession, RotatedSession, SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 import { IssuedAccessToken, TokenService } from './token.service';
 
@@ -24,7 +26,7 @@ class InMemorySessionsRepository {
   readonly sessions = new Map<string, Session>();
   readonly tokens = new Map<string, RefreshToken>();
   readonly updates: Array<{ id: string; values: Partial<Session> }> = [];
-  readonly findLiveSessionUser = jest.fn(async (_sessionId: string, _userId: string): Promise<User | null> => null);
+  readonly findLiveSessionUser = jest.fn(async (_sessionId: string, _userId: string): Promise<LiveSession | null> => null);
   private nextId = 1;
 
   readonly manager = {
@@ -38,7 +40,10 @@ class InMemorySessionsRepository {
     },
   };
 
-  async create(data: Partial<Session>, tokenHash: Buffer): Promise<Session> {
+  readonly events: unknown[][] = [];
+
+  async create(data: Partial<Session>, tokenHash: Buffer, eventRow: unknown[]): Promise<Session> {
+    this.events.push(eventRow);
     const session = {
       id: `session-${this.nextId++}`,
       refreshGeneration: 0,
@@ -53,11 +58,36 @@ class InMemorySessionsRepository {
     return { ...session };
   }
 
+  /** Like the single statement: rotates only the current token of a live session of an active user. */
+  async rotateCurrent(presentedHash: Buffer, nextHash: Buffer, now: Date, expiry: { remembered: Date; normal: Date }): Promise<RotatedSession | null> {
+    const token = this.tokens.get(presentedHash.toString('hex'));
+    const session = token && this.sessions.get(token.sessionId);
+    const user = session && this.users.get(session.userId);
+    if (!token || !session || !user || user.status !== 'active') return null;
+    if (token.generation !== session.refreshGeneration || session.revokedAt || session.expiresAt <= now) return null;
+    const values = {
+      refreshGeneration: session.refreshGeneration + 1,
+      rotatedAt: now,
+      lastUsedAt: now,
+      expiresAt: session.remember ? expiry.remembered : expiry.normal,
+    };
+    this.updates.push({ id: session.id, values });
+    Object.assign(session, values);
+    this.tokens.set(nextHash.toString('hex'), { tokenHash: nextHash, sessionId: session.id, generation: session.refreshGeneration } as RefreshToken);
+    return { session: { ...session }, role: user.role };
+  }
+
   async withLockedSessionOfToken<T>(tokenHash: Buffer, work: (found: LockedSession | null, manager: EntityManager) => Promise<T>): Promise<T> {
     const token = this.tokens.get(tokenHash.toString('hex'));
     const session = token && this.sessions.get(token.sessionId);
     const found = token && session ? { token: { ...token }, session: { ...session }, user: this.users.get(session.userId) ?? null } : null;
     return work(found, this.manager as unknown as EntityManager);
+  }
+
+  async hasRefreshToken(manager: unknown, sessionId: string, generation: number, tokenHash: Buffer): Promise<boolean> {
+    if (manager !== this.manager) throw new Error('refresh token read outside the transaction');
+    const token = this.tokens.get(tokenHash.toString('hex'));
+    return !!token && token.sessionId === sessionId && token.generation === generation;
   }
 
   async addRefreshToken(manager: unknown, sessionId: string, generation: number, tokenHash: Buffer): Promise<void> {
@@ -80,6 +110,10 @@ class FakeTokenService {
     return `refresh-${sessionId}-${generation}`;
   }
 
+  nextRefreshToken(presented: string): string {
+    return `${presented}+`;
+  }
+
   hashRefreshToken(token: string): Buffer {
     return createHash('sha256').update(token).digest();
   }
@@ -93,6 +127,11 @@ class FakeTokenService {
 /** The key under which the fake repository stores a token: its SHA-256, as the database does. */
 function stored(token: string): string {
   return createHash('sha256').update(token).digest('hex');
+}
+
+/** An AuthCache whose listener is not subscribed: every check reads the repository. */
+function cacheOff(): AuthCache {
+  return new AuthCache({ subscribe: (subscriber: AuthCache) => subscriber.reset(false) } as unknown as ChangeListener);
 }
 
 function makeUser(overrides: Partial<User> = {}): User {
@@ -115,10 +154,10 @@ describe('SessionsService', () => {
   let tokens: FakeTokenService;
   let users: Map<string, User>;
   let service: SessionsService;
-  let audit: { record: jest.Mock };
+  let audit: { record: jest.Mock; rowOf: jest.Mock; written: jest.Mock };
 
   beforeEach(() => {
-    audit = { record: jest.fn().mockResolvedValue(undefined) };
+    audit = { record: jest.fn().mockResolvedValue(undefined), rowOf: jest.fn((event: { type: string }) => [event.type]), written: jest.fn() };
     jest.useFakeTimers({ now: T0 });
     users = new Map([['user-1', makeUser()]]);
     repo = new InMemorySessionsRepository(users);
@@ -129,6 +168,7 @@ describe('SessionsService', () => {
       CONFIG,
       audit as unknown as AuditLog,
       { run: (work: (tx: Tx) => Promise<unknown>) => work(repo.manager as unknown as Tx) } as unknown as Transactions,
+      cacheOff(),
     );
   });
 
@@ -145,6 +185,15 @@ describe('SessionsService', () => {
   }
 
   describe('start', () => {
+    it('writes the sign-in event with the session (one statement) and tells the observers after', async () => {
+      const { sessionId } = await signIn(true);
+      expect(audit.rowOf).toHaveBeenCalledWith(
+        expect.objectContaining({ type: 'sign_in.succeeded', userId: 'user-1', sessionId, details: { method: 'password', remember: true } }),
+      );
+      expect(repo.events).toEqual([['sign_in.succeeded']]);
+      expect(audit.written).toHaveBeenCalledWith(audit.rowOf.mock.calls[0][0]);
+    });
+
     it('stores only the hash of the refresh token it returns, as generation 0', async () => {
       const { sessionId, token0 } = await signIn();
       expect(repo.tokens.get(stored(token0))).toMatchObject({ sessionId, generation: 0 });
@@ -236,6 +285,21 @@ describe('SessionsService', () => {
       ]);
       expect(repo.row(sessionId)).toMatchObject({ refreshGeneration: 1, rotatedAt: T0, revokedAt: null });
       expect(repo.tokens).toEqual(tokensBefore);
+    });
+
+    it('answers a retry of a rotation made by the earlier scheme (tokens from the session id and generation) with the token of that rotation', async () => {
+      const { sessionId, token0 } = await signIn();
+      // The rotation as the version before chained tokens did it: generation 1's token from the session id.
+      const row = repo.row(sessionId);
+      Object.assign(row, { refreshGeneration: 1, rotatedAt: T0 });
+      const earlier = tokens.refreshTokenFor(sessionId, 1);
+      repo.tokens.set(stored(earlier), { tokenHash: tokens.hashRefreshToken(earlier), sessionId, generation: 1 } as RefreshToken);
+      advance(2000);
+
+      const retry = await service.refresh(token0);
+
+      expect(retry.refreshToken).toBe(earlier);
+      await expect(service.refresh(retry.refreshToken)).resolves.toMatchObject({ session: { refreshGeneration: 2 } });
     });
 
     it('never stores a token in plaintext: only the SHA-256 of each token handed out is a key', async () => {
@@ -349,25 +413,35 @@ describe('SessionsService', () => {
   });
 
   describe('authenticate', () => {
+    const SESSION = '6b0e1f1e-8a4c-4b7e-9d51-2f3a4b5c6d7e';
+    const USER = '0c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f';
+    const live = (user: User): LiveSession => ({ user, sessionExpiresAt: new Date(T0.getTime() + 60_000) });
+
     it('returns the user and session of a live session', async () => {
-      const user = makeUser();
-      repo.findLiveSessionUser.mockResolvedValue(user);
+      const user = makeUser({ id: USER });
+      repo.findLiveSessionUser.mockResolvedValue(live(user));
 
       const signedInAt = new Date(T0.getTime() - 60_000);
-      await expect(service.authenticate('session-1', 'user-1', signedInAt)).resolves.toEqual({ user, sessionId: 'session-1', authTime: signedInAt, aal: 1 });
-      expect(repo.findLiveSessionUser).toHaveBeenCalledWith('session-1', 'user-1');
+      await expect(service.authenticate(SESSION, USER, signedInAt)).resolves.toEqual({ user, sessionId: SESSION, authTime: signedInAt, aal: 1 });
+      expect(repo.findLiveSessionUser).toHaveBeenCalledWith(SESSION, USER);
     });
 
     it('throws SessionRevoked when the repository finds no live session', async () => {
       repo.findLiveSessionUser.mockResolvedValue(null);
 
-      expect(await rejectionKind(service.authenticate('session-1', 'user-1'))).toBe('SessionRevoked');
+      expect(await rejectionKind(service.authenticate(SESSION, USER))).toBe('SessionRevoked');
+    });
+
+    it('throws SessionRevoked without a query for ids that are not UUIDs (claims of a token signed with our key, but not by us)', async () => {
+      expect(await rejectionKind(service.authenticate('session-1', USER))).toBe('SessionRevoked');
+      expect(await rejectionKind(service.authenticate(SESSION, "1' OR '1'='1"))).toBe('SessionRevoked');
+      expect(repo.findLiveSessionUser).not.toHaveBeenCalled();
     });
 
     it('throws AccountBlocked for a blocked user', async () => {
-      repo.findLiveSessionUser.mockResolvedValue(makeUser({ status: 'blocked' }));
+      repo.findLiveSessionUser.mockResolvedValue(live(makeUser({ id: USER, status: 'blocked' })));
 
-      expect(await rejectionKind(service.authenticate('session-1', 'user-1'))).toBe('AccountBlocked');
+      expect(await rejectionKind(service.authenticate(SESSION, USER))).toBe('AccountBlocked');
     });
   });
 });

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditLog } from '../audit/audit-log.service';
-import { EventOrigin } from '../audit/security-events';
+import { EventOrigin, SecurityEvent } from '../audit/security-events';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DomainError } from '../common/domain-error';
 import { SecurityContext, SurfaceName } from '../common/security-context';
 import { Transactions, Tx } from '../database/transactions';
+import { isUuid } from '../common/identifiers';
 import { User } from '../users/user.entity';
+import { AuthCache } from './auth-cache';
 import { AssuranceLevel, AuthMethod, authTimeOf, Session } from './session.entity';
 import { SessionsRepository } from './sessions.repository';
 import { IssuedAccessToken, TokenService } from './token.service';
@@ -57,12 +59,20 @@ export class SessionsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly audit: AuditLog,
     private readonly transactions: Transactions,
+    private readonly cache: AuthCache,
   ) {}
 
   async start(user: User, options: SessionOptions = {}): Promise<SessionTokens> {
     const now = new Date();
     const id = randomUUID(); // known before the insert: the first refresh token is derived from it
     const refreshToken = this.tokens.refreshTokenFor(id, 0);
+    const event: SecurityEvent = {
+      type: 'sign_in.succeeded',
+      userId: user.id,
+      sessionId: id,
+      context: { ip: options.ip ?? null, userAgent: options.userAgent ?? null, surface: options.surface ?? null },
+      details: { method: 'password', remember: !!options.remember },
+    };
     const session = await this.sessions.create(
       {
         id,
@@ -77,15 +87,9 @@ export class SessionsService {
         credentialId: options.credentialId ?? null,
       },
       this.tokens.hashRefreshToken(refreshToken),
-      (tx, saved) =>
-        this.audit.record(tx, {
-          type: 'sign_in.succeeded',
-          userId: user.id,
-          sessionId: saved.id,
-          context: { ip: options.ip ?? null, userAgent: options.userAgent ?? null, surface: options.surface ?? null },
-          details: { method: 'password', remember: saved.remember },
-        }),
+      this.audit.rowOf(event),
     );
+    this.audit.written(event);
     const ttl = options.accessLivesAsLongAsSession ? this.lifetime(session.remember) : this.config.accessTokenTtl;
     return { session, refreshToken, access: this.accessFor(user, session, ttl) };
   }
@@ -95,9 +99,32 @@ export class SessionsService {
    * current → rotate (generation + 1); the previous one within the grace window (parallel tabs)
    * → the token that rotation issued, re-derived, with a fresh access token, so the session never
    * has more than one live refresh token; anything else → theft: the whole session is revoked.
+   * The next token is derived from the presented one (`nextRefreshToken`), so both the rotation
+   * and a grace retry hand out the same token, and it is known before anything is read.
    */
   async refresh(refreshToken: string, context?: SecurityContext): Promise<SessionTokens> {
-    const outcome = await this.sessions.withLockedSessionOfToken(this.tokens.hashRefreshToken(refreshToken), async (found, manager) => {
+    const presentedHash = this.tokens.hashRefreshToken(refreshToken);
+    const liveToken = this.tokens.nextRefreshToken(refreshToken);
+    const liveHash = this.tokens.hashRefreshToken(liveToken);
+    const at = new Date();
+
+    // The common case (the current token of a live session, active user): one statement.
+    const rotated = await this.sessions.rotateCurrent(presentedHash, liveHash, at, {
+      remembered: this.expiryFrom(at, true),
+      normal: this.expiryFrom(at, false),
+    });
+    if (rotated) {
+      const { session, role } = rotated;
+      const access = this.tokens.signAccessToken(
+        { userId: session.userId, role, sessionId: session.id, authTime: authTimeOf(session), amr: session.amr, aal: session.aal },
+        this.config.accessTokenTtl,
+        session.expiresAt,
+      );
+      return { session, refreshToken: liveToken, access };
+    }
+
+    // Everything else, under the session's row lock: unknown, revoked, expired, blocked, a grace retry, reuse.
+    const outcome = await this.sessions.withLockedSessionOfToken(presentedHash, async (found, manager) => {
       if (!found) return { error: 'unknown' as const };
       const { token, session, user } = found;
       const now = new Date();
@@ -131,10 +158,15 @@ export class SessionsService {
           lastUsedAt: now,
         },
       );
-      const liveToken = this.tokens.refreshTokenFor(session.id, session.refreshGeneration);
+      if (current) {
+        await this.sessions.addRefreshToken(manager, session.id, session.refreshGeneration, liveHash);
+        return { session, user, refreshToken: liveToken };
+      }
       // A grace retry stores nothing: the rotation's token is already the session's only live one.
-      if (current) await this.sessions.addRefreshToken(manager, session.id, session.refreshGeneration, this.tokens.hashRefreshToken(liveToken));
-      return { session, user, refreshToken: liveToken };
+      // Re-derived from the presented token; a rotation made before tokens were chained (tokens
+      // derived from the session and generation) is answered with that scheme's token.
+      const live = await this.sessions.hasRefreshToken(manager, session.id, session.refreshGeneration, liveHash);
+      return { session, user, refreshToken: live ? liveToken : this.tokens.refreshTokenFor(session.id, session.refreshGeneration) };
     });
 
     if ('error' in outcome) {
@@ -147,12 +179,27 @@ export class SessionsService {
     return { session: outcome.session, refreshToken: outcome.refreshToken, access: this.accessFor(outcome.user, outcome.session, this.config.accessTokenTtl) };
   }
 
-  /** The hot path: one indexed read that proves the session is live and loads its user. */
+  /**
+   * The hot path: the session's validity and its user, from this instance's cache (no database
+   * round trip) or, on a miss, from one prepared read that then fills the cache (see AuthCache for
+   * why that is coherent). The assurance level is the token's own (`acr`), not the session's.
+   */
   async authenticate(sessionId: string, userId: string, authTime = new Date(0), aal: AssuranceLevel = 1): Promise<AuthContext> {
-    const user = await this.sessions.findLiveSessionUser(sessionId, userId);
+    const user = isUuid(sessionId) && isUuid(userId) ? (this.cache.get(sessionId, userId) ?? (await this.readLiveSession(sessionId, userId))) : null;
     if (!user) throw new DomainError('SessionRevoked', 'the session has ended; sign in again');
     if (user.status === 'blocked') throw new DomainError('AccountBlocked', 'this account is blocked');
     return { user, sessionId, authTime, aal };
+  }
+
+  private async readLiveSession(sessionId: string, userId: string): Promise<User | null> {
+    const ticket = this.cache.beginRead();
+    let found: Awaited<ReturnType<SessionsRepository['findLiveSessionUser']>> = null;
+    try {
+      found = await this.sessions.findLiveSessionUser(sessionId, userId);
+    } finally {
+      this.cache.finishRead(ticket, sessionId, found ?? undefined);
+    }
+    return found?.user ?? null;
   }
 
   /**

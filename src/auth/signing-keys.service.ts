@@ -66,8 +66,14 @@ export class SigningKeysService implements OnModuleInit {
     return this.current;
   }
 
+  /** The public key for a `kid` this instance already knows, without waiting (the token check's fast path). */
+  knownPublicKey(kid: unknown): { key: KeyObject; algorithm: JwtAlgorithm } | undefined {
+    const found = typeof kid === 'string' ? this.byKid.get(kid) : undefined;
+    return found && { key: found.publicKey, algorithm: found.algorithm };
+  }
+
   /** The public key for `kid`; an unknown one looks in the database for keys another instance added, at most once per interval. */
-  async publicKey(kid: string | undefined): Promise<{ key: KeyObject; algorithm: JwtAlgorithm } | undefined> {
+  async publicKey(kid: unknown): Promise<{ key: KeyObject; algorithm: JwtAlgorithm } | undefined> {
     if (typeof kid !== 'string' || !kid) return undefined;
     if (!this.byKid.has(kid) && !this.config.jwtPrivateKey) await this.reloadForUnknownKid();
     const found = this.byKid.get(kid);

@@ -1,12 +1,11 @@
-import { createHash, createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { JwtService } from '@nestjs/jwt';
+import { createHash, createHmac, createPublicKey, generateKeyPairSync, randomBytes, verify } from 'node:crypto';
 import { ServerSecretsService } from './server-secrets.service';
 import { SigningKeysService } from './signing-keys.service';
 import { TokenService } from './token.service';
 
 function serviceWithSecret(secret: Buffer): TokenService {
   const secrets = { refreshTokenSecret: () => secret } as ServerSecretsService;
-  return new TokenService(new JwtService({}), {} as SigningKeysService, secrets);
+  return new TokenService({} as SigningKeysService, secrets);
 }
 
 describe('TokenService refresh tokens', () => {
@@ -31,6 +30,16 @@ describe('TokenService refresh tokens', () => {
     expect(serviceWithSecret(randomBytes(32)).refreshTokenFor(sessionId, 1)).not.toBe(tokens.refreshTokenFor(sessionId, 1));
   });
 
+  it('derives the next token from the presented one (HMAC under the same secret), so a rotation and its grace retry give the same token', () => {
+    const token0 = tokens.refreshTokenFor(sessionId, 0);
+    const token1 = tokens.nextRefreshToken(token0);
+    expect(token1).toBe(createHmac('sha256', secret).update(`refresh-token-next:${token0}`).digest('base64url'));
+    expect(token1).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(tokens.nextRefreshToken(token0)).toBe(token1);
+    expect(tokens.nextRefreshToken(token1)).not.toBe(token1);
+    expect(serviceWithSecret(randomBytes(32)).nextRefreshToken(token0)).not.toBe(token1);
+  });
+
   it('hashes with SHA-256 (what the database stores), never the token itself', () => {
     const token = tokens.refreshTokenFor(sessionId, 0);
     const hash = tokens.hashRefreshToken(token);
@@ -42,7 +51,7 @@ describe('TokenService refresh tokens', () => {
 describe('TokenService access tokens', () => {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const keys = { signingKey: () => ({ privateKey, algorithm: 'ES256', kid: 'k1' }) } as unknown as SigningKeysService;
-  const tokens = new TokenService(new JwtService({}), keys, { refreshTokenSecret: () => randomBytes(32) } as ServerSecretsService);
+  const tokens = new TokenService(keys, { refreshTokenSecret: () => randomBytes(32) } as ServerSecretsService);
   const subject = { userId: 'u', role: 'user' as const, sessionId: 's', authTime: new Date() };
   const claims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
 
@@ -56,6 +65,22 @@ describe('TokenService access tokens', () => {
     const { iat, exp } = claims(token);
     expect(exp - iat).toBe(ttl);
     expect(expiresIn).toBe(ttl);
+  });
+
+  it('signs a compact JWS with kid that node:crypto verifies (ES256 as raw r||s)', () => {
+    const { token } = tokens.signAccessToken(subject, 900);
+    const [header, payload, signature] = token.split('.');
+    expect(JSON.parse(Buffer.from(header, 'base64url').toString())).toEqual({ alg: 'ES256', typ: 'JWT', kid: 'k1' });
+    expect(claims(token)).toMatchObject({ sub: 'u', sid: 's', role: 'user', auth_time: expect.any(Number) });
+    expect(Buffer.from(signature, 'base64url')).toHaveLength(64);
+    expect(
+      verify(
+        'sha256',
+        Buffer.from(`${header}.${payload}`),
+        { key: createPublicKey(privateKey), dsaEncoding: 'ieee-p1363' },
+        Buffer.from(signature, 'base64url'),
+      ),
+    ).toBe(true);
   });
 
   it('never outlives the session by a whole second', () => {

@@ -1,6 +1,5 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, sign } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { JwtService } from '@nestjs/jwt';
 import { UserRole } from '../users/user.entity';
 import { ServerSecretsService } from './server-secrets.service';
 import { SigningKeysService } from './signing-keys.service';
@@ -46,8 +45,10 @@ export interface IssuedAccessToken {
 /** The one token service: signs access JWTs and derives and hashes opaque refresh tokens. */
 @Injectable()
 export class TokenService {
+  /** The encoded JOSE header per kid: the same for every token signed with that key. */
+  private readonly headers = new Map<string, string>();
+
   constructor(
-    private readonly jwt: JwtService,
     private readonly keys: SigningKeysService,
     private readonly secrets: ServerSecretsService,
   ) {}
@@ -60,34 +61,59 @@ export class TokenService {
     const limit = notAfter ? Math.ceil(notAfter.getTime() / 1000) : Number.POSITIVE_INFINITY;
     const exp = Math.max(now + 1, Math.min(now + ttlSeconds, limit));
     const key = this.keys.signingKey();
-    const token = this.jwt.sign(
-      {
-        sub: subject.userId,
-        sid: subject.sessionId,
-        role: subject.role,
-        iat: now,
-        exp,
-        auth_time: Math.floor(subject.authTime.getTime() / 1000),
-        amr: subject.amr ?? ['pwd'],
-        acr: acrOf(subject.aal ?? 1),
-      },
-      { privateKey: key.privateKey as never, algorithm: key.algorithm, keyid: key.kid },
+    // A compact JWS signed with node:crypto directly (issue 13: jsonwebtoken's option checks cost more
+    // than the signature). ES256 signatures are JOSE's raw r||s, not DER.
+    let header = this.headers.get(key.kid);
+    if (!header) this.headers.set(key.kid, (header = base64url(JSON.stringify({ alg: key.algorithm, typ: 'JWT', kid: key.kid }))));
+    const claims: AccessClaims = {
+      sub: subject.userId,
+      sid: subject.sessionId,
+      role: subject.role,
+      iat: now,
+      exp,
+      auth_time: Math.floor(subject.authTime.getTime() / 1000),
+      amr: subject.amr ?? ['pwd'],
+      acr: acrOf(subject.aal ?? 1),
+    };
+    const signingInput = `${header}.${base64url(JSON.stringify(claims))}`;
+    const signature = sign(
+      'sha256',
+      Buffer.from(signingInput),
+      key.algorithm === 'ES256' ? { key: key.privateKey, dsaEncoding: 'ieee-p1363' } : key.privateKey,
     );
+    const token = `${signingInput}.${signature.toString('base64url')}`;
     return { token, expiresIn: exp - now, expiresAt: new Date(exp * 1000) };
   }
 
   /**
-   * The refresh token of generation `generation` of a session: HMAC-SHA256 under the server's
-   * refresh-token secret, base64url (256 bits). Derived rather than stored, so a retry within the
-   * grace window can be answered with the very token the rotation issued (SPEC §5) while the
-   * database holds only its hash. Unpredictable without the secret, which never leaves the server.
+   * A session's first refresh token (generation 0 at sign-in): HMAC-SHA256 under the server's
+   * refresh-token secret of the session id and generation, base64url (256 bits). Each later token
+   * is derived from its predecessor (`nextRefreshToken`). Derived rather than stored, so a retry
+   * within the grace window can be answered with the very token the rotation issued (SPEC §5)
+   * while the database holds only its hash. Unpredictable without the secret, which never leaves
+   * the server.
    */
   refreshTokenFor(sessionId: string, generation: number): string {
     return createHmac('sha256', this.secrets.refreshTokenSecret()).update(`refresh-token:${sessionId}:${generation}`).digest('base64url');
+  }
+
+  /**
+   * The token a rotation of `presented` issues: HMAC-SHA256 under the same secret of the presented
+   * token itself, base64url. Computed before anything is read, so refresh's common case is one
+   * statement (the new token's hash goes in with the rotation), and a retry of the same token within
+   * the grace window re-derives the very same token (SPEC §5). Only the server can compute it, and
+   * a token is accepted only when its hash is stored, so knowing an older token gives nothing.
+   */
+  nextRefreshToken(presented: string): string {
+    return createHmac('sha256', this.secrets.refreshTokenSecret()).update(`refresh-token-next:${presented}`).digest('base64url');
   }
 
   /** Refresh tokens are high-entropy, so a fast hash is enough (no salt or argon2 needed). */
   hashRefreshToken(token: string): Buffer {
     return createHash('sha256').update(token).digest();
   }
+}
+
+function base64url(text: string): string {
+  return Buffer.from(text).toString('base64url');
 }

@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../common/auth.decorators';
 import { WithoutDatabase } from '../common/openapi.decorators';
 import { SigningKeysService } from './signing-keys.service';
+import { ReadOnly } from '../common/read-your-writes';
 
 @ApiTags('well-known')
 @Controller('.well-known')
@@ -12,6 +13,7 @@ export class WellKnownController {
   @Get('jwks.json')
   @Public()
   @WithoutDatabase()
+  @ReadOnly()
   @Header('Cache-Control', 'public, max-age=300')
   @ApiOperation({ operationId: 'getJwks', summary: 'Public keys that verify our access tokens (RFC 7517), by `kid`' })
   @ApiOkResponse({

@@ -17,6 +17,7 @@ const SHARED_SIGN_IN_BUDGET = 'limits:sign-in';
 @Injectable()
 export class IpThrottlerGuard implements CanActivate {
   private readonly allowlist = new BlockList();
+  private readonly checked = new Map<string, boolean>();
 
   constructor(
     private readonly limits: LimitsService,
@@ -31,9 +32,20 @@ export class IpThrottlerGuard implements CanActivate {
     }
   }
 
+  /** BlockList.check builds a SocketAddress per call; the answer per address is remembered (bounded). */
+  private allowed(ip: string): boolean {
+    let allowed = this.checked.get(ip);
+    if (allowed === undefined) {
+      allowed = this.allowlist.check(ip, isIPv6(ip) ? 'ipv6' : 'ipv4');
+      if (this.checked.size >= 10_000) this.checked.clear();
+      this.checked.set(ip, allowed);
+    }
+    return allowed;
+  }
+
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const ip = String(context.switchToHttp().getRequest<{ ip: string }>().ip).replace(/^::ffff:/, '');
-    if (this.allowlist.check(ip, isIPv6(ip) ? 'ipv6' : 'ipv4')) return true;
+    if (this.allowed(ip)) return true;
     if (this.reflector.get<boolean>(SHARED_SIGN_IN_BUDGET, context.getHandler())) {
       await this.limits.take('sign-in', ip);
     } else {

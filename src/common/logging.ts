@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { Params } from 'nestjs-pino';
-import type { DestinationStream } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { LoggerService } from '@nestjs/common';
+import { Logger as NestPinoLogger } from 'nestjs-pino/Logger';
+import type { PinoLogger } from 'nestjs-pino/PinoLogger';
+import pino, { DestinationStream, Logger } from 'pino';
 
 /**
  * Paths pino replaces with "[Redacted]". Bodies are never logged; these cover headers and any
@@ -115,34 +118,56 @@ function isDatabaseError(error: Record<string, unknown>): boolean {
   return 'query' in error || 'parameters' in error || 'driverError' in error || (typeof error.severity === 'string' && typeof error.code === 'string');
 }
 
-/** nestjs-pino options: JSON lines with the request id, secrets redacted. */
-export function loggerParams(level: string, stream?: DestinationStream): Params {
-  return {
-    pinoHttp: [
-      {
-        level,
-        redact: { paths: REDACTED_PATHS, censor: '[Redacted]' },
-        serializers: {
-          req: (request: { id: string; method: string; url: string; remoteAddress?: string }) => {
-            const [path, query] = redactUrl(request.url ?? '').split(/\?(.*)/s);
-            return { id: request.id, method: request.method, path, ...(query ? { query } : {}), remoteAddress: request.remoteAddress };
-          },
-          res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
-          err: serializeError,
-        },
-        // Probes and scrapes (/health/*, /metrics) come every few seconds: `debug`, whatever they answer.
-        customLogLevel: (request: { url?: string }, response: { statusCode: number }, error?: Error) =>
-          error
-            ? 'error'
-            : OPERATIONAL_PATH.test(request.url ?? '')
-              ? 'debug'
-              : response.statusCode >= 500
-                ? 'error'
-                : response.statusCode >= 400
-                  ? 'warn'
-                  : 'info',
-      },
-      stream as DestinationStream,
-    ].filter(Boolean) as Params['pinoHttp'],
-  };
+/** Injection token of the root pino logger (the access log writes through it). */
+export const ROOT_LOGGER = 'ROOT_LOGGER';
+
+/**
+ * The one pino logger of the process: JSON lines, secrets redacted, errors through `serializeError`.
+ * Without a stream (production) it writes to stdout asynchronously: lines written while a write is
+ * in flight go out together in the next one (and what is buffered is flushed when the process exits).
+ */
+export function createRootLogger(level: string, stream?: DestinationStream): Logger {
+  const options = { level, redact: { paths: REDACTED_PATHS, censor: '[Redacted]' }, serializers: { err: serializeError } };
+  return pino(options, stream ?? pino.destination({ dest: 1, sync: false }));
+}
+
+/**
+ * Nest's logger (`new Logger('Outbox').warn({...}, 'message')` everywhere) writing through this
+ * app's `logger`, with nestjs-pino's mapping of Nest's arguments. Issue 13: nestjs-pino's
+ * LoggerModule is not used: its pino-http middleware and per-request AsyncLocalStorage scope cost
+ * more than the work of a profile read, and its fallback logger is a process-wide singleton. The
+ * access log is written by `registerAccessLog`; error lines carry the request id themselves.
+ */
+export function nestLogger(logger: Logger): LoggerService {
+  return new NestPinoLogger(logger as unknown as PinoLogger, {});
+}
+
+/**
+ * The access log (issue 13): one line per request, written from Fastify's `onResponse` hook with
+ * the same shape pino-http wrote (`req`: id, method, path, query, remoteAddress; `res`: statusCode;
+ * `responseTime` in ms; `msg: "request completed"`). Level by status: 5xx error, 4xx warn, else
+ * info; probes and scrapes (`/health/*`, `/metrics`) come every few seconds: `debug`, whatever they answer. Link tokens in the URL are redacted.
+ */
+export function registerAccessLog(fastify: FastifyInstance, root: Logger): void {
+  // Same stream and level as the root logger, without its redaction pass: these lines are built
+  // here from known-safe fields only (no headers, no bodies, the URL redacted by redactUrl).
+  const logger = pino({ level: root.level }, (root as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym]);
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const status = reply.statusCode;
+    const url = request.url;
+    const level = OPERATIONAL_PATH.test(url) ? 'debug' : status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+    if (logger.isLevelEnabled(level)) {
+      const redacted = redactUrl(url);
+      const queryAt = redacted.indexOf('?');
+      const req = {
+        id: request.id,
+        method: request.method,
+        path: queryAt < 0 ? redacted : redacted.slice(0, queryAt),
+        ...(queryAt >= 0 && queryAt < redacted.length - 1 ? { query: redacted.slice(queryAt + 1) } : {}),
+        remoteAddress: request.socket.remoteAddress,
+      };
+      logger[level]({ req, res: { statusCode: status }, responseTime: Math.round(reply.elapsedTime * 1000) / 1000 }, 'request completed');
+    }
+    done();
+  });
 }

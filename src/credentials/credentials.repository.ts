@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { columnsOf, hydrate, prepared, PreparedStatement, queryPrepared } from '../database/prepared';
 import { queryRows } from '../database/sql';
 import { Transactions, Tx } from '../database/transactions';
 import { Credential } from './credential.entity';
@@ -19,12 +20,36 @@ export interface LockoutPolicy {
   maxSeconds: number;
 }
 
+/**
+ * A success resets the failures. Most successes have none to reset: then the statement matches no
+ * row and writes nothing (no WAL flush to wait for, no notification); the password's last use is
+ * kept to the hour (nothing shows it to anyone).
+ */
+const NOTHING_TO_RESET = `failed_count = 0 AND locked_until IS NULL AND coalesce(last_used_at > now() - interval '1 hour', false)`;
+const RECORD_SUCCESS = prepared(
+  'credentials_record_success',
+  `UPDATE credentials SET failed_count = 0, locked_until = NULL, last_used_at = now() WHERE id = $1 AND NOT (${NOTHING_TO_RESET})`,
+);
+const RECORD_SIGN_IN_SUCCESS = `UPDATE credentials SET failed_count = 0, locked_until = NULL, last_used_at = now()
+  WHERE user_id = $1 AND type = 'password' AND NOT (${NOTHING_TO_RESET})`;
+const RECORD_SIGN_IN_SUCCESS_PREPARED = prepared('credentials_record_sign_in_success', RECORD_SIGN_IN_SUCCESS);
+
 @Injectable()
 export class CredentialsRepository {
+  private passwordOf?: PreparedStatement;
+
   constructor(private readonly transactions: Transactions) {}
 
-  findPassword(userId: string, tx: Tx = this.transactions.none): Promise<Credential | null> {
-    return tx.findOneBy(Credential, { userId, type: 'password' });
+  /** The user's password credential; outside a transaction a prepared statement (sign-in's second read, issue 13). */
+  async findPassword(userId: string, tx: Tx = this.transactions.none): Promise<Credential | null> {
+    if (tx !== this.transactions.none) return tx.findOneBy(Credential, { userId, type: 'password' });
+    const dataSource = tx.connection;
+    this.passwordOf ??= prepared(
+      'credentials_password_of',
+      `SELECT ${columnsOf(dataSource, Credential, 'c', '')} FROM "credentials" c WHERE c."user_id" = $1 AND c."type" = 'password'`,
+    );
+    const [row] = await queryPrepared(dataSource, this.passwordOf, [userId]);
+    return row ? hydrate(dataSource, Credential, row, '') : null;
   }
 
   /** Sets (or replaces) the user's password hash; a new password starts with no failures. */
@@ -74,12 +99,13 @@ export class CredentialsRepository {
   }
 
   async recordSuccess(credential: Credential): Promise<void> {
-    await this.transactions.none.query(`UPDATE credentials SET failed_count = 0, locked_until = NULL, last_used_at = now() WHERE id = $1`, [credential.id]);
+    await queryPrepared(this.transactions.none.connection, RECORD_SUCCESS, [credential.id]);
   }
 
   /** A sign-in completed (its second step too, when the account has one): the failures start over. */
   async recordSignInSuccess(userId: string, tx: Tx = this.transactions.none): Promise<void> {
-    await tx.query(`UPDATE credentials SET failed_count = 0, locked_until = NULL, last_used_at = now() WHERE user_id = $1 AND type = 'password'`, [userId]);
+    if (tx === this.transactions.none) await queryPrepared(tx.connection, RECORD_SIGN_IN_SUCCESS_PREPARED, [userId]);
+    else await tx.query(RECORD_SIGN_IN_SUCCESS, [userId]);
   }
 
   /** Lifts the lockout (a reset proved control of the account). */

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { In } from 'typeorm';
+import { prepared, queryPrepared } from '../database/prepared';
 import { queryRows } from '../database/sql';
 import { Transactions, Tx } from '../database/transactions';
 import { Credential, CredentialType, SECOND_FACTOR_TYPES } from './credential.entity';
@@ -27,29 +28,35 @@ export function isEnrolmentConflict(error: unknown): boolean {
  * (a TOTP time step, a passkey counter, a recovery code) check and write in one statement, so two
  * instances can never both accept the same code.
  */
+const SUMMARY = prepared(
+  'factors_summary',
+  `SELECT count(*) FILTER (WHERE type = 'totp')::int AS totp,
+          count(*) FILTER (WHERE type = 'webauthn')::int AS passkeys,
+          count(*) FILTER (WHERE type = 'recovery-code' AND last_used_at IS NULL)::int AS recovery,
+          count(*) FILTER (WHERE type = 'app-password')::int AS app_passwords
+     FROM credentials WHERE user_id = $1 AND type IN ('totp', 'webauthn', 'recovery-code', 'app-password')`,
+);
+const HAS_SECOND_FACTOR = prepared('factors_has_second_factor', `SELECT EXISTS (SELECT 1 FROM credentials WHERE user_id = $1 AND type = ANY($2)) AS found`);
+
 @Injectable()
 export class FactorsRepository {
   constructor(private readonly transactions: Transactions) {}
 
+  /** Every sign-in asks (is there a second step?): a prepared statement outside a transaction. */
   async summary(userId: string, tx: Tx = this.transactions.none): Promise<FactorSummary> {
-    const [row] = await queryRows(
-      tx,
-      `SELECT count(*) FILTER (WHERE type = 'totp')::int AS totp,
-              count(*) FILTER (WHERE type = 'webauthn')::int AS passkeys,
-              count(*) FILTER (WHERE type = 'recovery-code' AND last_used_at IS NULL)::int AS recovery,
-              count(*) FILTER (WHERE type = 'app-password')::int AS app_passwords
-         FROM credentials WHERE user_id = $1 AND type IN ('totp', 'webauthn', 'recovery-code', 'app-password')`,
-      [userId],
-    );
-    return { totp: row.totp > 0, passkeys: row.passkeys, recoveryCodesLeft: row.recovery, appPasswords: row.app_passwords };
+    const [row] = tx === this.transactions.none ? await queryPrepared(tx.connection, SUMMARY, [userId]) : await queryRows(tx, SUMMARY.text, [userId]);
+    return {
+      totp: (row.totp as number) > 0,
+      passkeys: row.passkeys as number,
+      recoveryCodesLeft: row.recovery as number,
+      appPasswords: row.app_passwords as number,
+    };
   }
 
+  /** Legacy sign-ins ask (may the account password alone sign in?): prepared. */
   async hasSecondFactor(userId: string): Promise<boolean> {
-    const [row] = await queryRows(this.transactions.none, `SELECT EXISTS (SELECT 1 FROM credentials WHERE user_id = $1 AND type = ANY($2)) AS found`, [
-      userId,
-      SECOND_FACTOR_TYPES,
-    ]);
-    return row.found;
+    const [row] = await queryPrepared(this.transactions.none.connection, HAS_SECOND_FACTOR, [userId, SECOND_FACTOR_TYPES]);
+    return row.found as boolean;
   }
 
   /** The second factors (TOTP, passkeys), oldest first. */

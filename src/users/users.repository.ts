@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { QueryFailedError, Repository } from 'typeorm';
+import { columnsOf, hydrate, prepared, PreparedStatement, queryPrepared } from '../database/prepared';
 import { Tx } from '../database/transactions';
 import { DomainError } from '../common/domain-error';
 import { LoginIdentifier } from '../common/identifiers';
@@ -32,15 +33,23 @@ function translateUniqueViolation(error: unknown): never {
 
 @Injectable()
 export class UsersRepository {
+  private readonly byIdentifier: Partial<Record<LoginIdentifier['kind'], PreparedStatement>> = {};
+
   constructor(@InjectRepository(User) private readonly users: Repository<User>) {}
 
   findById(id: string, tx?: Tx): Promise<User | null> {
     return this.repo(tx).findOneBy({ id });
   }
 
-  findByIdentifier({ kind, value }: LoginIdentifier): Promise<User | null> {
-    const column = kind === 'phone' ? 'u.phone = :value' : `lower(u.${kind}) = lower(:value)`;
-    return this.users.createQueryBuilder('u').where(column, { value }).getOne();
+  /** Sign-in's first read (and recovery's): a prepared statement per kind of identifier (issue 13). */
+  async findByIdentifier({ kind, value }: LoginIdentifier): Promise<User | null> {
+    const dataSource = this.users.manager.connection;
+    const statement = (this.byIdentifier[kind] ??= prepared(
+      `users_by_${kind}`,
+      `SELECT ${columnsOf(dataSource, User, 'u', '')} FROM "users" u WHERE ${kind === 'phone' ? 'u."phone" = $1' : `lower(u."${kind}") = lower($1)`} LIMIT 1`,
+    ));
+    const [row] = await queryPrepared(dataSource, statement, [value]);
+    return row ? hydrate(dataSource, User, row, '') : null;
   }
 
   async create(data: Partial<User>, tx?: Tx): Promise<User> {

@@ -5,6 +5,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.setup';
 import { Env, loadConfig } from '../../src/config/app-config';
+import { ChangeListener } from '../../src/database/change-listener';
 import { HttpClient } from './http';
 
 export interface TestApp {
@@ -14,8 +15,39 @@ export interface TestApp {
   logs: Record<string, unknown>[];
   /** The raw log text, for "this secret never appears" checks. */
   logText(): string;
+  /**
+   * The app's database. A statement that is not a SELECT is followed by `settleAll()`: an
+   * operator's SQL reaches every instance's caches through PostgreSQL's notifications within
+   * milliseconds, and tests wait for that instead of sleeping (test/auth-cache.e2e-spec.ts tests
+   * the notifications themselves, without this).
+   */
   db: DataSource;
+  /** Resolves once this app's caches have heard of every change committed so far. */
+  settle(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Apps of this test file that are running: raw SQL settles all of them. */
+const running = new Set<NestFastifyApplication>();
+
+/** Waits until every running app's caches have heard of every change committed so far. */
+export async function settleAll(): Promise<void> {
+  await Promise.all([...running].map((app) => app.get(ChangeListener).settle()));
+}
+
+/** `dataSource`, except that `query` settles every running app after a statement that may write. */
+function settlingDataSource(dataSource: DataSource): DataSource {
+  return new Proxy(dataSource, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (property !== 'query') return typeof value === 'function' ? value.bind(target) : value;
+      return async (sql: string, ...rest: unknown[]) => {
+        const result = await target.query(sql, ...(rest as [unknown[]]));
+        if (!/^\s*SELECT\b/i.test(sql)) await settleAll();
+        return result;
+      };
+    },
+  });
 }
 
 /** Defaults for tests: quiet logs captured in memory, loopback exempt from per-IP limits. */
@@ -36,6 +68,7 @@ export async function startApp(env: Env = {}): Promise<TestApp> {
   const config = loadConfig({ ...TEST_ENV, ...env, DATABASE_URL: await testDatabaseUrl() });
   const app = await createApp(config, { logStream });
   await app.listen(0, '127.0.0.1');
+  running.add(app);
   const address = app.getHttpServer().address() as { port: number };
   return {
     app,
@@ -44,8 +77,12 @@ export async function startApp(env: Env = {}): Promise<TestApp> {
       return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     },
     logText: () => lines.join('\n'),
-    db: app.get(DataSource),
-    close: () => app.close(),
+    db: settlingDataSource(app.get(DataSource)),
+    settle: () => app.get(ChangeListener).settle(),
+    close: () => {
+      running.delete(app);
+      return app.close();
+    },
   };
 }
 

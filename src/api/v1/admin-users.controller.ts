@@ -10,6 +10,7 @@ import { ApiProblems } from './dto/problem.dto';
 import { UserDto, UserPageDto } from './dto/user.dto';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { presentUser } from './v1.presenter';
+import { ReadOnly } from '../../common/read-your-writes';
 
 @ApiTags('v1 admin')
 @Surface('v1')
@@ -23,6 +24,7 @@ export class V1AdminUsersController {
   ) {}
 
   @Get()
+  @ReadOnly()
   @ApiOperation({ operationId: 'adminListUsers', summary: 'List users, newest first: search, filter by role or status, paginate (at most 100 a page)' })
   @ApiOkResponse({ type: UserPageDto })
   @ApiProblems(400, 401, 403)
@@ -32,6 +34,7 @@ export class V1AdminUsersController {
   }
 
   @Get(':id')
+  @ReadOnly()
   @ApiOperation({ operationId: 'adminGetUser', summary: 'One user' })
   @ApiOkResponse({ type: UserDto })
   @ApiProblems(400, 401, 403, 404)

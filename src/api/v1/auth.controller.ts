@@ -15,6 +15,7 @@ import { UserDto } from './dto/user.dto';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { MfaChallengeDto } from './dto/mfa.dto';
 import { presentLogin, presentTokens, presentUser } from './v1.presenter';
+import { ReadOnlyWhenSuccessful } from '../../common/read-your-writes';
 
 @ApiTags('v1 auth')
 @Surface('v1')
@@ -46,6 +47,7 @@ export class V1AuthController {
   }
 
   @Post('login')
+  @ReadOnlyWhenSuccessful()
   @Public()
   @SignInRateLimited()
   @HttpCode(200)
@@ -70,6 +72,7 @@ export class V1AuthController {
 
   @Post('refresh')
   @Public()
+  @ReadOnlyWhenSuccessful()
   @RateLimited()
   @HttpCode(200)
   @ApiOperation({

@@ -19,6 +19,7 @@ import { ApiProblems } from './dto/problem.dto';
 import { SessionDto, UserDto } from './dto/user.dto';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { presentSession, presentUser } from './v1.presenter';
+import { ReadOnly } from '../../common/read-your-writes';
 
 @ApiTags('v1 me')
 @Surface('v1')
@@ -36,6 +37,7 @@ export class V1MeController {
   ) {}
 
   @Get()
+  @ReadOnly()
   @ApiOperation({ operationId: 'getMe', summary: 'The signed-in user' })
   @ApiOkResponse({ type: UserDto })
   @ApiProblems(401, 403)
@@ -165,6 +167,7 @@ export class V1MeController {
   }
 
   @Get('sessions')
+  @ReadOnly()
   @ApiOperation({ operationId: 'listSessions', summary: 'The live sessions of the signed-in user' })
   @ApiOkResponse({ type: [SessionDto] })
   @ApiProblems(401, 403)

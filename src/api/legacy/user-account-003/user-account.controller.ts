@@ -34,6 +34,7 @@ import {
   registrationOf,
   RESET_TOKEN_INVALID,
 } from './user-account.presenter';
+import { ReadOnly, ReadOnlyWhenSuccessful } from '../../../common/read-your-writes';
 
 const tokenParam = ApiParam({ name: 'token', description: 'The token from the e-mailed link.', example: 'q3Jx0mV1c2VkLXRva2VuLWV4YW1wbGUtNDMtY2hhcnM' });
 const okMessage = (msg: string, description: string) => ApiOkResponse({ type: UserAccountMessageDto, description, example: { status: 'OK', msg } });
@@ -55,6 +56,7 @@ export class UserAccountController {
   @Get()
   @Public()
   @WithoutDatabase()
+  @ReadOnly()
   @ApiOperation({ operationId: 'legacy003_root', summary: 'The service name and version (same answer as GET /api/)' })
   @ApiOkResponse({ type: UserAccountServiceInfoDto, description: 'The service name and its package.json version.' })
   root(): UserAccountServiceInfoDto {
@@ -64,6 +66,7 @@ export class UserAccountController {
   @Get('api')
   @Public()
   @WithoutDatabase()
+  @ReadOnly()
   @ApiOperation({ operationId: 'legacy003_apiRoot', summary: 'The service name and version (same answer as GET /)' })
   @ApiOkResponse({ type: UserAccountServiceInfoDto, description: 'The service name and its package.json version.' })
   apiRoot(): UserAccountServiceInfoDto {
@@ -71,6 +74,7 @@ export class UserAccountController {
   }
 
   @Post('api/login')
+  @ReadOnlyWhenSuccessful()
   @Public()
   @SignInRateLimited()
   @HttpCode(200)
@@ -172,6 +176,7 @@ export class UserAccountController {
   }
 
   @Get('api/profile_settings')
+  @ReadOnly()
   @Authenticated()
   @ApiOperation({ operationId: 'legacy003_profileSettings', summary: 'The profile: e-mail masked, password as "********"' })
   @ApiOkResponse({ type: UserAccountProfileSettingsDto, description: 'The signed-in account.' })

@@ -20,6 +20,7 @@ import {
   UserServiceUserEnvelopeDto,
 } from './user-service.dto';
 import { accountChanges, presentLogin, presentRegistered, presentUser, SUCCESS } from './user-service.presenter';
+import { ReadOnly, ReadOnlyWhenSuccessful } from '../../../common/read-your-writes';
 
 /** `/{user_id}` sits at the root, so it only matches a UUID: `/favicon.ico` and the like never reach this controller. */
 const USER_ID_ROUTE = ':userId';
@@ -51,6 +52,7 @@ export class UserServiceController {
   }
 
   @Post('auth/login')
+  @ReadOnlyWhenSuccessful()
   @Public()
   @SignInRateLimited()
   @HttpCode(200)
@@ -77,6 +79,7 @@ export class UserServiceController {
   }
 
   @Get(USER_ID_ROUTE)
+  @ReadOnly()
   @Authenticated()
   @userIdParam
   @ApiOperation({ operationId: 'legacy001_getUser', summary: 'A user: yourself, or anyone for an administrator' })

@@ -43,6 +43,7 @@ import {
   reasonOf,
   UPDATE_FIELDS,
 } from './users-api.presenter';
+import { ReadOnly, ReadOnlyWhenSuccessful } from '../../../common/read-your-writes';
 
 const TAG = 'legacy 002: users API';
 /** `GET user/executor/` pages hold at most this many users (SPEC §7: page size capped at 100). */
@@ -82,6 +83,7 @@ export class UsersApiAuthController {
 
   @Post('token')
   @Public()
+  @ReadOnlyWhenSuccessful()
   @SignInRateLimited()
   @HttpCode(200)
   @ApiOperation({
@@ -99,6 +101,7 @@ export class UsersApiAuthController {
 
   @Post('token/refresh')
   @Public()
+  @ReadOnlyWhenSuccessful()
   @RateLimited()
   @HttpCode(200)
   @ApiOperation({
@@ -138,6 +141,7 @@ export class UsersApiUserController {
   ) {}
 
   @Get('user')
+  @ReadOnly()
   @ApiOperation({ operationId: 'legacy002_getUser', summary: 'The signed-in user (`Authorization: Bearer <access>` or `Token <access>`)' })
   @ApiOkResponse({ type: UsersApiUserDto, description: 'The user object.' })
   @ApiUsersApiErrors(401, 403)
@@ -201,6 +205,7 @@ export class UsersApiUserController {
   }
 
   @Get('user/executor')
+  @ReadOnly()
   @ApiOperation({
     operationId: 'legacy002_listExecutors',
     summary: 'Users with the role `executor`: a JSON array of user objects',
