@@ -1,8 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Env } from '../../src/config/app-config';
 import { HttpClient } from './http';
+import { freePort } from '../../src/common/free-port';
+export { freePort };
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -20,18 +21,6 @@ export interface AppProcess {
   kill(signal?: NodeJS.Signals): void;
   /** Kills it (SIGKILL) unless it has exited, and waits. */
   stop(): Promise<void>;
-}
-
-/** A TCP port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**

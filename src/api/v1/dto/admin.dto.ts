@@ -1,9 +1,20 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { USER_ROLES, USER_STATUSES, UserRole, UserStatus } from '../../../users/user.entity';
 
 export const MAX_PAGE_SIZE = 100;
+
+/** A page size in a query string: 1 to MAX_PAGE_SIZE, optional (each DTO documents its default). */
+export const PageLimit = () =>
+  applyDecorators(
+    IsOptional(),
+    Type(() => Number),
+    IsInt(),
+    Min(1),
+    Max(MAX_PAGE_SIZE),
+  );
 /** Deeper pages are refused (400) rather than sent to the database as a huge OFFSET: narrow with `search` instead. */
 export const MAX_PAGE = 10_000;
 
@@ -26,11 +37,7 @@ export class ListUsersQuery {
   page: number = 1;
 
   @ApiPropertyOptional({ default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
+  @PageLimit()
   limit: number = 20;
 }
 

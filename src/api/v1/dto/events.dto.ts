@@ -1,8 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsUUID, Matches } from 'class-validator';
 import { SECURITY_EVENT_TYPE_NAMES, SECURITY_EVENT_TYPES, SecurityEventType } from '../../../audit/security-events';
-import { MAX_PAGE_SIZE } from './admin.dto';
+import { MAX_PAGE_SIZE, PageLimit } from './admin.dto';
 
 const TYPES_DESCRIPTION = Object.entries(SECURITY_EVENT_TYPES)
   .map(([type, meaning]) => `- \`${type}\`: ${meaning}`)
@@ -16,46 +15,6 @@ const cursorProperty = ApiPropertyOptional({
 const limitProperty = ApiPropertyOptional({ default: 20, minimum: 1, maximum: MAX_PAGE_SIZE });
 const typeProperty = ApiPropertyOptional({ enum: SECURITY_EVENT_TYPE_NAMES, description: `Only events of this type:\n${TYPES_DESCRIPTION}` });
 
-export class ListSecurityEventsQuery {
-  @ApiPropertyOptional({ format: 'uuid', description: 'Events concerning this user (also after the account was deleted).' })
-  @IsOptional()
-  @IsUUID()
-  userId?: string;
-
-  @ApiPropertyOptional({ format: 'uuid', description: 'Events where this administrator acted on another user.' })
-  @IsOptional()
-  @IsUUID()
-  actorId?: string;
-
-  @typeProperty
-  @IsOptional()
-  @IsIn(SECURITY_EVENT_TYPE_NAMES)
-  type?: SecurityEventType;
-
-  @ApiPropertyOptional({ format: 'date-time', description: 'Events at or after this time (ISO 8601 with a zone).', example: '2030-01-01T00:00:00Z' })
-  @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
-  from?: string;
-
-  @ApiPropertyOptional({ format: 'date-time', description: 'Events before this time (ISO 8601 with a zone).', example: '2030-02-01T00:00:00Z' })
-  @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
-  to?: string;
-
-  @cursorProperty
-  @IsOptional()
-  @Matches(CURSOR, { message: 'cursor must be a nextCursor of this API' })
-  cursor?: string;
-
-  @limitProperty
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
-  limit: number = 20;
-}
-
 export class ListMySecurityEventsQuery {
   @typeProperty
   @IsOptional()
@@ -68,12 +27,31 @@ export class ListMySecurityEventsQuery {
   cursor?: string;
 
   @limitProperty
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
+  @PageLimit()
   limit: number = 20;
+}
+
+/** The administrator's filter: the user's own filter (type, cursor, limit) and who, by whom, when. */
+export class ListSecurityEventsQuery extends ListMySecurityEventsQuery {
+  @ApiPropertyOptional({ format: 'uuid', description: 'Events concerning this user (also after the account was deleted).' })
+  @IsOptional()
+  @IsUUID()
+  userId?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Events where this administrator acted on another user.' })
+  @IsOptional()
+  @IsUUID()
+  actorId?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Events at or after this time (ISO 8601 with a zone).', example: '2030-01-01T00:00:00Z' })
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  from?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Events before this time (ISO 8601 with a zone).', example: '2030-02-01T00:00:00Z' })
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  to?: string;
 }
 
 const DETAILS = {
