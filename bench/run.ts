@@ -330,21 +330,27 @@ async function main(): Promise<void> {
     ratioRow(await measure('GET /.well-known/jwks.json', { url: `${base}/.well-known/jwks.json`, connections: 50 }), 'nest-hello');
 
     for (const connections of QUICK ? [50] : [16, 50]) {
+      // The ceiling is measured before and after the app's two refresh scenarios, and each ratio is
+      // taken against the mean: the database grows and gets vacuumed under this write load, and
+      // measured once, the ceiling would get the fresh database and the scenario right after it the
+      // aftermath of its writes (seen as a steady gap between the first and the second surface).
       const ceilingSessions = await newSessions(db, owner.id, connections);
-      results.ceilings[`refresh-tx-${connections}`] = await measure(`ceiling: refresh transaction + ES256 sign (${connections})`, {
+      const ceilingLoad: Load<string> = {
         url: `${ceilings['refresh-tx'].url}/`,
         method: 'POST',
         connections,
         items: ceilingSessions.map((session) => session.id),
-        request: (id) => ({ headers: { 'x-session': id } }),
-      });
+        request: (id: string) => ({ headers: { 'x-session': id } }),
+      };
+      const before = await measure(`ceiling: refresh transaction + ES256 sign (${connections}), before`, ceilingLoad);
+      const measured: Measured[] = [];
       for (const [surface, path, field, answerField] of [
         ['/v1', '/v1/auth/refresh', 'refreshToken', 'refreshToken'],
         ['002', '/users/auth/token/refresh/', 'refresh', 'refresh'],
       ] as const) {
         const sessions = await newSessions(db, owner.id, connections);
         const current = new Map(sessions.map((session) => [session.id, session.refreshToken]));
-        ratioRow(
+        measured.push(
           await measure(`POST ${path} (${surface}, ${connections} distinct sessions)`, {
             url: `${base}${path}`,
             method: 'POST',
@@ -355,10 +361,17 @@ async function main(): Promise<void> {
               if (status === 200) current.set(id, JSON.parse(body)[answerField]);
             },
           }),
-          `refresh-tx-${connections}`,
-          0.8,
         );
       }
+      const after = await measure(`ceiling: refresh transaction + ES256 sign (${connections}), after`, ceilingLoad);
+      results.ceilings[`refresh-tx-${connections}`] = {
+        ...before,
+        name: `ceiling: refresh transaction + ES256 sign (${connections}; mean of before ${Math.round(before.rps)} and after ${Math.round(after.rps)})`,
+        rps: (before.rps + after.rps) / 2,
+        p50: Math.max(before.p50, after.p50),
+        p99: Math.max(before.p99, after.p99),
+      };
+      for (const row of measured) ratioRow(row, `refresh-tx-${connections}`, 0.8);
     }
 
     await Promise.all(Object.values(ceilings).map(({ process: p }) => stop(p)));
