@@ -4,32 +4,22 @@ import { dataSourceOptions } from '../src/database/data-source';
 import { Initial1763856000000 } from '../src/database/migrations/1763856000000-Initial';
 import { VerificationAndOutbox1763942400000 } from '../src/database/migrations/1763942400000-VerificationAndOutbox';
 import { runMigrations } from '../src/database/migrate';
+import { createEmptyDatabase, EmptyDatabase } from './support/app';
 
 /**
  * Migrations on a database that holds data from before them: the move of passwords and lockout
  * counters from `users` to `credentials` loses nothing, and reverting it puts everything back.
  */
 describe('the credentials migration', () => {
-  const name = `migration_${Date.now()}_${process.pid}`;
   let url: string;
-  let maintenance: Client;
+  let database: EmptyDatabase;
 
   beforeAll(async () => {
-    const template = new URL(process.env.TEST_DATABASE_URL!);
-    const admin = new URL(template);
-    admin.pathname = '/postgres';
-    maintenance = new Client({ connectionString: admin.toString() });
-    await maintenance.connect();
-    await maintenance.query(`CREATE DATABASE "${name}"`);
-    const target = new URL(template);
-    target.pathname = `/${name}`;
-    url = target.toString();
+    database = await createEmptyDatabase('migration');
+    url = database.url;
   });
 
-  afterAll(async () => {
-    await maintenance.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await maintenance.end();
-  });
+  afterAll(() => database.drop());
 
   /** The schema as it was before credentials existed. */
   async function atSchemaBeforeCredentials(): Promise<void> {

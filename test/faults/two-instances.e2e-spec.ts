@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { GOOD_PASSWORD, unique, uniquePhone } from '../support/app';
+import { createEmptyDatabase, EmptyDatabase, GOOD_PASSWORD, unique, uniquePhone } from '../support/app';
 import { HttpClient, HttpResponse } from '../support/http';
 import { MailServer, startMailServer } from '../support/mail';
 import { MIGRATION_LOCK_KEY } from '../../src/database/migrate';
@@ -18,8 +18,7 @@ const SMS_PER_DAY = 2;
  * budget and the daily message caps count across both; the outbox sends each message once.
  */
 describe('fault: two instances on one database', () => {
-  const name = `fault_two_${process.pid}_${Date.now()}`;
-  let maintenance: Client;
+  let database: EmptyDatabase;
   let url: string;
   let mail: MailServer;
   let sms: SmsReceiver;
@@ -30,15 +29,8 @@ describe('fault: two instances on one database', () => {
   const from = (ip = `203.0.113.${nextIp++}`) => ({ headers: { 'x-forwarded-for': ip } });
 
   beforeAll(async () => {
-    const template = new URL(process.env.TEST_DATABASE_URL!);
-    const admin = new URL(template);
-    admin.pathname = '/postgres';
-    maintenance = new Client({ connectionString: admin.toString() });
-    await maintenance.connect();
-    await maintenance.query(`CREATE DATABASE "${name}"`);
-    const target = new URL(template);
-    target.pathname = `/${name}`;
-    url = target.toString();
+    database = await createEmptyDatabase('fault_two');
+    url = database.url;
     mail = await startMailServer();
     sms = await startSmsReceiver();
     const env = {
@@ -65,7 +57,7 @@ describe('fault: two instances on one database', () => {
         if (a.hasExited || b.hasExited) throw new Error(`an instance exited:\n${a.output()}\n${b.output()}`);
         const { rows } = await holder.query(
           `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = $1)`,
-          [name],
+          [database.name],
         );
         waiting = rows[0].n;
         if (waiting < 2) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -89,8 +81,7 @@ describe('fault: two instances on one database', () => {
     await Promise.all([a?.stop(), b?.stop()]);
     await mail?.close();
     await sms?.close();
-    await maintenance?.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await maintenance?.end();
+    await database?.drop();
   });
 
   async function register(on: HttpClient, fields: Record<string, unknown> = {}): Promise<{ id: string; email: string; phone: string }> {

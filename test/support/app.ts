@@ -104,6 +104,36 @@ export function testDatabaseUrl(): Promise<string> {
   return url;
 }
 
+/** A database with no schema at all (not a copy of the migrated template): for tests of the migrations themselves. */
+export interface EmptyDatabase {
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}
+
+export async function createEmptyDatabase(prefix: string): Promise<EmptyDatabase> {
+  const name = `${prefix}_${process.pid}_${Date.now()}`;
+  const template = new URL(process.env.TEST_DATABASE_URL!);
+  const maintenance = new URL(template);
+  maintenance.pathname = '/postgres';
+  const client = new Client({ connectionString: maintenance.toString() });
+  await client.connect();
+  await client.query(`CREATE DATABASE "${name}"`);
+  const url = new URL(template);
+  url.pathname = `/${name}`;
+  return {
+    name,
+    url: url.toString(),
+    drop: async () => {
+      try {
+        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
 async function createFileDatabase(name: string): Promise<string> {
   const template = new URL(process.env.TEST_DATABASE_URL!);
   const templateName = decodeURIComponent(template.pathname.slice(1));
