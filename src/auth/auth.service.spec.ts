@@ -4,7 +4,7 @@ import { DomainError } from '../common/domain-error';
 import { Transactions, Tx } from '../database/transactions';
 import { ContactChanges } from '../credentials/contact-changes.service';
 import { Credential } from '../credentials/credential.entity';
-import { CredentialsRepository, LockoutPolicy, NO_ACCOUNT } from '../credentials/credentials.repository';
+import { CredentialsRepository, NO_ACCOUNT } from '../credentials/credentials.repository';
 import { CredentialsService } from '../credentials/credentials.service';
 import { FactorsRepository } from '../credentials/factors.repository';
 import { AppPasswords } from '../mfa/app-passwords.service';
@@ -18,57 +18,11 @@ import { ProfileChanges, UsersService } from '../users/users.service';
 import { VerificationService } from '../verification/verification.service';
 import { AuthService, LOCKOUT } from './auth.service';
 import { SessionsService, SessionTokens } from './sessions.service';
+import { InMemoryCredentials } from '../../test/support/in-memory-credentials';
 
 const NOW = new Date('2030-01-01T00:00:00.000Z');
 const PASSWORD = 'correct horse battery staple';
 const NEW_PASSWORD = 'a brand new passphrase';
-
-/**
- * The password rows, over a Map, with the contract of CredentialsRepository's SQL (see
- * credentials.service.spec.ts): failures count, lock from `threshold` on, a new password clears them.
- */
-class InMemoryCredentials {
-  readonly rows = new Map<string, Credential>();
-  readonly findPassword = jest.fn(async (userId: string) => (this.rows.has(userId) ? { ...this.rows.get(userId)! } : null));
-  readonly setPassword = jest.fn(async (_tx: Tx, userId: string, hash: string) => {
-    this.rows.set(userId, {
-      ...(this.rows.get(userId) ?? ({ id: `credential-${userId}`, userId, type: 'password' } as Credential)),
-      secret: hash,
-      failedCount: 0,
-      lockedUntil: null,
-    });
-  });
-  readonly rehash = jest.fn(async (userId: string, hash: string) => {
-    this.rows.get(userId)!.secret = hash;
-  });
-  readonly recordFailure = jest.fn(async (userId: string, policy: LockoutPolicy) => {
-    const row = this.rows.get(userId);
-    if (!row) return;
-    row.failedCount += 1;
-    if (row.failedCount >= policy.threshold) {
-      row.lockedUntil = new Date(Date.now() + 1000 * Math.min(policy.maxSeconds, policy.baseSeconds * 2 ** (row.failedCount - policy.threshold)));
-    }
-  });
-  readonly recordSuccess = jest.fn(async (credential: Credential) => {
-    Object.assign(this.rows.get(credential.userId)!, { failedCount: 0, lockedUntil: null });
-  });
-  readonly recordSignInSuccess = jest.fn(async (userId: string) => {
-    const row = this.rows.get(userId);
-    if (row) Object.assign(row, { failedCount: 0, lockedUntil: null });
-  });
-
-  seed(userId: string, password: string, state: Partial<Credential> = {}): void {
-    this.rows.set(userId, {
-      id: `credential-${userId}`,
-      userId,
-      type: 'password',
-      secret: `hash:${password}`,
-      failedCount: 0,
-      lockedUntil: null,
-      ...state,
-    } as Credential);
-  }
-}
 
 function makeUser(overrides: Partial<User> = {}): User {
   return {

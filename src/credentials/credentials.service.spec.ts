@@ -6,74 +6,17 @@ import { Transactions, Tx } from '../database/transactions';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { VerificationService } from '../verification/verification.service';
-import { Credential } from './credential.entity';
-import { CredentialsRepository, LockoutPolicy, NO_ACCOUNT } from './credentials.repository';
+import { CredentialsRepository, NO_ACCOUNT } from './credentials.repository';
 import { CredentialsService, LOCKOUT } from './credentials.service';
 import { FactorsRepository } from './factors.repository';
 import { PasswordHasher } from './password-hasher.service';
 import { PasswordPolicy } from './password-policy.service';
 import { SecurityNotices } from './security-notices.service';
+import { InMemoryCredentials } from '../../test/support/in-memory-credentials';
 
 const NOW = new Date('2030-01-01T00:00:00.000Z');
 const PASSWORD = 'correct horse battery staple';
 const NEW_PASSWORD = 'a brand new passphrase';
-
-/**
- * CredentialsRepository over a Map keyed by user id, with the contract of its SQL: `setPassword`
- * starts the new password with no failures; `recordFailure` counts one more and, from
- * `threshold` failures on, locks for base × 2^(failures − threshold) seconds, at most `max`;
- * an id without a row (NO_ACCOUNT) changes nothing.
- */
-class InMemoryCredentials {
-  readonly rows = new Map<string, Credential>();
-  private nextId = 1;
-
-  readonly findPassword = jest.fn(async (userId: string): Promise<Credential | null> => {
-    const row = this.rows.get(userId);
-    return row ? { ...row } : null;
-  });
-
-  readonly setPassword = jest.fn(async (_tx: Tx, userId: string, hash: string): Promise<void> => {
-    const row = this.rows.get(userId) ?? ({ id: `credential-${this.nextId++}`, userId, type: 'password', lastUsedAt: null } as Credential);
-    this.rows.set(userId, { ...row, secret: hash, failedCount: 0, lockedUntil: null });
-  });
-
-  readonly rehash = jest.fn(async (userId: string, hash: string): Promise<void> => {
-    const row = this.rows.get(userId);
-    if (row) row.secret = hash;
-  });
-
-  readonly recordFailure = jest.fn(async (userId: string, policy: LockoutPolicy): Promise<void> => {
-    const row = this.rows.get(userId);
-    if (!row) return;
-    row.failedCount += 1;
-    if (row.failedCount >= policy.threshold) {
-      const seconds = Math.min(policy.maxSeconds, policy.baseSeconds * 2 ** Math.min(row.failedCount - policy.threshold, 30));
-      row.lockedUntil = new Date(Date.now() + seconds * 1000);
-    }
-  });
-
-  readonly recordSuccess = jest.fn(async (credential: Credential): Promise<void> => {
-    const row = [...this.rows.values()].find((r) => r.id === credential.id);
-    if (row) Object.assign(row, { failedCount: 0, lockedUntil: null, lastUsedAt: new Date() });
-  });
-
-  /** A stored password row, as a migration or an earlier `setPassword` left it. */
-  seed(userId: string, password: string, state: Partial<Credential> = {}): Credential {
-    const row = {
-      id: `credential-${this.nextId++}`,
-      userId,
-      type: 'password',
-      secret: `hash:${password}`,
-      failedCount: 0,
-      lockedUntil: null,
-      lastUsedAt: null,
-      ...state,
-    } as Credential;
-    this.rows.set(userId, row);
-    return row;
-  }
-}
 
 /** UsersService over a Map: `markVerified` refuses an address the account no longer has, like the real one. */
 class InMemoryUsers {
