@@ -1,6 +1,5 @@
 import { AuditLog } from '../audit/audit-log.service';
 import { AppConfig } from '../config/app-config';
-import { DomainError } from '../common/domain-error';
 import { Transactions, Tx } from '../database/transactions';
 import { ContactChanges } from '../credentials/contact-changes.service';
 import { Credential } from '../credentials/credential.entity';
@@ -18,7 +17,7 @@ import { ProfileChanges, UsersService } from '../users/users.service';
 import { VerificationService } from '../verification/verification.service';
 import { AuthService, LOCKOUT } from './auth.service';
 import { SessionsService, SessionTokens } from './sessions.service';
-import { InMemoryCredentials } from '../../test/support/in-memory-credentials';
+import { caught, InMemoryCredentials } from '../../test/support/in-memory-credentials';
 
 const NOW = new Date('2030-01-01T00:00:00.000Z');
 const PASSWORD = 'correct horse battery staple';
@@ -37,17 +36,6 @@ function makeUser(overrides: Partial<User> = {}): User {
     locale: null,
     ...overrides,
   } as User;
-}
-
-async function caught(promise: Promise<unknown>): Promise<DomainError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DomainError);
-  return error as DomainError;
 }
 
 /**

@@ -12,7 +12,7 @@ import { FactorsRepository } from './factors.repository';
 import { PasswordHasher } from './password-hasher.service';
 import { PasswordPolicy } from './password-policy.service';
 import { SecurityNotices } from './security-notices.service';
-import { InMemoryCredentials } from '../../test/support/in-memory-credentials';
+import { caught, InMemoryCredentials } from '../../test/support/in-memory-credentials';
 
 const NOW = new Date('2030-01-01T00:00:00.000Z');
 const PASSWORD = 'correct horse battery staple';
@@ -50,17 +50,6 @@ function makeUser(overrides: Partial<User> = {}): User {
     locale: null,
     ...overrides,
   } as User;
-}
-
-async function caught(promise: Promise<unknown>): Promise<DomainError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DomainError);
-  return error as DomainError;
 }
 
 describe('CredentialsService', () => {

@@ -1,3 +1,4 @@
+import { DomainError } from '../../src/common/domain-error';
 import { Credential } from '../../src/credentials/credential.entity';
 import { LockoutPolicy } from '../../src/credentials/credentials.repository';
 import { Tx } from '../../src/database/transactions';
@@ -63,4 +64,16 @@ export class InMemoryCredentials {
     this.rows.set(userId, row);
     return row;
   }
+}
+
+/** The DomainError `promise` rejects with (and fails the test when it resolves or rejects with anything else). */
+export async function caught(promise: Promise<unknown>): Promise<DomainError> {
+  const error = await promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(DomainError);
+  return error as DomainError;
 }
