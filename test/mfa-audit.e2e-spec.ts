@@ -380,17 +380,19 @@ describe('second factors and app passwords in the audit log', () => {
   describe('the same transaction as the change', () => {
     afterEach(() => t.db.query(`DROP TRIGGER IF EXISTS refuse_mfa_event ON security_events`));
 
-    async function refuse(type: string): Promise<void> {
+    /** Makes every insert of this event type fail (only those with this `details.factor`, when given). */
+    async function refuse(type: string, factor?: string): Promise<void> {
+      const which = factor ? `NEW.type = '${type}' AND NEW.details->>'factor' = '${factor}'` : `NEW.type = '${type}'`;
       await t.db.query(`
         CREATE OR REPLACE FUNCTION refuse_mfa_event() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN IF NEW.type = '${type}' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$`);
+        BEGIN IF ${which} THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$`);
       await t.db.query(`CREATE TRIGGER refuse_mfa_event BEFORE INSERT ON security_events FOR EACH ROW EXECUTE FUNCTION refuse_mfa_event()`);
     }
 
-    it('a factor.added that cannot be written undoes the enrolment', async () => {
+    it('a factor.added that cannot be written undoes the enrolment (and its recovery codes)', async () => {
       const user = await owner();
       const started = await t.http.post('/v1/me/factors/totp', {}, { token: user.accessToken });
-      await refuse('factor.added');
+      await refuse('factor.added', 'totp');
       expect((await t.http.post('/v1/me/factors/totp/confirm', { code: totpCode(started.body.secret) }, { token: user.accessToken })).status).toBe(500);
       expect((await t.http.get('/v1/me/factors', { token: user.accessToken })).body).toMatchObject({ enabled: false, recoveryCodesLeft: 0 });
     });
