@@ -6338,17 +6338,13 @@ export interface operations {
     adminListSecurityEvents: {
         parameters: {
             query?: {
-                /** @description Events concerning this user (also after the account was deleted). */
-                userId?: string;
-                /** @description Events where this administrator acted on another user. */
-                actorId?: string;
                 /**
                  * @description Only events of this type:
                  *     - `account.created`: An account was registered (any surface, or the operator CLI). details: `role`.
                  *     - `sign_in.succeeded`: A sign-in opened a session (`session_id`). details: `method` (`password`), `remember`.
                  *     - `sign_in.failed`: A sign-in was refused. details: `reason`: `wrong_password`, `unknown_account` (no user id), `locked` (refused during a lockout, the password unchecked) or `blocked`. The login typed is never recorded.
                  *     - `reauth.failed`: A wrong current password for a change (it counts toward the lockout like a failed sign-in).
-                 *     - `account.locked`: A failure (sign-in or current password) locked the account. details: `seconds` of the lock, `failures` in a row.
+                 *     - `account.locked`: A failure (sign-in, current password or second-factor challenge) locked the account. details: `seconds` of the lock, `failures` in a row.
                  *     - `session.logout`: The user signed out of this session (`session_id`).
                  *     - `session.revoked`: Sessions ended for another reason. details: `reason` (`revoked_by_user`, `password_changed`, `password_reset`, `blocked`, `email_change_reverted`), `count`; `session_id` when one session was named.
                  *     - `session.refresh_reuse`: An already-rotated refresh token came back outside the grace window: the whole session was revoked (token theft) (`session_id`).
@@ -6362,22 +6358,26 @@ export interface operations {
                  *     - `status.changed`: The account was blocked or unblocked by an administrator (`actor_id`). details: `from`, `to`.
                  *     - `admin.user_updated`: An administrator changed another user's profile (001 `PUT /{user_id}`). details: `fields` (names only, never values).
                  *     - `account.deleted`: The account was deleted; its events stay, without personal data.
-                 *     - `factor.added`: Issue 12: a second factor was added. details: `factor` (`totp`, `passkey`, `recovery_codes`).
-                 *     - `factor.removed`: Issue 12: a second factor was removed (by the user, or an administrator: `actor_id`). details: `factor`.
-                 *     - `challenge.passed`: Issue 12: a second-factor challenge was answered; the sign-in continues. details: `method` (`otp`, `webauthn`, `recovery`).
-                 *     - `challenge.failed`: Issue 12: a wrong answer to a second-factor challenge (counts toward the lockout). details: `method`.
-                 *     - `app_password.created`: Issue 12: an app password for a legacy client was created. details: `name`.
-                 *     - `app_password.used`: Issue 12: a legacy sign-in used an app password. details: `name`.
-                 *     - `app_password.revoked`: Issue 12: an app password was revoked (its sessions end). details: `name`.
+                 *     - `factor.added`: A second factor was added: an authenticator app confirmed, a passkey registered, or recovery codes made (with the first factor, or new ones replacing the old). details: `factor` (`totp`, `passkey`, `recovery_codes`).
+                 *     - `factor.removed`: A second factor was removed by the user, or every one by an administrator (`actor_id`); the recovery codes go with the last factor. details: `factor` (`totp`, `passkey`, `recovery_codes`).
+                 *     - `challenge.passed`: A second-factor challenge was answered (the second step of a sign-in, a sign-in with a passkey alone, or a step-up of a session: `session_id`); the sign-in or step-up continues. details: `method` (`otp`, `webauthn`, `recovery`).
+                 *     - `challenge.failed`: A wrong answer to a second-factor challenge (counts toward the lockout, except a sign-in with a passkey alone), no actor. details: `method` (`otp`, `webauthn`, `recovery`).
+                 *     - `app_password.created`: An app password for a legacy client was created. details: `name`.
+                 *     - `app_password.used`: A legacy sign-in used an app password (its `sign_in.succeeded` follows). details: `name`.
+                 *     - `app_password.revoked`: An app password was revoked (its sessions end). details: `name`, `reason` (`revoked_by_user`, `second_factors_removed` with the last factor, `second_factors_reset` by an administrator, `password_reset`).
                  */
                 type?: "account.created" | "sign_in.succeeded" | "sign_in.failed" | "reauth.failed" | "account.locked" | "session.logout" | "session.revoked" | "session.refresh_reuse" | "password.changed" | "password.reset" | "email.changed" | "email.verified" | "phone.changed" | "phone.verified" | "role.changed" | "status.changed" | "admin.user_updated" | "account.deleted" | "factor.added" | "factor.removed" | "challenge.passed" | "challenge.failed" | "app_password.created" | "app_password.used" | "app_password.revoked";
+                /** @description The `nextCursor` of the previous page (opaque): the page after it, older events. */
+                cursor?: string;
+                limit?: number;
+                /** @description Events concerning this user (also after the account was deleted). */
+                userId?: string;
+                /** @description Events where this administrator acted on another user. */
+                actorId?: string;
                 /** @description Events at or after this time (ISO 8601 with a zone). */
                 from?: string;
                 /** @description Events before this time (ISO 8601 with a zone). */
                 to?: string;
-                /** @description The `nextCursor` of the previous page (opaque): the page after it, older events. */
-                cursor?: string;
-                limit?: number;
             };
             header?: never;
             path?: never;
@@ -10562,7 +10562,7 @@ export interface operations {
                  *     - `sign_in.succeeded`: A sign-in opened a session (`session_id`). details: `method` (`password`), `remember`.
                  *     - `sign_in.failed`: A sign-in was refused. details: `reason`: `wrong_password`, `unknown_account` (no user id), `locked` (refused during a lockout, the password unchecked) or `blocked`. The login typed is never recorded.
                  *     - `reauth.failed`: A wrong current password for a change (it counts toward the lockout like a failed sign-in).
-                 *     - `account.locked`: A failure (sign-in or current password) locked the account. details: `seconds` of the lock, `failures` in a row.
+                 *     - `account.locked`: A failure (sign-in, current password or second-factor challenge) locked the account. details: `seconds` of the lock, `failures` in a row.
                  *     - `session.logout`: The user signed out of this session (`session_id`).
                  *     - `session.revoked`: Sessions ended for another reason. details: `reason` (`revoked_by_user`, `password_changed`, `password_reset`, `blocked`, `email_change_reverted`), `count`; `session_id` when one session was named.
                  *     - `session.refresh_reuse`: An already-rotated refresh token came back outside the grace window: the whole session was revoked (token theft) (`session_id`).
@@ -10576,13 +10576,13 @@ export interface operations {
                  *     - `status.changed`: The account was blocked or unblocked by an administrator (`actor_id`). details: `from`, `to`.
                  *     - `admin.user_updated`: An administrator changed another user's profile (001 `PUT /{user_id}`). details: `fields` (names only, never values).
                  *     - `account.deleted`: The account was deleted; its events stay, without personal data.
-                 *     - `factor.added`: Issue 12: a second factor was added. details: `factor` (`totp`, `passkey`, `recovery_codes`).
-                 *     - `factor.removed`: Issue 12: a second factor was removed (by the user, or an administrator: `actor_id`). details: `factor`.
-                 *     - `challenge.passed`: Issue 12: a second-factor challenge was answered; the sign-in continues. details: `method` (`otp`, `webauthn`, `recovery`).
-                 *     - `challenge.failed`: Issue 12: a wrong answer to a second-factor challenge (counts toward the lockout). details: `method`.
-                 *     - `app_password.created`: Issue 12: an app password for a legacy client was created. details: `name`.
-                 *     - `app_password.used`: Issue 12: a legacy sign-in used an app password. details: `name`.
-                 *     - `app_password.revoked`: Issue 12: an app password was revoked (its sessions end). details: `name`.
+                 *     - `factor.added`: A second factor was added: an authenticator app confirmed, a passkey registered, or recovery codes made (with the first factor, or new ones replacing the old). details: `factor` (`totp`, `passkey`, `recovery_codes`).
+                 *     - `factor.removed`: A second factor was removed by the user, or every one by an administrator (`actor_id`); the recovery codes go with the last factor. details: `factor` (`totp`, `passkey`, `recovery_codes`).
+                 *     - `challenge.passed`: A second-factor challenge was answered (the second step of a sign-in, a sign-in with a passkey alone, or a step-up of a session: `session_id`); the sign-in or step-up continues. details: `method` (`otp`, `webauthn`, `recovery`).
+                 *     - `challenge.failed`: A wrong answer to a second-factor challenge (counts toward the lockout, except a sign-in with a passkey alone), no actor. details: `method` (`otp`, `webauthn`, `recovery`).
+                 *     - `app_password.created`: An app password for a legacy client was created. details: `name`.
+                 *     - `app_password.used`: A legacy sign-in used an app password (its `sign_in.succeeded` follows). details: `name`.
+                 *     - `app_password.revoked`: An app password was revoked (its sessions end). details: `name`, `reason` (`revoked_by_user`, `second_factors_removed` with the last factor, `second_factors_reset` by an administrator, `password_reset`).
                  */
                 type?: "account.created" | "sign_in.succeeded" | "sign_in.failed" | "reauth.failed" | "account.locked" | "session.logout" | "session.revoked" | "session.refresh_reuse" | "password.changed" | "password.reset" | "email.changed" | "email.verified" | "phone.changed" | "phone.verified" | "role.changed" | "status.changed" | "admin.user_updated" | "account.deleted" | "factor.added" | "factor.removed" | "challenge.passed" | "challenge.failed" | "app_password.created" | "app_password.used" | "app_password.revoked";
                 /** @description The `nextCursor` of the previous page (opaque): the page after it, older events. */

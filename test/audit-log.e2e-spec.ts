@@ -447,6 +447,24 @@ describe('audit log', () => {
       expect((await t.http.get(`/v1/admin/events?userId=${user.id}&to=${from}`, { token: admin.accessToken })).body.items).toMatchObject([{ surface: null }]);
     });
 
+    it('orders by the id as a number, also where the ids gain a digit (100 is newer than 99)', async () => {
+      const user = await quickUser(t.app);
+      // Only forward: the next ids cross from n digits to n + 1.
+      const [{ max }] = await t.db.query(`SELECT coalesce(max(id), 0)::text AS max FROM security_events`);
+      const next = 10 ** (max.length + 1) - 2;
+      await t.db.query(`ALTER TABLE security_events ALTER COLUMN id RESTART WITH ${next}`);
+      for (let i = 0; i < 4; i++) await t.http.post('/v1/auth/login', { login: user.email, password: `wrong password ${i}` });
+      const ids = [String(next + 3), String(next + 2), String(next + 1), String(next)];
+
+      const all = await t.http.get(`/v1/admin/events?userId=${user.id}&type=sign_in.failed`, { token: admin.accessToken });
+      expect(all.body.items.map((e: { id: string }) => e.id)).toEqual(ids);
+      const first = await t.http.get(`/v1/admin/events?userId=${user.id}&type=sign_in.failed&limit=2`, { token: admin.accessToken });
+      const second = await t.http.get(`/v1/admin/events?userId=${user.id}&type=sign_in.failed&limit=2&cursor=${first.body.nextCursor}`, {
+        token: admin.accessToken,
+      });
+      expect([...first.body.items, ...second.body.items].map((e: { id: string }) => e.id)).toEqual(ids);
+    });
+
     it('filters by actor: what an administrator did to others', async () => {
       const other = await register();
       await promoteToAdmin(t.db, other.id);

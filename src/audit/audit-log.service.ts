@@ -131,11 +131,12 @@ export class AuditLog {
     if (filter.to) add('occurred_at < ?', filter.to);
     if (filter.cursor) add('id < ?::bigint', filter.cursor);
     params.push(filter.limit + 1);
+    // Ordered by the bigint column: a bare `id` in ORDER BY would be the text output column, which lists '99' before '100'.
     const rows = await queryRows<Record<string, any>>(
       this.transactions.none,
       `SELECT id::text AS id, occurred_at, type, user_id, actor_id, surface, ip, user_agent, session_id, details
        FROM security_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY id DESC LIMIT $${params.length}`,
+       ORDER BY security_events.id DESC LIMIT $${params.length}`,
       params,
     );
     const page = rows.slice(0, filter.limit).map((row): StoredEvent => ({

@@ -2,8 +2,7 @@ import { SecurityContext } from '../common/security-context';
 
 /**
  * Every kind of row in `security_events`, with what it records. The README's event table and the
- * Swagger enum are this list. Types marked "issue 12" belong to second factors and app passwords,
- * which are built separately: they are defined here so that work writes them under these names.
+ * Swagger enum are this list.
  */
 export const SECURITY_EVENT_TYPES = {
   'account.created': 'An account was registered (any surface, or the operator CLI). details: `role`.',
@@ -11,7 +10,7 @@ export const SECURITY_EVENT_TYPES = {
   'sign_in.failed':
     'A sign-in was refused. details: `reason`: `wrong_password`, `unknown_account` (no user id), `locked` (refused during a lockout, the password unchecked) or `blocked`. The login typed is never recorded.',
   'reauth.failed': 'A wrong current password for a change (it counts toward the lockout like a failed sign-in).',
-  'account.locked': 'A failure (sign-in or current password) locked the account. details: `seconds` of the lock, `failures` in a row.',
+  'account.locked': 'A failure (sign-in, current password or second-factor challenge) locked the account. details: `seconds` of the lock, `failures` in a row.',
   'session.logout': 'The user signed out of this session (`session_id`).',
   'session.revoked':
     'Sessions ended for another reason. details: `reason` (`revoked_by_user`, `password_changed`, `password_reset`, `blocked`, `email_change_reverted`), `count`; `session_id` when one session was named.',
@@ -28,13 +27,18 @@ export const SECURITY_EVENT_TYPES = {
   'status.changed': 'The account was blocked or unblocked by an administrator (`actor_id`). details: `from`, `to`.',
   'admin.user_updated': "An administrator changed another user's profile (001 `PUT /{user_id}`). details: `fields` (names only, never values).",
   'account.deleted': 'The account was deleted; its events stay, without personal data.',
-  'factor.added': 'Issue 12: a second factor was added. details: `factor` (`totp`, `passkey`, `recovery_codes`).',
-  'factor.removed': 'Issue 12: a second factor was removed (by the user, or an administrator: `actor_id`). details: `factor`.',
-  'challenge.passed': 'Issue 12: a second-factor challenge was answered; the sign-in continues. details: `method` (`otp`, `webauthn`, `recovery`).',
-  'challenge.failed': 'Issue 12: a wrong answer to a second-factor challenge (counts toward the lockout). details: `method`.',
-  'app_password.created': 'Issue 12: an app password for a legacy client was created. details: `name`.',
-  'app_password.used': 'Issue 12: a legacy sign-in used an app password. details: `name`.',
-  'app_password.revoked': 'Issue 12: an app password was revoked (its sessions end). details: `name`.',
+  'factor.added':
+    'A second factor was added: an authenticator app confirmed, a passkey registered, or recovery codes made (with the first factor, or new ones replacing the old). details: `factor` (`totp`, `passkey`, `recovery_codes`).',
+  'factor.removed':
+    'A second factor was removed by the user, or every one by an administrator (`actor_id`); the recovery codes go with the last factor. details: `factor` (`totp`, `passkey`, `recovery_codes`).',
+  'challenge.passed':
+    'A second-factor challenge was answered (the second step of a sign-in, a sign-in with a passkey alone, or a step-up of a session: `session_id`); the sign-in or step-up continues. details: `method` (`otp`, `webauthn`, `recovery`).',
+  'challenge.failed':
+    'A wrong answer to a second-factor challenge (counts toward the lockout, except a sign-in with a passkey alone), no actor. details: `method` (`otp`, `webauthn`, `recovery`).',
+  'app_password.created': 'An app password for a legacy client was created. details: `name`.',
+  'app_password.used': 'A legacy sign-in used an app password (its `sign_in.succeeded` follows). details: `name`.',
+  'app_password.revoked':
+    'An app password was revoked (its sessions end). details: `name`, `reason` (`revoked_by_user`, `second_factors_removed` with the last factor, `second_factors_reset` by an administrator, `password_reset`).',
 } as const;
 
 export type SecurityEventType = keyof typeof SECURITY_EVENT_TYPES;

@@ -134,6 +134,7 @@ describe('AuthService', () => {
         credentialsService,
         sessions as unknown as SessionsService,
         transactions as unknown as Transactions,
+        audit as unknown as AuditLog,
       ),
       audit as unknown as AuditLog,
     );
@@ -367,18 +368,25 @@ describe('AuthService', () => {
     describe('legacy surfaces (secondFactor: app-password)', () => {
       const legacy = (password: string) => service.signIn({ identifier: 'alice@example.com', password, secondFactor: 'app-password', userAgent: 'old-app' });
 
-      it('an app password opens a session that remembers it (amr app-password, aal1), and resets the failures', async () => {
+      it('an app password opens a session that remembers it (amr app-password, aal1), and resets the failures, with app_password.used in one transaction', async () => {
         const user = makeUser();
         registered(user, { failedCount: 4 });
         factors.findAppPassword.mockImplementation(async (userId: string, hash: string) =>
-          userId === 'user-1' && hash === hashTyped('abcd-efgh-ijkl') ? { id: 'app-1', userId, type: 'app-password' } : null,
+          userId === 'user-1' && hash === hashTyped('abcd-efgh-ijkl') ? { id: 'app-1', userId, type: 'app-password', name: 'Old phone' } : null,
         );
 
         const outcome = await legacy('ABCD efgh-ijkl');
 
         expect(outcome.kind).toBe('session');
         expect(sessions.start).toHaveBeenCalledWith(user, { userAgent: 'old-app', amr: ['app-password'], aal: 1, credentialId: 'app-1' });
-        expect(factors.touch).toHaveBeenCalledWith('app-1');
+        expect(factors.touch).toHaveBeenCalledWith('app-1', tx);
+        expect(credentials.recordSignInSuccess).toHaveBeenCalledWith('user-1', tx);
+        expect(audit.record).toHaveBeenCalledWith(tx, {
+          type: 'app_password.used',
+          userId: 'user-1',
+          context: { ip: null, userAgent: 'old-app', surface: null },
+          details: { name: 'Old phone' },
+        });
         expect(credentials.rows.get('user-1')!.failedCount).toBe(0);
         expect(hasher.verify).not.toHaveBeenCalled();
       });
@@ -426,12 +434,16 @@ describe('AuthService', () => {
         expect(hasher.verify).toHaveBeenCalledTimes(1);
       });
 
-      it('a blocked account is refused even with its app password', async () => {
-        registered(makeUser({ status: 'blocked' }));
-        factors.findAppPassword.mockResolvedValue({ id: 'app-1', userId: 'user-1', type: 'app-password' });
+      it('a blocked account is refused even with its app password: sign_in.failed (blocked), the app password not used', async () => {
+        registered(makeUser({ status: 'blocked' }), { failedCount: 3 });
+        factors.findAppPassword.mockResolvedValue({ id: 'app-1', userId: 'user-1', type: 'app-password', name: 'Old phone' });
 
         expect((await caught(legacy('abcd-efgh-ijkl'))).kind).toBe('AccountBlocked');
         expect(sessions.start).not.toHaveBeenCalled();
+        expect(factors.touch).not.toHaveBeenCalled();
+        expect(credentials.rows.get('user-1')!.failedCount).toBe(3);
+        expect(audit.recordAlone).toHaveBeenCalledWith(expect.objectContaining({ type: 'sign_in.failed', userId: 'user-1', details: { reason: 'blocked' } }));
+        expect(audit.record).not.toHaveBeenCalled();
       });
     });
   });

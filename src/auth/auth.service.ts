@@ -96,7 +96,15 @@ export class AuthService {
         }
         throw error;
       });
-      if (appPassword) return this.open(user!, { ...options, amr: ['app-password'], aal: 1, credentialId: appPassword.id });
+      if (appPassword) {
+        // The right app password of a blocked account: refused and recorded like the right password of one, nothing used.
+        if (user!.status === 'blocked') {
+          await this.audit.recordAlone({ type: 'sign_in.failed', userId: user!.id, actorId: null, context, details: { reason: 'blocked' } });
+          throw new DomainError('AccountBlocked', 'this account is blocked');
+        }
+        await this.appPasswords.use(user!, appPassword, context);
+        return this.open(user!, { ...options, amr: ['app-password'], aal: 1, credentialId: appPassword.id });
+      }
     }
     if (!(await this.credentials.verifyPassword(user, password, { purpose: 'sign_in', context, settle: false })) || !user) {
       throw new DomainError('InvalidCredentials', 'wrong login or password');

@@ -11,6 +11,7 @@ import { User } from '../users/user.entity';
 import { Registration, UsersService } from '../users/users.service';
 import { VerificationService } from '../verification/verification.service';
 import { CredentialsRepository, FailureRecorded, LockoutPolicy, NO_ACCOUNT } from './credentials.repository';
+import { removalEvents } from './factor-events';
 import { FactorsRepository } from './factors.repository';
 import { PasswordHasher } from './password-hasher.service';
 import { PasswordPolicy } from './password-policy.service';
@@ -43,6 +44,9 @@ export interface PasswordChange {
   /** An administrator setting another user's password (the audit log's actor). */
   actorId?: string | null;
 }
+
+/** How the audit log names a second-factor method (`challenge.*` details `method`): the `amr` value it gives. */
+export type SecondFactorEventMethod = 'otp' | 'webauthn' | 'recovery';
 
 /** Why a password is being checked, for the audit log: a sign-in, or the current password of a change. */
 export interface PasswordAttempt extends EventOrigin {
@@ -125,9 +129,23 @@ export class CredentialsService {
     this.refuseWhileLocked((await this.credentials.findPassword(userId, tx))?.lockedUntil ?? null);
   }
 
-  /** A failed sign-in that was not a wrong password (a wrong second-factor code): it counts toward the same lockout. */
-  recordSignInFailure(userId: string, tx?: Tx): Promise<void> {
-    return this.credentials.recordFailure(userId, LOCKOUT, { within: tx });
+  /**
+   * A wrong answer to a second-factor challenge, in the transaction that spends the challenge's try:
+   * it counts toward the same lockout as a wrong password, and its `challenge.failed` event (and
+   * `account.locked` when it locked the account) are written in that transaction too. Nobody was
+   * proven: no actor.
+   */
+  recordSecondFactorFailure(userId: string, tx: Tx, method: SecondFactorEventMethod, origin: EventOrigin = {}): Promise<void> {
+    return this.credentials.recordFailure(userId, LOCKOUT, {
+      within: tx,
+      also: async (inTx, failure) => {
+        const event = { userId, actorId: null, sessionId: origin.sessionId, context: origin.context };
+        await this.audit.record(inTx, { ...event, type: 'challenge.failed', details: { method } });
+        if (failure?.lockedSeconds) {
+          await this.audit.record(inTx, { ...event, type: 'account.locked', details: { seconds: failure.lockedSeconds, failures: failure.failures } });
+        }
+      },
+    });
   }
 
   /** The sign-in is complete (password and, when the account has one, its second step): the failures start over. */
@@ -203,7 +221,10 @@ export class CredentialsService {
     if (change.provenContact) ({ current, detached } = await this.proveContact(tx, user, change.provenContact, reset, origin));
     await this.verification.voidAll(tx, user.id);
     // A reset is a recovery from a possible takeover: app passwords made meanwhile go too (second factors stay).
-    if (reset) await this.factors.deleteAll(tx, user.id, ['app-password']);
+    if (reset) {
+      const removed = await this.factors.deleteAll(tx, user.id, ['app-password']);
+      for (const event of removalEvents(user.id, removed, origin, 'password_reset')) await this.audit.record(tx, event);
+    }
     const sessionsEnded = await this.sessions.revokeOthers(
       user.id,
       reset ? undefined : change.keepSessionId,

@@ -16,6 +16,13 @@ export interface FactorSummary {
 /** Unique index names whose violation means "already enrolled". */
 const ENROLMENT_CONSTRAINTS = new Set(['UQ_credentials_totp', 'UQ_credentials_subject']);
 
+/** A row that `delete` or `deleteAll` removed: enough to record what went (never its secret). */
+export interface RemovedCredential {
+  id: string;
+  type: CredentialType;
+  name: string | null;
+}
+
 export function isEnrolmentConflict(error: unknown): boolean {
   const { code, constraint } = (error ?? {}) as { code?: string; constraint?: string; driverError?: { constraint?: string } };
   const name = constraint ?? (error as { driverError?: { constraint?: string } })?.driverError?.constraint;
@@ -73,21 +80,24 @@ export class FactorsRepository {
     return this.findFactor(userId, id);
   }
 
-  /** Deletes rows of the user by id (optionally only of `types`); returns the ids deleted. */
-  async delete(tx: Tx, userId: string, ids: string[], types?: CredentialType[]): Promise<string[]> {
+  /** Deletes rows of the user by id (optionally only of `types`); returns the rows deleted (their audit events). */
+  async delete(tx: Tx, userId: string, ids: string[], types?: CredentialType[]): Promise<RemovedCredential[]> {
     if (ids.length === 0) return [];
-    const rows = await queryRows<{ id: string }>(
+    return queryRows<RemovedCredential>(
       tx,
-      `DELETE FROM credentials WHERE user_id = $1 AND id = ANY($2::uuid[]) AND ($3::text[] IS NULL OR type = ANY($3)) RETURNING id`,
+      `DELETE FROM credentials WHERE user_id = $1 AND id = ANY($2::uuid[]) AND ($3::text[] IS NULL OR type = ANY($3)) RETURNING id, type, name`,
       [userId, ids, types ?? null],
     );
-    return rows.map((row) => row.id);
   }
 
-  /** Deletes every row of these types; returns the ids deleted (app passwords: their sessions end). */
-  async deleteAll(tx: Tx, userId: string, types: CredentialType[]): Promise<string[]> {
-    const rows = await queryRows<{ id: string }>(tx, `DELETE FROM credentials WHERE user_id = $1 AND type = ANY($2) RETURNING id`, [userId, types]);
-    return rows.map((row) => row.id);
+  /** Deletes every row of these types; returns the rows deleted, oldest first (their audit events; app passwords: their sessions end). */
+  async deleteAll(tx: Tx, userId: string, types: CredentialType[]): Promise<RemovedCredential[]> {
+    return queryRows<RemovedCredential>(
+      tx,
+      `WITH removed AS (DELETE FROM credentials WHERE user_id = $1 AND type = ANY($2) RETURNING id, type, name, created_at)
+       SELECT id, type, name FROM removed ORDER BY created_at, id`,
+      [userId, types],
+    );
   }
 
   // --- TOTP -------------------------------------------------------------------------------------
@@ -189,8 +199,8 @@ export class FactorsRepository {
 
   // --- app passwords ----------------------------------------------------------------------------
 
-  addAppPassword(userId: string, name: string, hash: string): Promise<Credential> {
-    const tx = this.transactions.none;
+  /** Stores a new app password (its hash) in `tx`, with the event of its creation. */
+  addAppPassword(tx: Tx, userId: string, name: string, hash: string): Promise<Credential> {
     return tx.save(Credential, tx.create(Credential, { userId, type: 'app-password', name, secret: hash }));
   }
 
@@ -203,7 +213,8 @@ export class FactorsRepository {
     return this.transactions.none.findOneBy(Credential, { userId, type: 'app-password', secret: hash });
   }
 
-  async touch(credentialId: string): Promise<void> {
-    await this.transactions.none.update(Credential, { id: credentialId }, { lastUsedAt: () => 'now()' });
+  /** Stamps the last use of an app password (in the transaction that records the use). */
+  async touch(credentialId: string, tx: Tx = this.transactions.none): Promise<void> {
+    await tx.update(Credential, { id: credentialId }, { lastUsedAt: () => 'now()' });
   }
 }

@@ -60,7 +60,7 @@ export class Metrics {
 
   readonly lockouts = new Counter({
     name: 'identity_lockouts_total',
-    help: 'Failures (sign-in or a wrong current password) that locked an account, by surface.',
+    help: 'Failures (sign-in, a wrong current password or a wrong second-factor answer) that locked an account, by surface.',
     labelNames: ['surface'] as const,
     registers: [this.registry],
   });

@@ -1,11 +1,14 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import { AuditLog } from '../audit/audit-log.service';
+import { EventOrigin } from '../audit/security-events';
 import { AuthMethod, Session } from '../auth/session.entity';
 import { AuthContext, SessionOptions, SessionsService, SessionTokens } from '../auth/sessions.service';
 import { IssuedAccessToken } from '../auth/token.service';
 import { DomainError } from '../common/domain-error';
+import { SecurityContext } from '../common/security-context';
 import { Transactions, Tx } from '../database/transactions';
-import { CredentialsService } from '../credentials/credentials.service';
+import { CredentialsService, SecondFactorEventMethod } from '../credentials/credentials.service';
 import { FactorsRepository } from '../credentials/factors.repository';
 import { SecurityNotices } from '../credentials/security-notices.service';
 import { User } from '../users/user.entity';
@@ -35,8 +38,8 @@ export interface StartedChallenge {
 /** A sign-in that opened a session. */
 export type SignedIn = { kind: 'session'; user: User } & SessionTokens;
 
-/** What each method puts into the session's `amr`. */
-const AMR: Record<SecondFactorMethod, AuthMethod> = { totp: 'otp', webauthn: 'webauthn', recovery: 'recovery' };
+/** What each method puts into the session's `amr`, and how the audit log's `challenge.*` events name it. */
+const AMR: Record<SecondFactorMethod, AuthMethod & SecondFactorEventMethod> = { totp: 'otp', webauthn: 'webauthn', recovery: 'recovery' };
 
 const HOUR_MS = 3_600_000;
 
@@ -50,6 +53,8 @@ type TryOutcome =
  * (5 minutes, 5 tries: challenge-state.ts), locked while a try is judged, so any instance can
  * answer it and concurrent tries are counted exactly. A wrong try also counts toward the
  * account lockout (SPEC §6), and a locked account's challenges are refused like its passwords.
+ * Each judged try is recorded in the audit log in its transaction: `challenge.passed` with the
+ * consumed challenge, `challenge.failed` with the spent try and the lockout count.
  */
 @Injectable()
 export class MfaChallenges implements OnApplicationBootstrap, OnModuleDestroy {
@@ -66,6 +71,7 @@ export class MfaChallenges implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly users: UsersService,
     private readonly notices: SecurityNotices,
     private readonly transactions: Transactions,
+    private readonly audit: AuditLog,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -97,15 +103,20 @@ export class MfaChallenges implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Answers a sign-in challenge: the session the password step was for, at aal2. */
   async completeSignIn(challengeId: string, proof: SecondFactorProof, client: SessionOptions = {}): Promise<SignedIn> {
-    const { challenge, method, user } = await this.answer(challengeId, 'sign-in', proof);
+    const { challenge, method, user } = await this.answer(challengeId, 'sign-in', proof, { context: contextOf(client) });
     if (user.status === 'blocked') throw new DomainError('AccountBlocked', 'this account is blocked');
     const tokens = await this.sessions.start(user, { ...client, remember: challenge.remember, amr: ['pwd', AMR[method]], aal: 2, credentialId: null });
     return { kind: 'session', user, ...tokens };
   }
 
   /** Answers a step-up challenge of this session: the session is aal2 as of now, with a new access token saying so. */
-  async completeStepUp(actor: AuthContext, challengeId: string, proof: SecondFactorProof): Promise<{ session: Session; access: IssuedAccessToken }> {
-    const { method } = await this.answer(challengeId, 'step-up', proof, actor.sessionId);
+  async completeStepUp(
+    actor: AuthContext,
+    challengeId: string,
+    proof: SecondFactorProof,
+    context?: SecurityContext,
+  ): Promise<{ session: Session; access: IssuedAccessToken }> {
+    const { method } = await this.answer(challengeId, 'step-up', proof, { context, sessionId: actor.sessionId });
     return this.sessions.stepUp(actor.user, actor.sessionId, AMR[method]);
   }
 
@@ -128,11 +139,13 @@ export class MfaChallenges implements OnApplicationBootstrap, OnModuleDestroy {
    * Signs in with a passkey alone: the assertion names the passkey, hence the account. The
    * authenticator must have verified the user, so the one gesture is two factors (aal2). One try
    * per challenge; a failure does not count toward the lockout (nobody's password was guessed),
-   * but a locked account is refused here too.
+   * but a locked account is refused here too. A try with a passkey of a known account is recorded
+   * (`challenge.passed` or `challenge.failed`, method `webauthn`) in the challenge's transaction.
    */
   async completePasskeySignIn(challengeId: string, assertion: AuthenticationResponseJSON, options: SessionOptions = {}): Promise<SignedIn> {
     const passkey = await this.factors.findPasskey(assertion.id);
     const user = passkey ? await this.users.get(passkey.userId).catch(() => null) : null;
+    const context = contextOf(options);
     const outcome = await this.transactions.run(async (tx): Promise<TryOutcome> => {
       const challenge = await this.challenges.lock(tx, challengeId);
       if (!challenge || challenge.purpose !== 'passkey-sign-in') return { refusal: 'unknown' };
@@ -150,10 +163,13 @@ export class MfaChallenges implements OnApplicationBootstrap, OnModuleDestroy {
         (await this.passkeys.verifyAssertion(tx, passkey, assertion, challenge.webauthnChallenge!, true));
       if (!good) {
         await this.challenges.recordWrongTry(tx, challenge.id, CHALLENGE_MAX_ATTEMPTS, true);
+        // Not counted toward the lockout (see above), but the account hears of it: nobody proven, no actor.
+        await this.audit.record(tx, { type: 'challenge.failed', userId: user.id, actorId: null, context, details: { method: AMR.webauthn } });
         return { wrong: { triesLeft: 0 } };
       }
       await this.challenges.consume(tx, challenge.id);
       await this.credentials.settleSignIn(user.id, tx);
+      await this.audit.record(tx, { type: 'challenge.passed', userId: user.id, context, details: { method: AMR.webauthn } });
       return { ok: challenge, method: 'webauthn' };
     });
     this.raise(outcome);
@@ -183,16 +199,17 @@ export class MfaChallenges implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Judges one try on a challenge of `purpose` (of `sessionId`, for a step-up), in one transaction
-   * with the challenge row locked; throws after the commit when it failed, so the spent try and
-   * the lockout count stay recorded.
+   * Judges one try on a challenge of `purpose` (of `origin.sessionId`, for a step-up), in one
+   * transaction with the challenge row locked; throws after the commit when it failed, so the spent
+   * try, the lockout count and the `challenge.failed` event stay recorded.
    */
   private async answer(
     challengeId: string,
     purpose: ChallengePurpose,
     proof: SecondFactorProof,
-    sessionId?: string,
+    origin: EventOrigin,
   ): Promise<{ challenge: MfaChallenge; method: SecondFactorMethod; user: User }> {
+    const { sessionId } = origin;
     const method = methodOf(proof);
     const owner = (await this.challenges.peek(challengeId))?.userId;
     const user = owner ? await this.users.get(owner).catch(() => null) : null;
@@ -213,11 +230,13 @@ export class MfaChallenges implements OnApplicationBootstrap, OnModuleDestroy {
       if (!(await this.verify(tx, user.id, challenge, method, proof))) {
         const next = afterWrongTry(challenge);
         await this.challenges.recordWrongTry(tx, challenge.id, next.attempts, next.exhausted);
-        await this.credentials.recordSignInFailure(user.id, tx);
+        await this.credentials.recordSecondFactorFailure(user.id, tx, AMR[method], origin);
         return { wrong: { triesLeft: next.triesLeft } };
       }
       await this.challenges.consume(tx, challenge.id);
       await this.credentials.settleSignIn(user.id, tx);
+      // The step-up's session is the one that proved it; a sign-in's session does not exist yet.
+      await this.audit.record(tx, { type: 'challenge.passed', userId: user.id, sessionId, context: origin.context, details: { method: AMR[method] } });
       if (method !== 'recovery') return { ok: challenge, method };
       const { recoveryCodesLeft } = await this.factors.summary(user.id, tx);
       await this.notices.announce(tx, user, 'recovery-code-used', { params: { remaining: recoveryCodesLeft } });
@@ -261,6 +280,11 @@ export class MfaChallenges implements OnApplicationBootstrap, OnModuleDestroy {
   private expiry(): Date {
     return new Date(Date.now() + CHALLENGE_TTL_SECONDS * 1000);
   }
+}
+
+/** The request's context, from the client fields of a sign-in's options. */
+function contextOf(client: SessionOptions): SecurityContext {
+  return { ip: client.ip ?? null, userAgent: client.userAgent ?? null, surface: client.surface ?? null };
 }
 
 /** The one method a proof uses (the DTO lets exactly one through). */

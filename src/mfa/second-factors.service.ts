@@ -1,11 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import { AuditLog } from '../audit/audit-log.service';
+import { EventOrigin } from '../audit/security-events';
 import { AuthContext, SessionsService } from '../auth/sessions.service';
 import { DomainError } from '../common/domain-error';
+import { SecurityContext } from '../common/security-context';
 import { Transactions, Tx } from '../database/transactions';
 import { Credential } from '../credentials/credential.entity';
 import { CredentialsService } from '../credentials/credentials.service';
-import { FactorsRepository } from '../credentials/factors.repository';
+import { AppPasswordRevocation, factorKindOf, removalEvents } from '../credentials/factor-events';
+import { FactorsRepository, RemovedCredential } from '../credentials/factors.repository';
 import { SecurityNotices } from '../credentials/security-notices.service';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
@@ -39,9 +43,10 @@ export interface PasskeyRegistration {
  * Enrolling and managing second factors (issue 12): TOTP, passkeys and recovery codes. Managing
  * them is a sensitive change (SPEC §9 rule 4): fresh proof, which for an account that has a
  * factor means aal2 within REAUTH_MAX_AGE. Adding or removing a factor, and new recovery codes,
- * are announced to the owner (rule 3). When the last factor goes, its recovery codes and app
- * passwords go with it (the app passwords' sessions end): the account signs in with its password
- * everywhere again.
+ * are announced to the owner (rule 3) and recorded in the audit log (`factor.added`,
+ * `factor.removed`, `app_password.revoked`) in the change's transaction. When the last factor goes,
+ * its recovery codes and app passwords go with it (the app passwords' sessions end): the account
+ * signs in with its password everywhere again.
  */
 @Injectable()
 export class SecondFactors {
@@ -55,6 +60,7 @@ export class SecondFactors {
     private readonly users: UsersService,
     private readonly notices: SecurityNotices,
     private readonly transactions: Transactions,
+    private readonly audit: AuditLog,
   ) {}
 
   async overview(userId: string): Promise<FactorOverview> {
@@ -68,20 +74,22 @@ export class SecondFactors {
     return this.overview(userId);
   }
 
-  async startTotp(actor: AuthContext, currentPassword?: string): Promise<TotpEnrolment> {
-    await this.credentials.requireFreshProof(actor.user, actor, currentPassword);
+  async startTotp(actor: AuthContext, currentPassword?: string, context?: SecurityContext): Promise<TotpEnrolment> {
+    await this.credentials.requireFreshProof(actor.user, actor, currentPassword, originOf(actor, context));
     return this.totp.startEnrolment(actor.user);
   }
 
   /** The first code makes the enrolment the account's authenticator app. */
-  async confirmTotp(actor: AuthContext, code: string): Promise<Enrolled> {
-    const enrolled = await this.transactions.run(async (tx) => this.added(tx, actor.user, await this.totp.confirmEnrolment(tx, actor.user, code)));
+  async confirmTotp(actor: AuthContext, code: string, context?: SecurityContext): Promise<Enrolled> {
+    const enrolled = await this.transactions.run(async (tx) =>
+      this.added(tx, actor.user, await this.totp.confirmEnrolment(tx, actor.user, code), originOf(actor, context)),
+    );
     this.notices.deliverSoon();
     return enrolled;
   }
 
-  async passkeyRegistrationOptions(actor: AuthContext, currentPassword?: string): Promise<PasskeyRegistration> {
-    await this.credentials.requireFreshProof(actor.user, actor, currentPassword);
+  async passkeyRegistrationOptions(actor: AuthContext, currentPassword?: string, context?: SecurityContext): Promise<PasskeyRegistration> {
+    await this.credentials.requireFreshProof(actor.user, actor, currentPassword, originOf(actor, context));
     const publicKey = await this.passkeys.registrationOptions(actor.user, await this.factors.listPasskeys(actor.user.id));
     const challenge = await this.challenges.create({
       purpose: 'passkey-registration',
@@ -96,7 +104,13 @@ export class SecondFactors {
   }
 
   /** Registers the passkey that answered this session's registration challenge (one try). */
-  async registerPasskey(actor: AuthContext, challengeId: string, name: string | undefined, response: RegistrationResponseJSON): Promise<Enrolled> {
+  async registerPasskey(
+    actor: AuthContext,
+    challengeId: string,
+    name: string | undefined,
+    response: RegistrationResponseJSON,
+    context?: SecurityContext,
+  ): Promise<Enrolled> {
     const user = actor.user;
     const outcome = await this.transactions.run(async (tx): Promise<Enrolled | 'unknown' | 'rejected'> => {
       const challenge = await this.challenges.lock(tx, challengeId);
@@ -115,7 +129,7 @@ export class SecondFactors {
         details: verified.details,
       });
       if (!passkey) throw new DomainError('AlreadyEnrolled', 'this passkey is registered already');
-      return this.added(tx, user, passkey);
+      return this.added(tx, user, passkey, originOf(actor, context));
     });
     if (outcome === 'unknown') throw new DomainError('MfaChallengeInvalid', 'the registration challenge is unknown, expired or used; ask for new options');
     if (outcome === 'rejected')
@@ -130,26 +144,32 @@ export class SecondFactors {
     return renamed;
   }
 
-  async removeFactor(actor: AuthContext, id: string, currentPassword?: string): Promise<void> {
-    await this.credentials.requireFreshProof(actor.user, actor, currentPassword);
+  async removeFactor(actor: AuthContext, id: string, currentPassword?: string, context?: SecurityContext): Promise<void> {
+    const origin = originOf(actor, context);
+    await this.credentials.requireFreshProof(actor.user, actor, currentPassword, origin);
     await this.transactions.run(async (tx) => {
       const factor = await this.factors.findFactor(actor.user.id, id, tx);
       if (!factor) throw new DomainError('NotFound', 'no such factor');
-      await this.factors.delete(tx, actor.user.id, [factor.id]);
+      const removed = await this.factors.delete(tx, actor.user.id, [factor.id]);
+      await this.recordRemoved(tx, actor.user.id, removed, origin, 'second_factors_removed');
       const summary = await this.factors.summary(actor.user.id, tx);
       const lastFactor = !summary.totp && summary.passkeys === 0;
-      if (lastFactor) await this.dropDependents(tx, actor.user.id, 'second_factors_removed');
+      if (lastFactor) {
+        const dependents = await this.dropDependents(tx, actor.user.id, 'second_factors_removed');
+        await this.recordRemoved(tx, actor.user.id, dependents, origin, 'second_factors_removed');
+      }
       await this.notices.announce(tx, actor.user, 'second-factor-removed', { params: { factor: noticeFactor(factor), lastFactor } });
     });
     this.notices.deliverSoon();
   }
 
   /** A new set of recovery codes; the old set stops working. */
-  async regenerateRecoveryCodes(actor: AuthContext, currentPassword?: string): Promise<string[]> {
+  async regenerateRecoveryCodes(actor: AuthContext, currentPassword?: string, context?: SecurityContext): Promise<string[]> {
     if (!(await this.credentials.hasSecondFactor(actor.user.id))) throw noSecondFactor('recovery codes come with a second factor');
-    await this.credentials.requireFreshProof(actor.user, actor, currentPassword);
+    const origin = originOf(actor, context);
+    await this.credentials.requireFreshProof(actor.user, actor, currentPassword, origin);
     const codes = await this.transactions.run(async (tx) => {
-      const fresh = await this.newRecoveryCodes(tx, actor.user.id);
+      const fresh = await this.newRecoveryCodes(tx, actor.user.id, origin);
       await this.notices.announce(tx, actor.user, 'recovery-codes-renewed');
       return fresh;
     });
@@ -159,35 +179,42 @@ export class SecondFactors {
 
   /**
    * Administration: every second factor, recovery code and app password of the user goes, every
-   * session ends, and the user is told. They sign in with their password again.
+   * session ends, and the user is told. They sign in with their password again. The events name
+   * the administrator (`origin.actorId`) as the actor.
    */
-  async resetByAdministrator(userId: string): Promise<void> {
+  async resetByAdministrator(userId: string, origin: EventOrigin = {}): Promise<void> {
     const user = await this.users.get(userId);
+    // The administrator's own session is not this user's: not recorded.
+    const asAdministrator: EventOrigin = { actorId: origin.actorId, context: origin.context };
     await this.transactions.run(async (tx) => {
-      await this.sessions.revokeOthers(user.id, undefined, 'second_factors_reset', tx);
-      await this.factors.deleteAll(tx, user.id, ['totp', 'totp-pending', 'webauthn', 'recovery-code', 'app-password']);
+      await this.sessions.revokeOthers(user.id, undefined, 'second_factors_reset', tx, asAdministrator);
+      const removed = await this.factors.deleteAll(tx, user.id, ['totp', 'totp-pending', 'webauthn', 'recovery-code', 'app-password']);
+      await this.recordRemoved(tx, user.id, removed, asAdministrator, 'second_factors_reset');
       await this.notices.announce(tx, user, 'second-factors-reset');
     });
     this.notices.deliverSoon();
   }
 
-  /** After a factor was added in `tx`: the first one brings recovery codes; the owner hears of it. */
-  private async added(tx: Tx, user: User, factor: Credential): Promise<Enrolled> {
+  /** After a factor was added in `tx`: its event; the first one brings recovery codes; the owner hears of it. */
+  private async added(tx: Tx, user: User, factor: Credential, origin: EventOrigin): Promise<Enrolled> {
+    await this.audit.record(tx, { ...eventOf(user.id, origin), type: 'factor.added', details: { factor: factorKindOf(factor.type) } });
     const summary = await this.factors.summary(user.id, tx);
     const first = (summary.totp ? 1 : 0) + summary.passkeys === 1;
-    const recoveryCodes = first ? await this.newRecoveryCodes(tx, user.id) : null;
+    const recoveryCodes = first ? await this.newRecoveryCodes(tx, user.id, origin) : null;
     await this.notices.announce(tx, user, 'second-factor-added', { params: { factor: noticeFactor(factor) } });
     return { factor, recoveryCodes };
   }
 
-  private async newRecoveryCodes(tx: Tx, userId: string): Promise<string[]> {
+  /** A new set of recovery codes in `tx` (the old set goes), with its `factor.added` event. */
+  private async newRecoveryCodes(tx: Tx, userId: string, origin: EventOrigin): Promise<string[]> {
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
     await this.factors.replaceRecoveryCodes(tx, userId, codes.map(hashTyped));
+    await this.audit.record(tx, { ...eventOf(userId, origin), type: 'factor.added', details: { factor: 'recovery_codes' } });
     return codes;
   }
 
-  /** The last factor went: recovery codes, a pending enrolment and app passwords go too (their sessions end first). */
-  private async dropDependents(tx: Tx, userId: string, reason: string): Promise<void> {
+  /** The last factor went: recovery codes, a pending enrolment and app passwords go too (their sessions end first). Returns what went. */
+  private async dropDependents(tx: Tx, userId: string, reason: AppPasswordRevocation): Promise<RemovedCredential[]> {
     const appPasswords = await this.factors.listAppPasswords(userId, tx);
     await this.sessions.revokeOpenedBy(
       userId,
@@ -195,8 +222,22 @@ export class SecondFactors {
       reason,
       tx,
     );
-    await this.factors.deleteAll(tx, userId, ['recovery-code', 'totp-pending', 'app-password']);
+    return this.factors.deleteAll(tx, userId, ['recovery-code', 'totp-pending', 'app-password']);
   }
+
+  /** The events of credentials deleted in `tx` (factor.removed, app_password.revoked), in that transaction. */
+  private async recordRemoved(tx: Tx, userId: string, removed: RemovedCredential[], origin: EventOrigin, reason: AppPasswordRevocation): Promise<void> {
+    for (const event of removalEvents(userId, removed, origin, reason)) await this.audit.record(tx, event);
+  }
+}
+
+/** The origin of a signed-in user's own change: themself, from this session and request. */
+function originOf(actor: AuthContext, context: SecurityContext | undefined): EventOrigin {
+  return { context, sessionId: actor.sessionId };
+}
+
+function eventOf(userId: string, origin: EventOrigin) {
+  return { userId, actorId: origin.actorId, sessionId: origin.sessionId, context: origin.context };
 }
 
 export function noSecondFactor(what: string): DomainError {

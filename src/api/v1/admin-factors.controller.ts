@@ -1,7 +1,8 @@
 import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, UseFilters } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated } from '../../common/auth.decorators';
-import { Surface } from '../../common/security-context';
+import { AuthContext } from '../../auth/sessions.service';
+import { Authenticated, CurrentAuth } from '../../common/auth.decorators';
+import { RequestContext, SecurityContext, Surface } from '../../common/security-context';
 import { SecondFactors } from '../../mfa/second-factors.service';
 import { FactorsDto } from './dto/mfa.dto';
 import { ApiProblems } from './dto/problem.dto';
@@ -36,7 +37,7 @@ export class V1AdminFactorsController {
   })
   @ApiNoContentResponse({ description: 'Removed; the user signs in with the password again.' })
   @ApiProblems(400, 401, 403, 404)
-  async remove(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
-    await this.factors.resetByAdministrator(id);
+  async remove(@CurrentAuth() admin: AuthContext, @Param('id', new ParseUUIDPipe()) id: string, @RequestContext() context: SecurityContext): Promise<void> {
+    await this.factors.resetByAdministrator(id, { context, actorId: admin.user.id });
   }
 }

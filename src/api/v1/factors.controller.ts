@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, P
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthContext } from '../../auth/sessions.service';
 import { Authenticated, CurrentAuth } from '../../common/auth.decorators';
-import { Surface } from '../../common/security-context';
+import { RequestContext, SecurityContext, Surface } from '../../common/security-context';
 import { AppPasswords } from '../../mfa/app-passwords.service';
 import { SecondFactors } from '../../mfa/second-factors.service';
 import {
@@ -61,8 +61,8 @@ export class V1FactorsController {
   })
   @ApiCreatedResponse({ type: TotpEnrolmentDto })
   @ApiProblems(400, 401, 403, 409, 429)
-  async startTotp(@CurrentAuth() auth: AuthContext, @Body() body: StartTotpDto): Promise<TotpEnrolmentDto> {
-    const enrolment = await this.factors.startTotp(auth, body?.currentPassword);
+  async startTotp(@CurrentAuth() auth: AuthContext, @Body() body: StartTotpDto, @RequestContext() context: SecurityContext): Promise<TotpEnrolmentDto> {
+    const enrolment = await this.factors.startTotp(auth, body?.currentPassword, context);
     return { secret: enrolment.secret, otpauthUri: enrolment.uri, qrCode: enrolment.qrCode, expiresIn: secondsUntil(enrolment.expiresAt) };
   }
 
@@ -77,8 +77,8 @@ export class V1FactorsController {
   })
   @ApiOkResponse({ type: EnrolledFactorDto })
   @ApiProblems(400, 401, 403, 409)
-  async confirmTotp(@CurrentAuth() auth: AuthContext, @Body() body: ConfirmTotpDto): Promise<EnrolledFactorDto> {
-    return presentEnrolled(await this.factors.confirmTotp(auth, body.code));
+  async confirmTotp(@CurrentAuth() auth: AuthContext, @Body() body: ConfirmTotpDto, @RequestContext() context: SecurityContext): Promise<EnrolledFactorDto> {
+    return presentEnrolled(await this.factors.confirmTotp(auth, body.code, context));
   }
 
   @Post('passkeys/options')
@@ -90,8 +90,12 @@ export class V1FactorsController {
   })
   @ApiOkResponse({ type: PasskeyRegistrationOptionsDto })
   @ApiProblems(400, 401, 403, 429)
-  async passkeyOptions(@CurrentAuth() auth: AuthContext, @Body() body: PasskeyRegistrationRequestDto): Promise<PasskeyRegistrationOptionsDto> {
-    const registration = await this.factors.passkeyRegistrationOptions(auth, body?.currentPassword);
+  async passkeyOptions(
+    @CurrentAuth() auth: AuthContext,
+    @Body() body: PasskeyRegistrationRequestDto,
+    @RequestContext() context: SecurityContext,
+  ): Promise<PasskeyRegistrationOptionsDto> {
+    const registration = await this.factors.passkeyRegistrationOptions(auth, body?.currentPassword, context);
     return {
       challengeId: registration.challengeId,
       expiresIn: secondsUntil(registration.expiresAt),
@@ -109,8 +113,12 @@ export class V1FactorsController {
   })
   @ApiCreatedResponse({ type: EnrolledFactorDto })
   @ApiProblems(400, 401, 403, 409)
-  async registerPasskey(@CurrentAuth() auth: AuthContext, @Body() body: RegisterPasskeyDto): Promise<EnrolledFactorDto> {
-    return presentEnrolled(await this.factors.registerPasskey(auth, body.challengeId, body.name, body.credential));
+  async registerPasskey(
+    @CurrentAuth() auth: AuthContext,
+    @Body() body: RegisterPasskeyDto,
+    @RequestContext() context: SecurityContext,
+  ): Promise<EnrolledFactorDto> {
+    return presentEnrolled(await this.factors.registerPasskey(auth, body.challengeId, body.name, body.credential, context));
   }
 
   @Patch(':id')
@@ -130,8 +138,13 @@ export class V1FactorsController {
   })
   @ApiNoContentResponse({ description: 'Removed.' })
   @ApiProblems(400, 401, 403, 404, 429)
-  async remove(@CurrentAuth() auth: AuthContext, @Param('id', new ParseUUIDPipe()) id: string, @Body() body: RemoveFactorDto): Promise<void> {
-    await this.factors.removeFactor(auth, id, body?.currentPassword);
+  async remove(
+    @CurrentAuth() auth: AuthContext,
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: RemoveFactorDto,
+    @RequestContext() context: SecurityContext,
+  ): Promise<void> {
+    await this.factors.removeFactor(auth, id, body?.currentPassword, context);
   }
 
   @Post('recovery-codes')
@@ -143,8 +156,12 @@ export class V1FactorsController {
   })
   @ApiOkResponse({ type: RecoveryCodesDto })
   @ApiProblems(400, 401, 403, 409, 429)
-  async regenerateRecoveryCodes(@CurrentAuth() auth: AuthContext, @Body() body: RegenerateRecoveryCodesDto): Promise<RecoveryCodesDto> {
-    return { codes: await this.factors.regenerateRecoveryCodes(auth, body?.currentPassword) };
+  async regenerateRecoveryCodes(
+    @CurrentAuth() auth: AuthContext,
+    @Body() body: RegenerateRecoveryCodesDto,
+    @RequestContext() context: SecurityContext,
+  ): Promise<RecoveryCodesDto> {
+    return { codes: await this.factors.regenerateRecoveryCodes(auth, body?.currentPassword, context) };
   }
 }
 
@@ -175,8 +192,8 @@ export class V1AppPasswordsController {
   })
   @ApiCreatedResponse({ type: NewAppPasswordDto })
   @ApiProblems(400, 401, 403, 409, 429)
-  async create(@CurrentAuth() auth: AuthContext, @Body() body: CreateAppPasswordDto): Promise<NewAppPasswordDto> {
-    const { credential, password } = await this.appPasswords.create(auth, body.name, body.currentPassword);
+  async create(@CurrentAuth() auth: AuthContext, @Body() body: CreateAppPasswordDto, @RequestContext() context: SecurityContext): Promise<NewAppPasswordDto> {
+    const { credential, password } = await this.appPasswords.create(auth, body.name, body.currentPassword, context);
     return { ...presentAppPassword(credential), password };
   }
 
@@ -185,7 +202,7 @@ export class V1AppPasswordsController {
   @ApiOperation({ operationId: 'revokeAppPassword', summary: 'Revoke an app password: it stops working and every session it opened ends' })
   @ApiNoContentResponse({ description: 'Revoked.' })
   @ApiProblems(400, 401, 403, 404)
-  async revoke(@CurrentAuth() { user }: AuthContext, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
-    await this.appPasswords.revoke(user, id);
+  async revoke(@CurrentAuth() auth: AuthContext, @Param('id', new ParseUUIDPipe()) id: string, @RequestContext() context: SecurityContext): Promise<void> {
+    await this.appPasswords.revoke(auth, id, context);
   }
 }

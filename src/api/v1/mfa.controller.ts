@@ -113,8 +113,8 @@ export class V1StepUpController {
   })
   @ApiOkResponse({ type: StepUpResultDto })
   @ApiProblems(400, 401, 403, 429)
-  async verify(@CurrentAuth() auth: AuthContext, @Body() body: SecondFactorProofDto): Promise<StepUpResultDto> {
+  async verify(@CurrentAuth() auth: AuthContext, @Body() body: SecondFactorProofDto, @RequestContext() context: SecurityContext): Promise<StepUpResultDto> {
     const { challengeId, ...proof } = body;
-    return presentStepUp(await this.challenges.completeStepUp(auth, challengeId, proof));
+    return presentStepUp(await this.challenges.completeStepUp(auth, challengeId, proof, context));
   }
 }
