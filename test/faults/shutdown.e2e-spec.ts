@@ -68,6 +68,17 @@ describe('fault: graceful shutdown on SIGTERM', () => {
     throw new Error('the request never reached its UPDATE');
   }
 
+  it('writes its log lines in batches, but each reaches stdout within about a second and at exit', async () => {
+    app = await spawnApp({ DATABASE_URL: url, LOG_LEVEL: 'info' });
+    const requestId = unique('log-line');
+    // (/health/* logs at debug: a request that logs at warn.)
+    expect((await app.http.get('/v1/me', { headers: { 'x-request-id': requestId } })).status).toBe(401);
+    const started = Date.now();
+    while (!app.output().includes(requestId) && Date.now() - started < 3000) await sleep(50);
+    expect(app.output()).toContain(requestId);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
   it('stops accepting at once, finishes the request in flight, then exits 0', async () => {
     app = await spawnApp({ DATABASE_URL: url, SHUTDOWN_GRACE_MS: '5000', LOG_LEVEL: 'info' });
     const user = await registerAndLogin(app.http);
