@@ -115,12 +115,7 @@ export class SessionsService {
     });
     if (rotated) {
       const { session, role } = rotated;
-      const access = this.tokens.signAccessToken(
-        { userId: session.userId, role, sessionId: session.id, authTime: authTimeOf(session), amr: session.amr, aal: session.aal },
-        this.config.accessTokenTtl,
-        session.expiresAt,
-      );
-      return { session, refreshToken: liveToken, access };
+      return { session, refreshToken: liveToken, access: this.accessFor({ id: session.userId, role }, session, this.config.accessTokenTtl) };
     }
 
     // Everything else, under the session's row lock: unknown, revoked, expired, blocked, a grace retry, reuse.
@@ -251,7 +246,8 @@ export class SessionsService {
     return tx ? work(tx) : this.transactions.run(work);
   }
 
-  private accessFor(user: User, session: Session, ttlSeconds: number): IssuedAccessToken {
+  /** The session's `amr`, `acr` and proof time (a step-up's, else the sign-in's) go into every access token of it. */
+  private accessFor(user: Pick<User, 'id' | 'role'>, session: Session, ttlSeconds: number): IssuedAccessToken {
     return this.tokens.signAccessToken(
       { userId: user.id, role: user.role, sessionId: session.id, authTime: authTimeOf(session), amr: session.amr, aal: session.aal },
       ttlSeconds,
