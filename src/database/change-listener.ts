@@ -133,7 +133,16 @@ export class ChangeListener implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const client = new Client({ connectionString: this.config.databaseUrl, application_name: LISTENER_APPLICATION_NAME, keepAlive: true });
+    // Time limits on connecting and on each query, so a server that stops answering mid-way (a
+    // network cut while subscribing) fails this attempt, which is retried, instead of leaving the
+    // instance without caches for good.
+    const client = new Client({
+      connectionString: this.config.databaseUrl,
+      application_name: LISTENER_APPLICATION_NAME,
+      keepAlive: true,
+      connectionTimeoutMillis: ChangeListener.SETTLE_TIMEOUT_MS * 2,
+      query_timeout: ChangeListener.SETTLE_TIMEOUT_MS * 2,
+    });
     client.on('notification', (message) => this.onNotification(client, message));
     client.on('error', (error) => this.lost(error, client));
     client.on('end', () => this.lost(new Error('connection ended'), client));
