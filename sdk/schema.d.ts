@@ -6341,12 +6341,12 @@ export interface operations {
                 /**
                  * @description Only events of this type:
                  *     - `account.created`: An account was registered (any surface, or the operator CLI). details: `role`.
-                 *     - `sign_in.succeeded`: A sign-in opened a session (`session_id`). details: `method` (`password`), `remember`.
+                 *     - `sign_in.succeeded`: A sign-in opened a session (`session_id`). details: `method` (`password`, `app_password`, `passkey`: the first proof), `amr` (every proof: `pwd`, `otp`, `webauthn`, `recovery`, `app-password`), `remember`.
                  *     - `sign_in.failed`: A sign-in was refused. details: `reason`: `wrong_password`, `unknown_account` (no user id), `locked` (refused during a lockout, the password unchecked) or `blocked`. The login typed is never recorded.
                  *     - `reauth.failed`: A wrong current password for a change (it counts toward the lockout like a failed sign-in).
                  *     - `account.locked`: A failure (sign-in, current password or second-factor challenge) locked the account. details: `seconds` of the lock, `failures` in a row.
                  *     - `session.logout`: The user signed out of this session (`session_id`).
-                 *     - `session.revoked`: Sessions ended for another reason. details: `reason` (`revoked_by_user`, `password_changed`, `password_reset`, `blocked`, `email_change_reverted`), `count`; `session_id` when one session was named.
+                 *     - `session.revoked`: Sessions ended for another reason. details: `reason` (`revoked_by_user`, `password_changed`, `password_reset`, `blocked`, `email_change_reverted`, `app_password_revoked`: the sessions an app password opened, `second_factors_removed`, `second_factors_reset`), `count`; `session_id` when one session was named.
                  *     - `session.refresh_reuse`: An already-rotated refresh token came back outside the grace window: the whole session was revoked (token theft) (`session_id`).
                  *     - `password.changed`: The password was changed by the user (current password, a code, or a session the surface trusts) or by an administrator (`actor_id`). details: `sessionsEnded`.
                  *     - `password.reset`: The password was reset with a code or link ("forgot password"). details: `via` (`email`, `phone`), `sessionsEnded`.
@@ -10559,12 +10559,12 @@ export interface operations {
                 /**
                  * @description Only events of this type:
                  *     - `account.created`: An account was registered (any surface, or the operator CLI). details: `role`.
-                 *     - `sign_in.succeeded`: A sign-in opened a session (`session_id`). details: `method` (`password`), `remember`.
+                 *     - `sign_in.succeeded`: A sign-in opened a session (`session_id`). details: `method` (`password`, `app_password`, `passkey`: the first proof), `amr` (every proof: `pwd`, `otp`, `webauthn`, `recovery`, `app-password`), `remember`.
                  *     - `sign_in.failed`: A sign-in was refused. details: `reason`: `wrong_password`, `unknown_account` (no user id), `locked` (refused during a lockout, the password unchecked) or `blocked`. The login typed is never recorded.
                  *     - `reauth.failed`: A wrong current password for a change (it counts toward the lockout like a failed sign-in).
                  *     - `account.locked`: A failure (sign-in, current password or second-factor challenge) locked the account. details: `seconds` of the lock, `failures` in a row.
                  *     - `session.logout`: The user signed out of this session (`session_id`).
-                 *     - `session.revoked`: Sessions ended for another reason. details: `reason` (`revoked_by_user`, `password_changed`, `password_reset`, `blocked`, `email_change_reverted`), `count`; `session_id` when one session was named.
+                 *     - `session.revoked`: Sessions ended for another reason. details: `reason` (`revoked_by_user`, `password_changed`, `password_reset`, `blocked`, `email_change_reverted`, `app_password_revoked`: the sessions an app password opened, `second_factors_removed`, `second_factors_reset`), `count`; `session_id` when one session was named.
                  *     - `session.refresh_reuse`: An already-rotated refresh token came back outside the grace window: the whole session was revoked (token theft) (`session_id`).
                  *     - `password.changed`: The password was changed by the user (current password, a code, or a session the surface trusts) or by an administrator (`actor_id`). details: `sessionsEnded`.
                  *     - `password.reset`: The password was reset with a code or link ("forgot password"). details: `via` (`email`, `phone`), `sessionsEnded`.

@@ -171,7 +171,13 @@ describe('second factors and app passwords in the audit log', () => {
       const signedIn = await t.http.post('/v1/auth/login/mfa', { challengeId: login.body.challengeId, totp: code }, client());
       expect(signedIn.status).toBe(200);
       expect(await myEvents(signedIn.body.accessToken).then((events) => events.slice(0, 3))).toEqual([
-        expect.objectContaining({ type: 'sign_in.succeeded', actor: 'self', sessionId: signedIn.body.sessionId, currentSession: true }),
+        expect.objectContaining({
+          type: 'sign_in.succeeded',
+          actor: 'self',
+          sessionId: signedIn.body.sessionId,
+          currentSession: true,
+          details: { method: 'password', amr: ['pwd', 'otp'], remember: false },
+        }),
         // The session does not exist yet when the challenge is answered.
         expect.objectContaining({ type: 'challenge.passed', actor: 'self', ...fromThisClient(), sessionId: null, details: { method: 'otp' } }),
         expect.objectContaining({ type: 'challenge.failed', actor: null, ...fromThisClient(), sessionId: null, details: { method: 'otp' } }),
@@ -247,7 +253,12 @@ describe('second factors and app passwords in the audit log', () => {
 
       expect((await myEvents(signedIn.body.accessToken)).slice(0, 3)).toEqual([
         expect.objectContaining({ type: 'challenge.failed', actor: null, ...fromThisClient(), sessionId: null, details: { method: 'webauthn' } }),
-        expect.objectContaining({ type: 'sign_in.succeeded', actor: 'self', sessionId: signedIn.body.sessionId }),
+        expect.objectContaining({
+          type: 'sign_in.succeeded',
+          actor: 'self',
+          sessionId: signedIn.body.sessionId,
+          details: { method: 'passkey', amr: ['webauthn'], remember: false },
+        }),
         expect.objectContaining({ type: 'challenge.passed', actor: 'self', ...fromThisClient(), sessionId: null, details: { method: 'webauthn' } }),
       ]);
     });
@@ -326,7 +337,14 @@ describe('second factors and app passwords in the audit log', () => {
       for (const [surface, signIn] of Object.entries(legacy)) {
         expect((await signIn()).status).toBe(200);
         const [signedIn, used] = await myEvents(user.aal2);
-        expect(signedIn).toEqual(expect.objectContaining({ type: 'sign_in.succeeded', surface, ip }));
+        expect(signedIn).toEqual(
+          expect.objectContaining({
+            type: 'sign_in.succeeded',
+            surface,
+            ip,
+            details: expect.objectContaining({ method: 'app_password', amr: ['app-password'] }),
+          }),
+        );
         expect(used).toEqual(
           expect.objectContaining({ type: 'app_password.used', actor: 'self', surface, ip, userAgent: UA, details: { name: 'Old mobile app' } }),
         );
@@ -340,6 +358,10 @@ describe('second factors and app passwords in the audit log', () => {
       expect((await t.http.delete(`/v1/me/app-passwords/${created.body.id}`, undefined, client(user.accessToken))).status).toBe(204);
       expect(await myEvents(user.aal2, 'app_password.revoked')).toEqual([
         expect.objectContaining({ ...own, sessionId: user.sessionId, details: { name: 'Old mobile app', reason: 'revoked_by_user' } }),
+      ]);
+      // The three sessions it opened end with it, in the same transaction: one session.revoked.
+      expect(await myEvents(user.aal2, 'session.revoked')).toEqual([
+        expect.objectContaining({ ...own, sessionId: user.sessionId, details: { reason: 'app_password_revoked', count: 3 } }),
       ]);
       expect(JSON.stringify(await myEvents(user.aal2))).not.toContain(password);
       expect(JSON.stringify(await myEvents(user.aal2)).toLowerCase()).not.toContain(password.replace(/-/g, ''));

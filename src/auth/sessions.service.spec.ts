@@ -188,7 +188,7 @@ describe('SessionsService', () => {
     it('writes the sign-in event with the session (one statement) and tells the observers after', async () => {
       const { sessionId } = await signIn(true);
       expect(audit.rowOf).toHaveBeenCalledWith(
-        expect.objectContaining({ type: 'sign_in.succeeded', userId: 'user-1', sessionId, details: { method: 'password', remember: true } }),
+        expect.objectContaining({ type: 'sign_in.succeeded', userId: 'user-1', sessionId, details: { method: 'password', amr: ['pwd'], remember: true } }),
       );
       expect(repo.events).toEqual([['sign_in.succeeded']]);
       expect(audit.written).toHaveBeenCalledWith(audit.rowOf.mock.calls[0][0]);

@@ -71,7 +71,7 @@ export class SessionsService {
       userId: user.id,
       sessionId: id,
       context: { ip: options.ip ?? null, userAgent: options.userAgent ?? null, surface: options.surface ?? null },
-      details: { method: 'password', remember: !!options.remember },
+      details: { method: signInMethodOf(options.amr ?? ['pwd']), amr: options.amr ?? ['pwd'], remember: !!options.remember },
     };
     const session = await this.sessions.create(
       {
@@ -207,9 +207,11 @@ export class SessionsService {
     return { session, access: this.accessFor(user, session, this.config.accessTokenTtl) };
   }
 
-  /** Ends the sessions that these app passwords opened (the password was revoked). */
-  revokeOpenedBy(userId: string, credentialIds: string[], reason: string, tx?: Tx): Promise<number> {
-    return this.sessions.revokeOpenedBy(userId, credentialIds, reason, tx);
+  /** Ends the sessions that these app passwords opened (the password was revoked), with their `session.revoked` event, in `tx`. */
+  async revokeOpenedBy(userId: string, credentialIds: string[], reason: string, tx: Tx, origin: EventOrigin = {}): Promise<number> {
+    const count = await this.sessions.revokeOpenedBy(userId, credentialIds, reason, tx);
+    if (count > 0) await this.recordRevoked(tx, userId, reason, count, origin);
+    return count;
   }
 
   list(userId: string): Promise<Session[]> {
@@ -231,19 +233,21 @@ export class SessionsService {
   async revokeOthers(userId: string, keepSessionId: string | undefined, reason: string, tx?: Tx, origin: EventOrigin = {}): Promise<number> {
     const work = async (inTx: Tx) => {
       const count = await this.sessions.revokeAll(userId, reason, keepSessionId, inTx);
-      if (count > 0) {
-        await this.audit.record(inTx, {
-          type: 'session.revoked',
-          userId,
-          actorId: origin.actorId,
-          sessionId: origin.sessionId,
-          context: origin.context,
-          details: { reason, count },
-        });
-      }
+      if (count > 0) await this.recordRevoked(inTx, userId, reason, count, origin);
       return count;
     };
     return tx ? work(tx) : this.transactions.run(work);
+  }
+
+  private recordRevoked(tx: Tx, userId: string, reason: string, count: number, origin: EventOrigin): Promise<void> {
+    return this.audit.record(tx, {
+      type: 'session.revoked',
+      userId,
+      actorId: origin.actorId,
+      sessionId: origin.sessionId,
+      context: origin.context,
+      details: { reason, count },
+    });
   }
 
   /** The session's `amr`, `acr` and proof time (a step-up's, else the sign-in's) go into every access token of it. */
@@ -262,4 +266,9 @@ export class SessionsService {
   private expiryFrom(now: Date, remember: boolean): Date {
     return new Date(now.getTime() + this.lifetime(remember) * 1000);
   }
+}
+
+/** The first proof of a sign-in, as `sign_in.succeeded` names it (its `amr` has them all: `["pwd","otp"]` after a TOTP step). */
+function signInMethodOf(amr: AuthMethod[]): 'password' | 'app_password' | 'passkey' {
+  return amr[0] === 'app-password' ? 'app_password' : amr[0] === 'webauthn' ? 'passkey' : 'password';
 }

@@ -61,7 +61,7 @@ export class AppPasswords {
   async revoke(actor: AuthContext, id: string, context?: SecurityContext): Promise<void> {
     const { user } = actor;
     await this.transactions.run(async (tx) => {
-      await this.sessions.revokeOpenedBy(user.id, [id], 'app_password_revoked', tx);
+      await this.sessions.revokeOpenedBy(user.id, [id], 'app_password_revoked', tx, { context, sessionId: actor.sessionId });
       const deleted = await this.factors.delete(tx, user.id, [id], ['app-password']);
       if (deleted.length === 0) throw new DomainError('NotFound', 'no such app password');
       for (const event of removalEvents(user.id, deleted, { context, sessionId: actor.sessionId }, 'revoked_by_user')) await this.audit.record(tx, event);

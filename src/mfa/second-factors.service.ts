@@ -155,7 +155,7 @@ export class SecondFactors {
       const summary = await this.factors.summary(actor.user.id, tx);
       const lastFactor = !summary.totp && summary.passkeys === 0;
       if (lastFactor) {
-        const dependents = await this.dropDependents(tx, actor.user.id, 'second_factors_removed');
+        const dependents = await this.dropDependents(tx, actor.user.id, 'second_factors_removed', origin);
         await this.recordRemoved(tx, actor.user.id, dependents, origin, 'second_factors_removed');
       }
       await this.notices.announce(tx, actor.user, 'second-factor-removed', { params: { factor: noticeFactor(factor), lastFactor } });
@@ -214,13 +214,14 @@ export class SecondFactors {
   }
 
   /** The last factor went: recovery codes, a pending enrolment and app passwords go too (their sessions end first). Returns what went. */
-  private async dropDependents(tx: Tx, userId: string, reason: AppPasswordRevocation): Promise<RemovedCredential[]> {
+  private async dropDependents(tx: Tx, userId: string, reason: AppPasswordRevocation, origin: EventOrigin): Promise<RemovedCredential[]> {
     const appPasswords = await this.factors.listAppPasswords(userId, tx);
     await this.sessions.revokeOpenedBy(
       userId,
       appPasswords.map((credential) => credential.id),
       reason,
       tx,
+      origin,
     );
     return this.factors.deleteAll(tx, userId, ['recovery-code', 'totp-pending', 'app-password']);
   }
