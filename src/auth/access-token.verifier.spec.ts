@@ -1,6 +1,6 @@
 import { createHmac, createPublicKey, generateKeyPairSync, KeyObject, sign } from 'node:crypto';
 import { DomainError } from '../common/domain-error';
-import { AccessTokenVerifier } from './access-token.verifier';
+import { AccessTokenVerifier, VERIFIED_TOKEN_CACHE_LIMIT } from './access-token.verifier';
 import { SigningKeysService } from './signing-keys.service';
 
 const b64 = (value: string | Buffer) => Buffer.from(value).toString('base64url');
@@ -95,4 +95,25 @@ describe('AccessTokenVerifier', () => {
     await refused(jwt({ alg: 'ES256', kid: 'unknown' }, claims()));
     expect(reloads).toBeGreaterThan(0);
   });
+
+  it('holds at most VERIFIED_TOKEN_CACHE_LIMIT tokens however many valid ones come (expired ones leave first)', async () => {
+    // The first half expires early: once past it, a full cache sheds those before any live one.
+    const tokens: string[] = [];
+    for (let i = 0; i < VERIFIED_TOKEN_CACHE_LIMIT; i++) {
+      const exp = i < VERIFIED_TOKEN_CACHE_LIMIT / 2 ? NOW / 1000 + 60 : NOW / 1000 + 600;
+      tokens.push(jwt({ alg: 'ES256', kid: 'ec' }, claims({ sub: `u${i}`, exp })));
+      await verifier.verify(tokens[i], NOW);
+    }
+    expect(verifier.cachedTokens).toBe(VERIFIED_TOKEN_CACHE_LIMIT);
+    const later = NOW + 120_000;
+    const live = jwt({ alg: 'ES256', kid: 'ec' }, claims({ sub: 'u-live', exp: NOW / 1000 + 600 }));
+    await verifier.verify(live, NOW);
+    for (let i = 0; i < 100; i++) await verifier.verify(jwt({ alg: 'ES256', kid: 'ec' }, claims({ sub: `v${i}`, exp: NOW / 1000 + 600 })), later);
+    expect(verifier.cachedTokens).toBeLessThanOrEqual(VERIFIED_TOKEN_CACHE_LIMIT);
+    // The live tokens are all still there: only expired ones were evicted.
+    const spy = jest.spyOn(keys, 'get');
+    await verifier.verify(live, later);
+    await verifier.verify(tokens[VERIFIED_TOKEN_CACHE_LIMIT / 2], later); // the oldest live one
+    expect(spy).not.toHaveBeenCalled();
+  }, 60_000);
 });

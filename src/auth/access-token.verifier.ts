@@ -75,9 +75,13 @@ export class AccessTokenVerifier {
 
   /** Expired entries first (they lead the map: tokens are inserted roughly in `exp` order), else the oldest. */
   private evictOldest(now: number): void {
+    let freed = false;
     for (const [token, entry] of this.verified) {
+      const live = entry.expiresAt > now;
+      if (live && freed) break; // expired entries made the room: every live one stays
       this.verified.delete(token);
-      if (entry.expiresAt > now) break;
+      freed = true;
+      if (live) break;
     }
   }
 }
