@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { columnsOf, hydrate, prepared, PreparedStatement, queryPrepared } from '../database/prepared';
+import { columnsOf, hydrate, prepared, PreparedStatement, queryPrepared, queryPreparedOn } from '../database/prepared';
 import { queryRows } from '../database/sql';
 import { Transactions, Tx } from '../database/transactions';
 import { Credential } from './credential.entity';
@@ -30,9 +30,10 @@ const RECORD_SUCCESS = prepared(
   'credentials_record_success',
   `UPDATE credentials SET failed_count = 0, locked_until = NULL, last_used_at = now() WHERE id = $1 AND NOT (${NOTHING_TO_RESET})`,
 );
-const RECORD_SIGN_IN_SUCCESS = `UPDATE credentials SET failed_count = 0, locked_until = NULL, last_used_at = now()
-  WHERE user_id = $1 AND type = 'password' AND NOT (${NOTHING_TO_RESET})`;
-const RECORD_SIGN_IN_SUCCESS_PREPARED = prepared('credentials_record_sign_in_success', RECORD_SIGN_IN_SUCCESS);
+const RECORD_SIGN_IN_SUCCESS = prepared(
+  'credentials_record_sign_in_success',
+  `UPDATE credentials SET failed_count = 0, locked_until = NULL, last_used_at = now() WHERE user_id = $1 AND type = 'password' AND NOT (${NOTHING_TO_RESET})`,
+);
 
 @Injectable()
 export class CredentialsRepository {
@@ -40,15 +41,14 @@ export class CredentialsRepository {
 
   constructor(private readonly transactions: Transactions) {}
 
-  /** The user's password credential; outside a transaction a prepared statement (sign-in's second read, issue 13). */
+  /** The user's password credential (sign-in's second read: a prepared statement outside a transaction). */
   async findPassword(userId: string, tx: Tx = this.transactions.none): Promise<Credential | null> {
-    if (tx !== this.transactions.none) return tx.findOneBy(Credential, { userId, type: 'password' });
     const dataSource = tx.connection;
     this.passwordOf ??= prepared(
       'credentials_password_of',
       `SELECT ${columnsOf(dataSource, Credential, 'c', '')} FROM "credentials" c WHERE c."user_id" = $1 AND c."type" = 'password'`,
     );
-    const [row] = await queryPrepared(dataSource, this.passwordOf, [userId]);
+    const [row] = await queryPreparedOn(tx, this.passwordOf, [userId]);
     return row ? hydrate(dataSource, Credential, row, '') : null;
   }
 
@@ -104,8 +104,7 @@ export class CredentialsRepository {
 
   /** A sign-in completed (its second step too, when the account has one): the failures start over. */
   async recordSignInSuccess(userId: string, tx: Tx = this.transactions.none): Promise<void> {
-    if (tx === this.transactions.none) await queryPrepared(tx.connection, RECORD_SIGN_IN_SUCCESS_PREPARED, [userId]);
-    else await tx.query(RECORD_SIGN_IN_SUCCESS, [userId]);
+    await queryPreparedOn(tx, RECORD_SIGN_IN_SUCCESS, [userId]);
   }
 
   /** Lifts the lockout (a reset proved control of the account). */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { In } from 'typeorm';
-import { prepared, queryPrepared } from '../database/prepared';
+import { prepared, queryPrepared, queryPreparedOn } from '../database/prepared';
 import { queryRows } from '../database/sql';
 import { Transactions, Tx } from '../database/transactions';
 import { Credential, CredentialType, SECOND_FACTOR_TYPES } from './credential.entity';
@@ -51,7 +51,7 @@ export class FactorsRepository {
 
   /** Every sign-in asks (is there a second step?): a prepared statement outside a transaction. */
   async summary(userId: string, tx: Tx = this.transactions.none): Promise<FactorSummary> {
-    const [row] = tx === this.transactions.none ? await queryPrepared(tx.connection, SUMMARY, [userId]) : await queryRows(tx, SUMMARY.text, [userId]);
+    const [row] = await queryPreparedOn(tx, SUMMARY, [userId]);
     return {
       totp: (row.totp as number) > 0,
       passkeys: row.passkeys as number,

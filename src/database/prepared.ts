@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
-import { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
+import { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import { queryRows } from './sql';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 
 /**
@@ -30,6 +31,19 @@ export async function queryPrepared<R extends Record<string, unknown> = Record<s
 ): Promise<R[]> {
   const result = await poolOf(dataSource).query<R>({ name: statement.name, text: statement.text, values });
   return result.rows;
+}
+
+/**
+ * `statement` on `db`, a repository's `tx`: outside a transaction (TypeORM's default manager, which
+ * has no query runner of its own) as the named statement through the pool; inside one, on that
+ * transaction's connection, where its text runs as is.
+ */
+export function queryPreparedOn<R extends Record<string, unknown> = Record<string, unknown>>(
+  db: EntityManager,
+  statement: PreparedStatement,
+  values: unknown[],
+): Promise<R[]> {
+  return db.queryRunner ? queryRows<R>(db, statement.text, values) : queryPrepared<R>(db.connection, statement, values);
 }
 
 /**
