@@ -88,7 +88,9 @@ export function maskPhone(phone: string): string {
   return phone.length <= 5 ? '*'.repeat(phone.length) : `${phone.slice(0, 2)}${'*'.repeat(phone.length - 4)}${phone.slice(-2)}`;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A UUID in its canonical form, either case (what our ids always are): the source of a regular expression, also for router constraints. */
+export const UUID_PATTERN = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+const UUID = new RegExp(`^${UUID_PATTERN}$`);
 
 /** A value PostgreSQL accepts as a `uuid` in its canonical form (what our ids always are). */
 export function isUuid(value: unknown): value is string {

@@ -1,9 +1,9 @@
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants';
 import type { FastifyInstance } from 'fastify';
+import { UUID_PATTERN } from './identifiers';
 
 const UUID_PARAMS = 'uuidParams';
-const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
 
 /**
  * The route matches only when these path parameters are UUIDs; any other path falls through to
@@ -22,7 +22,7 @@ export function registerUuidParamRoutes(fastify: FastifyInstance): void {
   fastify.addHook('onRoute', (route) => {
     const names = (route.config as Record<string, unknown> | undefined)?.[UUID_PARAMS] as string[] | undefined;
     for (const name of names ?? []) {
-      route.url = route.url.replace(`:${name}`, `:${name}(^${UUID}$)`);
+      route.url = route.url.replace(`:${name}`, `:${name}(^${UUID_PATTERN}$)`);
       route.path = route.url;
     }
   });
